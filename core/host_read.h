@@ -1,0 +1,40 @@
+// The one counted way the generator reads a device value on the host. On CUDA each read is a
+// GPU->host synchronization; the counts are a first-class output of every run.
+#pragma once
+#include <torch/torch.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace ablate {
+
+// Where a read happens (the reference's .item() sites).
+enum class HostReadSite {
+  kCrossAttnIsInit,   // cross-attention "is the K/V cache filled" flag, per block
+  kKvLocalEnd,        // KV cache local end index, per block
+  kKvGlobalEnd,       // KV cache global end index, per block
+  kSamplerSigma,      // flow -> x0: argmin over the timestep table
+  kSamplerNoiseIndex, // add_noise: index_for_timestep nonzero().item()
+  kTextLength,        // text encoder: real prompt length from the mask
+  kOther,
+  kCount
+};
+
+const char* host_read_site_name(HostReadSite site);
+
+struct HostReadStats {
+  std::array<int64_t, static_cast<size_t>(HostReadSite::kCount)> by_site{};
+  int64_t device_reads = 0;  // reads of CUDA tensors (real syncs)
+  int64_t total() const;
+  int64_t of(HostReadSite site) const { return by_site[static_cast<size_t>(site)]; }
+  HostReadStats operator-(const HostReadStats& earlier) const;
+};
+
+// Reads a one-element integer tensor on the host, counting it.
+int64_t host_read_int(const torch::Tensor& t, HostReadSite site);
+
+// Process-wide counters (monotonic; take differences around a region).
+HostReadStats host_read_stats();
+
+}  // namespace ablate

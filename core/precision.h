@@ -1,0 +1,26 @@
+// Numeric precision of a run, mirroring the reference's autocast regions explicitly:
+// GEMMs and convolutions of the DiT in `compute` (bf16 on GPU), the residual stream, modulation,
+// norms, time embedding and head in float32, RoPE in float64.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+
+namespace ablate {
+
+struct Precision {
+  torch::Dtype param = torch::kFloat;    // storage dtype of DiT / text-encoder weights
+  torch::Dtype compute = torch::kFloat;  // dtype of the DiT's autocast region (GEMMs, attention, KV cache)
+  torch::Dtype text = torch::kFloat;     // text encoder dtype (the reference runs it in pure bf16)
+
+  static Precision for_name(const std::string& name);  // "fp32" | "bf16"; UsageError otherwise
+  std::string name() const;
+};
+
+// y = x W^T + b with x, W and b cast to `dtype` (what autocast does to a Linear).
+inline torch::Tensor linear_as(const torch::Tensor& x, const torch::nn::Linear& layer, torch::Dtype dtype) {
+  auto b = layer->bias.defined() ? layer->bias.to(dtype) : torch::Tensor();
+  return torch::nn::functional::linear(x.to(dtype), layer->weight.to(dtype), b);
+}
+
+}  // namespace ablate

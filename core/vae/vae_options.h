@@ -1,0 +1,22 @@
+// Shape of the Wan2.1 causal 3D VAE (z=16, stride 4x8x8).
+#pragma once
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace ablate::vae {
+
+struct WanVaeOptions {
+  /// Base channel width. Default: 96 (Wan2.1)
+  TORCH_ARG(int64_t, dim) = 96;
+  /// Latent channels. Default: 16
+  TORCH_ARG(int64_t, z_dim) = 16;
+  /// Channel multipliers per stage. Default: {1, 2, 4, 4}
+  TORCH_ARG(std::vector<int64_t>, dim_mult) = std::vector<int64_t>({1, 2, 4, 4});
+  /// Residual blocks per stage. Default: 2
+  TORCH_ARG(int64_t, num_res_blocks) = 2;
+  /// Which encoder stages halve time (the decoder mirrors it). Default: {false, true, true}
+  TORCH_ARG(std::vector<bool>, temporal_downsample) = std::vector<bool>({false, true, true});
+};
+
+}  // namespace ablate::vae
