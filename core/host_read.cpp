@@ -17,6 +17,8 @@ const char* host_read_site_name(HostReadSite site) {
     case HostReadSite::kSamplerSigma: return "sampler_sigma";
     case HostReadSite::kSamplerNoiseIndex: return "sampler_noise_index";
     case HostReadSite::kTextLength: return "text_length";
+    case HostReadSite::kFrameSeqlen: return "frame_seqlen";
+    case HostReadSite::kSeqLen: return "seq_len";
     case HostReadSite::kOther: return "other";
     case HostReadSite::kCount: break;
   }
@@ -26,6 +28,17 @@ const char* host_read_site_name(HostReadSite site) {
 int64_t HostReadStats::total() const {
   int64_t sum = 0;
   for (auto v : by_site) sum += v;
+  return sum;
+}
+
+bool host_read_site_is_sync(HostReadSite site) {
+  return site != HostReadSite::kFrameSeqlen && site != HostReadSite::kSeqLen;
+}
+
+int64_t HostReadStats::syncs() const {
+  int64_t sum = 0;
+  for (size_t i = 0; i < kSites; ++i)
+    if (host_read_site_is_sync(static_cast<HostReadSite>(i))) sum += by_site[i];
   return sum;
 }
 

@@ -17,6 +17,8 @@ enum class HostReadSite {
   kSamplerSigma,      // flow -> x0: argmin over the timestep table
   kSamplerNoiseIndex, // add_noise: index_for_timestep nonzero().item()
   kTextLength,        // text encoder: real prompt length from the mask
+  kFrameSeqlen,       // host metadata: tokens per frame from the CPU grid-size tensor (not a sync)
+  kSeqLen,            // host metadata: tokens in the chunk from the CPU seq-lens tensor (not a sync)
   kOther,
   kCount
 };
@@ -27,9 +29,15 @@ struct HostReadStats {
   std::array<int64_t, static_cast<size_t>(HostReadSite::kCount)> by_site{};
   int64_t device_reads = 0;  // reads of CUDA tensors (real syncs)
   int64_t total() const;
+  // Reads of device-resident values (every site but the host-metadata ones): on CUDA each is a
+  // GPU->host synchronization.
+  int64_t syncs() const;
   int64_t of(HostReadSite site) const { return by_site[static_cast<size_t>(site)]; }
   HostReadStats operator-(const HostReadStats& earlier) const;
 };
+
+// Whether reads at `site` are of device-resident values (syncs on CUDA) or host metadata.
+bool host_read_site_is_sync(HostReadSite site);
 
 // Reads a one-element integer tensor on the host, counting it.
 int64_t host_read_int(const torch::Tensor& t, HostReadSite site);
@@ -37,4 +45,13 @@ int64_t host_read_int(const torch::Tensor& t, HostReadSite site);
 // Process-wide counters (monotonic; take differences around a region).
 HostReadStats host_read_stats();
 
+}  // namespace ablate
+
+namespace ablate {
+inline HostReadStats operator+(const HostReadStats& a, const HostReadStats& b) {
+  HostReadStats s;
+  for (size_t i = 0; i < s.by_site.size(); ++i) s.by_site[i] = a.by_site[i] + b.by_site[i];
+  s.device_reads = a.device_reads + b.device_reads;
+  return s;
+}
 }  // namespace ablate

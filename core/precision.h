@@ -17,8 +17,10 @@ struct Precision {
   std::string name() const;
 };
 
-// y = x W^T + b with x, W and b cast to `dtype` (what autocast does to a Linear).
-inline torch::Tensor linear_as(const torch::Tensor& x, const torch::nn::Linear& layer, torch::Dtype dtype) {
+// y = x W^T + b with x, W and b cast to `dtype` (what autocast does to a Linear). Works for any
+// Linear holder with `weight` and `bias`.
+template <typename LinearHolder>
+torch::Tensor linear_as(const torch::Tensor& x, const LinearHolder& layer, torch::Dtype dtype) {
   auto b = layer->bias.defined() ? layer->bias.to(dtype) : torch::Tensor();
   return torch::nn::functional::linear(x.to(dtype), layer->weight.to(dtype), b);
 }

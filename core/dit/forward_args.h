@@ -1,0 +1,27 @@
+// Per-forward arguments of the DiT and the host metadata a caller may supply. Every optional
+// field left empty is derived the reference's way (a counted host read); supplying it is the
+// mechanism that host-sync elimination (PR #51, "B3") uses. The core never decides which to supply.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace ablate::dit {
+
+struct ForwardArgs {
+  int64_t current_start = 0;            // token offset of this chunk in the whole video
+  int64_t max_attention_size = 1 << 30; // attend to at most this many cached tokens
+
+  // B3 seams (empty = the reference's device/host reads):
+  std::optional<int64_t> frame_seqlen;        // tokens per latent frame
+  std::optional<bool> cross_attn_first_call;  // fill the cross-attention cache in this forward
+  bool host_kv_indices = false;               // global cache: KV indices from current_start (no reads)
+  std::optional<int64_t> seq_len;             // real tokens in this chunk
+
+  // KV write mechanism: slice assignment when undefined, index_copy_ along the token axis when set
+  // ([tokens] int64 on the device; PR #53).
+  torch::Tensor kv_write_index;
+};
+
+}  // namespace ablate::dit

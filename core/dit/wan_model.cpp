@@ -1,0 +1,150 @@
+#include "core/dit/wan_model.h"
+
+#include <cmath>
+
+#include "core/dit/rope.h"
+#include "core/dit/time_embedding.h"
+#include "profiling/nvtx.h"
+
+namespace ablate::dit {
+
+WanModelImpl::WanModelImpl(const DitOptions& options_, int64_t local_attn_size, int64_t sink_size,
+                           torch::TensorOptions tensor_options)
+    : options(options_) {
+  const int64_t d = options.dim();
+  const auto& p = options.patch_size();
+  TORCH_CHECK(d % options.num_heads() == 0 && (d / options.num_heads()) % 2 == 0, "DiT: dim ", d,
+              " must split into ", options.num_heads(), " heads of even width");
+  patch_embedding = register_module(
+      "patch_embedding", torch::nn::Conv3d(torch::nn::Conv3dOptions(options.in_dim(), d, {p[0], p[1], p[2]})
+                                               .stride({p[0], p[1], p[2]})));
+  patch_embedding_wancamctrl = register_module(
+      "patch_embedding_wancamctrl", Linear(LinearOptions(options.control_dim() * 64 * p[0] * p[1] * p[2], d).tensor_options(tensor_options)));
+  c2ws_hidden_states_layer1 = register_module("c2ws_hidden_states_layer1", Linear(LinearOptions(d, d).tensor_options(tensor_options)));
+  c2ws_hidden_states_layer2 = register_module("c2ws_hidden_states_layer2", Linear(LinearOptions(d, d).tensor_options(tensor_options)));
+
+  // Sequential indices match the reference: text_embedding.{0,2}, time_embedding.{0,2}, time_projection.1
+  text_fc1_ = Linear(LinearOptions(options.text_dim(), d).tensor_options(tensor_options));
+  text_fc2_ = Linear(LinearOptions(d, d).tensor_options(tensor_options));
+  text_embedding = register_module("text_embedding",
+      torch::nn::Sequential(text_fc1_, torch::nn::Functional([](torch::Tensor t) { return torch::gelu(t, "tanh"); }), text_fc2_));
+  time_fc1_ = Linear(LinearOptions(options.freq_dim(), d).tensor_options(tensor_options));
+  time_fc2_ = Linear(LinearOptions(d, d).tensor_options(tensor_options));
+  time_embedding = register_module("time_embedding", torch::nn::Sequential(time_fc1_, torch::nn::SiLU(), time_fc2_));
+  time_proj_ = Linear(LinearOptions(d, 6 * d).tensor_options(tensor_options));
+  time_projection = register_module("time_projection", torch::nn::Sequential(torch::nn::SiLU(), time_proj_));
+
+  blocks = register_module("blocks", torch::nn::ModuleList());
+  for (int64_t i = 0; i < options.num_layers(); ++i) {
+    blocks->push_back(AttentionBlock(AttentionBlockOptions(d, options.ffn_dim(), options.num_heads())
+                                         .local_attn_size(local_attn_size)
+                                         .sink_size(sink_size)
+                                         .eps(options.eps())
+                                         .tensor_options(tensor_options)));
+  }
+  head = register_module("head", Head(HeadOptions(d, p[0] * p[1] * p[2] * options.out_dim()).eps(options.eps()).tensor_options(tensor_options)));
+  freqs_ = rope_table(d / options.num_heads());
+}
+
+void WanModelImpl::set_runtime(torch::Device device, const Precision& precision) {
+  precision_ = precision;
+  freqs_ = freqs_.to(device);
+}
+
+torch::Tensor WanModelImpl::embed_text(const torch::Tensor& context) {
+  // context: [len, text_dim] -> zero-padded [1, text_len, text_dim] -> [1, text_len, dim]
+  const int64_t len = context.size(0);
+  TORCH_CHECK(len <= options.text_len(), "DiT: text context of ", len, " tokens exceeds text_len ",
+              options.text_len());
+  auto padded = torch::cat({context, context.new_zeros({options.text_len() - len, context.size(1)})}).unsqueeze(0);
+  const auto c = precision_.compute;
+  return linear_as(torch::gelu(linear_as(padded, text_fc1_, c), "tanh"), text_fc2_, c);
+}
+
+torch::Tensor WanModelImpl::embed_camera(const torch::Tensor& plucker) {
+  // '1 c (f 1) (h 2) (w 2) -> 1 (f h w) (c 1 2 2)': [1, C, f, H, W] -> [1, f*H/2*W/2, C*4]
+  const auto& p = options.patch_size();
+  const int64_t c = plucker.size(1), f = plucker.size(2) / p[0], h = plucker.size(3) / p[1], w = plucker.size(4) / p[2];
+  auto tokens = plucker.reshape({1, c, f, p[0], h, p[1], w, p[2]})
+                    .permute({0, 2, 4, 6, 1, 3, 5, 7})
+                    .reshape({1, f * h * w, c * p[0] * p[1] * p[2]});
+  const auto dt = precision_.compute;
+  auto emb = linear_as(tokens, patch_embedding_wancamctrl, dt);
+  auto hidden = linear_as(torch::silu(linear_as(emb, c2ws_hidden_states_layer1, dt)), c2ws_hidden_states_layer2, dt);
+  return emb + hidden;
+}
+
+std::pair<torch::Tensor, torch::Tensor> WanModelImpl::embed_time(const torch::Tensor& t, int64_t tokens) {
+  ABLATE_NVTX_RANGE("time_embed");
+  // t: [1] -> per token [tokens] -> sinusoid [tokens, freq_dim] float64 -> float32 GEMMs
+  auto sinusoid = sinusoidal_embedding_1d(options.freq_dim(), t.expand({tokens})).to(torch::kFloat);
+  auto e = linear_as(torch::silu(linear_as(sinusoid, time_fc1_, torch::kFloat)), time_fc2_, torch::kFloat);
+  auto e0 = linear_as(torch::silu(e), time_proj_, torch::kFloat).unflatten(1, {6, options.dim()});
+  return {e.unsqueeze(0), e0.unsqueeze(0)};  // [1, L, dim], [1, L, 6, dim]
+}
+
+torch::Tensor WanModelImpl::unpatchify(const torch::Tensor& x, const std::array<int64_t, 3>& grid) {
+  // x: [1, L, prod(patch)*c] -> 'fhwpqrc->cfphqwr' -> [c, f*pt, h*ph, w*pw]
+  const auto& p = options.patch_size();
+  const int64_t c = options.out_dim();
+  const auto [f, h, w] = grid;
+  auto u = x[0].slice(0, 0, f * h * w).view({f, h, w, p[0], p[1], p[2], c});
+  return u.permute({6, 0, 3, 1, 4, 2, 5}).reshape({c, f * p[0], h * p[1], w * p[2]});
+}
+
+torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const ForwardArgs& args) {
+  ABLATE_NVTX_RANGE("dit_forward");
+  TORCH_CHECK(static_cast<int64_t>(caches.self.size()) == num_layers(), "DiT: expected ", num_layers(),
+              " layer caches, got ", caches.self.size());
+  const auto compute = precision_.compute;
+  // [16 + 20, f, H, W] -> patch embedding [1, dim, f, H/2, W/2] -> tokens [1, L, dim]
+  auto xin = torch::cat({in.x, in.y}, 0).unsqueeze(0);
+  auto emb = torch::nn::functional::conv3d(
+      xin.to(compute), patch_embedding->weight.to(compute),
+      torch::nn::functional::Conv3dFuncOptions().bias(patch_embedding->bias.to(compute)).stride(options.patch_size()));
+  std::array<int64_t, 3> grid{emb.size(2), emb.size(3), emb.size(4)};
+  auto x = emb.flatten(2).transpose(1, 2);
+  const int64_t tokens = x.size(1);
+
+  BlockContext ctx;
+  ctx.grid = grid;
+  ctx.grid_sizes = torch::tensor({grid[0], grid[1], grid[2]}, torch::kLong).view({1, 3});
+  ctx.seq_lens = torch::tensor({tokens}, torch::kLong);
+  ctx.freqs = freqs_;
+  ctx.compute = compute;
+  ctx.args = &args;
+  auto [e, e0] = embed_time(in.t, tokens);
+  ctx.e0 = e0;
+  ctx.context = embed_text(in.context);
+  ctx.cam = embed_camera(in.plucker);
+
+  for (int64_t i = 0; i < num_layers(); ++i) {
+    ABLATE_NVTX_RANGE("block", i);
+    x = blocks[i]->as<AttentionBlockImpl>()->forward(x, ctx, caches.self[i], caches.cross[i]);
+  }
+  auto out = head(x, e);  // [1, L, 64] float32
+  return unpatchify(out, grid).to(torch::kFloat);
+}
+
+InitSpec dit_init_rule(const std::string& name, const torch::Tensor& param) {
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  auto contains = [&](const char* s) { return name.find(s) != std::string::npos; };
+  const double fan_in = param.dim() >= 2 ? static_cast<double>(param.numel() / param.size(0)) : 1.0;
+  const double dim = static_cast<double>(param.size(-1));
+  if (contains("norm_q.") || contains("norm_k.") || ends_with("norm3.weight")) return InitSpec::constant(1.0);
+  if (ends_with("norm3.bias")) return InitSpec::constant(0.0);
+  // modulation ~ randn / sqrt(dim) as the reference's init
+  if (ends_with("modulation")) return InitSpec::uniform(1.0 / std::sqrt(dim));
+  if (ends_with(".bias")) return InitSpec::uniform(0.01);
+  // adaLN scale/shift/gate come from here: keep them ~0.2 so (1 + scale) and the gates stay
+  // moderate through 40 blocks instead of multiplying the residual stream by O(1) factors
+  if (contains("time_projection")) return InitSpec::uniform(0.2 / std::sqrt(fan_in));
+  // camera scale/shift multiply the residual stream every block: (1 + s) with s ~ 0.05
+  if (contains("cam_scale_layer") || contains("cam_shift_layer")) return InitSpec::uniform(0.05 / std::sqrt(fan_in));
+  // everything else: fan-in scaling keeps each GEMM's output at the input's scale
+  return InitSpec::uniform(1.0 / std::sqrt(fan_in));
+}
+
+}  // namespace ablate::dit

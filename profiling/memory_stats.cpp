@@ -1,0 +1,27 @@
+#include "profiling/memory_stats.h"
+
+#include <sys/resource.h>
+
+namespace ablate {
+
+#if defined(ABLATE_CUDA)
+void reset_peak_memory_cuda(int device_index);
+int64_t peak_memory_cuda(int device_index);
+#endif
+
+void reset_peak_memory(torch::Device device) {
+#if defined(ABLATE_CUDA)
+  if (device.is_cuda()) reset_peak_memory_cuda(device.has_index() ? device.index() : 0);
+#endif
+}
+
+MemoryStats peak_memory(torch::Device device) {
+#if defined(ABLATE_CUDA)
+  if (device.is_cuda()) return {peak_memory_cuda(device.has_index() ? device.index() : 0), "cuda_allocated"};
+#endif
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return {static_cast<int64_t>(usage.ru_maxrss) * 1024, "cpu_max_rss"};
+}
+
+}  // namespace ablate

@@ -1,0 +1,17 @@
+// CUDA-only: the caching allocator's peak allocated bytes.
+#include <c10/cuda/CUDACachingAllocator.h>
+
+#include <cstdint>
+
+namespace ablate {
+
+void reset_peak_memory_cuda(int device_index) {
+  c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device_index));
+}
+
+int64_t peak_memory_cuda(int device_index) {
+  auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device_index));
+  return stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+}
+
+}  // namespace ablate

@@ -1,0 +1,50 @@
+// The phases of one generate() and the observer interface the pipeline calls at their edges.
+// Timers, NVTX capture windows and memory probes implement it; model code never calls them.
+#pragma once
+#include <cstdint>
+
+namespace ablate {
+
+enum class Phase { kGenerate, kTextEncode, kVaeEncode, kChunk, kStep, kVaeDecode };
+
+const char* phase_name(Phase phase);
+
+class PhaseHooks {
+ public:
+  virtual ~PhaseHooks() = default;
+  // Called on the host when a phase starts / ends; index = chunk or step number (-1 when none).
+  virtual void begin(Phase phase, int64_t index) {}
+  virtual void end(Phase phase, int64_t index) {}
+};
+
+inline const char* phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::kGenerate: return "generate";
+    case Phase::kTextEncode: return "text_encode";
+    case Phase::kVaeEncode: return "vae_encode";
+    case Phase::kChunk: return "chunk";
+    case Phase::kStep: return "step";
+    case Phase::kVaeDecode: return "vae_decode";
+  }
+  return "invalid";
+}
+
+// Runs begin() now and end() at scope exit.
+class PhaseScope {
+ public:
+  PhaseScope(PhaseHooks* hooks, Phase phase, int64_t index = -1) : hooks_(hooks), phase_(phase), index_(index) {
+    if (hooks_) hooks_->begin(phase_, index_);
+  }
+  ~PhaseScope() {
+    if (hooks_) hooks_->end(phase_, index_);
+  }
+  PhaseScope(const PhaseScope&) = delete;
+  PhaseScope& operator=(const PhaseScope&) = delete;
+
+ private:
+  PhaseHooks* hooks_;
+  Phase phase_;
+  int64_t index_;
+};
+
+}  // namespace ablate

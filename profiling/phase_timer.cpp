@@ -1,0 +1,49 @@
+#include "profiling/phase_timer.h"
+
+namespace ablate {
+
+std::string PhaseTiming::label() const {
+  std::string s = phase_name(phase);
+  if (index >= 0) s += "[" + std::to_string(index) + "]";
+  return s;
+}
+
+#if !defined(ABLATE_CUDA)
+std::unique_ptr<EventClock> make_event_clock(torch::Device) { return nullptr; }
+#endif
+
+PhaseTimer::PhaseTimer(torch::Device device) : clock_(make_event_clock(device)) {}
+
+void PhaseTimer::begin(Phase phase, int64_t index) {
+  const size_t slot = done_.size();
+  done_.push_back({phase, index});
+  events_.push_back({-1, -1});
+  open_.push_back({phase, index, std::chrono::steady_clock::now(), clock_ ? clock_->record() : -1, slot});
+}
+
+void PhaseTimer::end(Phase phase, int64_t index) {
+  TORCH_CHECK(!open_.empty() && open_.back().phase == phase && open_.back().index == index,
+              "PhaseTimer: end(", phase_name(phase), ", ", index, ") does not match the innermost open phase");
+  Open o = open_.back();
+  open_.pop_back();
+  if (clock_) {
+    events_[o.slot] = {o.event_begin, clock_->record()};
+    if (phase == Phase::kGenerate) clock_->synchronize();  // the user waits for the device too
+  }
+  done_[o.slot].host_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - o.host_begin).count();
+}
+
+std::vector<PhaseTiming> PhaseTimer::finish() {
+  TORCH_CHECK(open_.empty(), "PhaseTimer: ", open_.size(), " phases still open");
+  if (clock_) {
+    clock_->synchronize();
+    for (size_t i = 0; i < done_.size(); ++i) done_[i].device_ms = clock_->elapsed_ms(events_[i].first, events_[i].second);
+  }
+  auto out = std::move(done_);
+  done_.clear();
+  events_.clear();
+  return out;
+}
+
+}  // namespace ablate

@@ -1,0 +1,57 @@
+// Times every phase of generate(): a host steady clock always, and CUDA events on the current
+// stream on a CUDA device (no sync inside the timed region: events are read in finish()).
+#pragma once
+#include <torch/torch.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "profiling/phase_hooks.h"
+
+namespace ablate {
+
+struct PhaseTiming {
+  Phase phase;
+  int64_t index = -1;
+  double host_ms = 0;    // steady clock between begin() and end() on the host
+  double device_ms = -1; // CUDA events; -1 on the CPU
+  std::string label() const;  // "chunk[3]", "vae_decode", ...
+};
+
+// Device-side event pair source; the CUDA implementation lives in phase_timer_cuda.cpp.
+class EventClock {
+ public:
+  virtual ~EventClock() = default;
+  virtual int record() = 0;                       // records an event now, returns its id
+  virtual double elapsed_ms(int from, int to) = 0;  // after synchronize()
+  virtual void synchronize() = 0;                 // waits for the device (outside timed work)
+};
+
+std::unique_ptr<EventClock> make_event_clock(torch::Device device);  // nullptr on the CPU
+
+class PhaseTimer : public PhaseHooks {
+ public:
+  explicit PhaseTimer(torch::Device device);
+  void begin(Phase phase, int64_t index) override;
+  void end(Phase phase, int64_t index) override;
+  // Waits for the device and returns the timings in begin() order; the generate phase's host
+  // time includes that final wait, so it is what a caller waits for.
+  std::vector<PhaseTiming> finish();
+
+ private:
+  struct Open {
+    Phase phase;
+    int64_t index;
+    std::chrono::steady_clock::time_point host_begin;
+    int event_begin;
+    size_t slot;
+  };
+  std::unique_ptr<EventClock> clock_;
+  std::vector<Open> open_;
+  std::vector<PhaseTiming> done_;
+  std::vector<std::pair<int, int>> events_;
+};
+
+}  // namespace ablate
