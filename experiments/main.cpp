@@ -1,7 +1,30 @@
-// The `ablate` command line (subcommands are added by later issues).
+// The `ablate` command line. Exit codes: 0 ok, 1 failure, 2 bad input (nothing was run).
+#include <CLI/CLI.hpp>
+
 #include <iostream>
 
+#include "core/error.h"
+#include "experiments/generate_command.h"
+
 int main(int argc, char** argv) {
-  std::cerr << "ablate: not yet implemented\n";
-  return 1;
+  CLI::App app{"ablate: benchmarking and autoresearch harness for causal, KV-cached video DiT inference"};
+  app.require_subcommand(1);
+  ablate::GenerateCommandOptions generate;
+  auto* generate_cmd = ablate::add_generate_command(app, generate);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    if (generate_cmd->parsed()) return ablate::run_generate_command(generate);
+  } catch (const ablate::UsageError& e) {
+    std::cerr << "ablate: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "ablate: failed: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
 }

@@ -11,7 +11,7 @@ void reset_peak_memory_cuda(int device_index) {
 
 int64_t peak_memory_cuda(int device_index) {
   auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device_index));
-  return stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+  return stats.allocated_bytes[0].peak;  // index 0 = StatType::AGGREGATE (all pools)
 }
 
 }  // namespace ablate

@@ -1,0 +1,32 @@
+// `ablate generate`: builds the core pipeline once and runs generate() one or more times (the
+// first is the cold run), printing geometry, per-phase times, host reads, peak memory and MD5.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace ablate {
+
+struct GenerateCommandOptions {
+  std::string preset = "tiny";
+  std::string device = "cpu";
+  std::string size;  // default: the preset's
+  int64_t height = 0, width = 0;
+  int64_t frames = 81;
+  int64_t seed = 42;
+  int64_t weight_seed = 0;
+  std::string prompt;
+  std::string dtype;  // default: fp32 on cpu, bf16 on cuda
+  int64_t runs = 1;
+  int64_t local_attn_size = -1;
+  int64_t sink_size = 0;
+  std::string json_path;
+};
+
+// Registers the subcommand's flags on `app`; the options live in `opts`.
+CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& opts);
+
+// Runs it; returns the process exit code. UsageError propagates (the caller maps it to 2).
+int run_generate_command(const GenerateCommandOptions& opts);
+
+}  // namespace ablate

@@ -1,0 +1,58 @@
+#include "experiments/run_environment.h"
+
+#include <torch/cuda.h>
+
+#include "core/compat.h"
+#include "core/error.h"
+
+namespace ablate {
+
+torch::Device parse_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+    ABLATE_USAGE_CHECK(torch::cuda::is_available(), "--device ", name, ": no CUDA GPU is available ",
+#if defined(ABLATE_CUDA)
+                       "(this build has CUDA but the driver found no device)",
+#else
+                       "(this build uses a CPU-only LibTorch ", compat::torch_version(), ")",
+#endif
+                       "; valid devices here: cpu");
+    torch::Device d(name);
+    ABLATE_USAGE_CHECK(!d.has_index() || d.index() < static_cast<int>(torch::cuda::device_count()), "--device ",
+                       name, ": only ", torch::cuda::device_count(), " CUDA devices are visible");
+    return d;
+  }
+  throw UsageError("--device: unknown device '" + name + "'; valid devices: cpu, cuda, cuda:N");
+}
+
+void configure_determinism() {
+  at::globalContext().setBenchmarkCuDNN(false);
+  at::globalContext().setDeterministicCuDNN(true);
+}
+
+nlohmann::json environment_json(torch::Device device) {
+  nlohmann::json j;
+  j["torch"] = compat::torch_version();
+#if defined(ABLATE_CUDA)
+  j["cuda_build"] = true;
+#else
+  j["cuda_build"] = false;
+#endif
+  j["device"] = device.str();
+  j["cuda_devices"] = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
+#if defined(ABLATE_NVTX) && ABLATE_NVTX
+  j["nvtx"] = true;
+#else
+  j["nvtx"] = false;
+#endif
+#ifdef NDEBUG
+  j["build_type"] = "release";
+#else
+  j["build_type"] = "debug";
+#endif
+  j["cudnn_deterministic"] = at::globalContext().deterministicCuDNN();
+  j["cudnn_benchmark"] = at::globalContext().benchmarkCuDNN();
+  return j;
+}
+
+}  // namespace ablate

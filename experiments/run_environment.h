@@ -1,0 +1,20 @@
+// Process-wide run settings and facts: device parsing and checks, determinism flags, and the
+// environment fields recorded with every result (versions, GPU name).
+#pragma once
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace ablate {
+
+// "cpu" | "cuda" | "cuda:N"; UsageError (exit 2) when unknown or when no GPU is there.
+torch::Device parse_device(const std::string& name);
+
+// cuDNN benchmark off and deterministic algorithms on, as bit-identity needs (HARNESS-ANCHORS §2.9).
+void configure_determinism();
+
+// {"torch": .., "cuda": bool, "gpu": .., "nvtx": bool, "build_type": ..}
+nlohmann::json environment_json(torch::Device device);
+
+}  // namespace ablate

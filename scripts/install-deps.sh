@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what Ablate's CPU build needs from Debian's packages (Debian 12), skipping what is there.
+set -euo pipefail
+pkgs=(cmake ninja-build g++ ccache libtorch-dev libgloo-dev libgtest-dev libbenchmark-dev libbenchmark-tools
+      nlohmann-json3-dev libcli11-dev libssl-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
