@@ -1,0 +1,38 @@
+// TextEncoder: tokenizer + seeded T5 encoder, the reference's T5EncoderModel (t5.py) for one
+// prompt: tokenize, encode, trim the context to the real length.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+#include "core/text/t5_encoder.h"
+#include "core/text/t5_options.h"
+#include "core/text/tokenizer.h"
+
+namespace ablate::text {
+
+class TextEncoder {
+ public:
+  /// Builds the encoder, moves it to (device, dtype), fills its weights with
+  /// init_parameters(seed, t5_init_rule, prefix "t5."), and sets eval mode without gradients.
+  TextEncoder(const T5EncoderOptions& options, uint64_t seed, torch::Device device, torch::Dtype dtype);
+
+  /// prompt -> context [len, dim] in the encoder's dtype on its device, len = real tokens
+  /// (eos included). The length is read on the host once (HostReadSite::kTextLength), as the
+  /// reference's u[:v] slice does.
+  torch::Tensor encode(const std::string& prompt);
+
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+  T5Encoder& model() { return model_; }
+  torch::Device device() const { return device_; }
+  torch::Dtype dtype() const { return dtype_; }
+
+ private:
+  Tokenizer tokenizer_;
+  T5Encoder model_;
+  torch::Device device_;
+  torch::Dtype dtype_;
+};
+
+}  // namespace ablate::text
