@@ -156,5 +156,47 @@ TEST(DitTest, OutputFiniteAndDeterministicAcrossConstruction) {
   EXPECT_FALSE(torch::equal(other.run(co, other.lat_f)[0], oa[0]));
 }
 
+TEST(DitTest, ActivationsHealthyAtEveryLayerOfThePresetStructures) {
+  // 1.3b and 14b depth and head width (128) at reduced model width: 2 heads, ffn at the preset's ratio
+  for (const char* name : {"1.3b", "14b"}) {
+    DitOptions o = preset(name).dit;
+    const double ffn_ratio = static_cast<double>(o.ffn_dim()) / static_cast<double>(o.dim());
+    o.num_heads(2).dim(256).ffn_dim(static_cast<int64_t>(256 * ffn_ratio)).text_dim(32);
+    WanModel model(o, -1, 0);
+    init_parameters(*model, 3, dit_init_rule, "dit.");
+    model->set_runtime(torch::kCPU, Precision{});
+    std::vector<double> stds;
+    model->block_observer = [&](int64_t, const torch::Tensor& x) {
+      EXPECT_TRUE(torch::isfinite(x).all().item<bool>()) << name;
+      stds.push_back(x.std().item<double>());
+    };
+    KvCacheShape s;
+    s.num_layers = o.num_layers();
+    s.kv_size = 2 * 4;
+    s.heads = s.local_heads = 2;
+    s.head_dim = 128;
+    s.text_len = o.text_len();
+    auto caches = allocate_kv_caches(s, torch::kFloat, torch::kCPU);
+    torch::manual_seed(1);
+    DitInputs in;
+    in.x = torch::randn({16, 2, 4, 4});
+    in.y = torch::randn({20, 2, 4, 4});
+    in.t = torch::tensor({999}, torch::kLong);
+    in.context = torch::randn({7, 32});
+    in.plucker = torch::randn({1, 384, 2, 4, 4});
+    ForwardArgs args;
+    args.max_attention_size = 8;
+    auto v = model->forward(in, caches, args);
+    ASSERT_EQ(static_cast<int64_t>(stds.size()), o.num_layers()) << name;
+    for (size_t i = 0; i < stds.size(); ++i) {
+      EXPECT_GT(stds[i], 0.1) << name << " block " << i;
+      EXPECT_LT(stds[i], 100.0) << name << " block " << i;
+    }
+    EXPECT_TRUE(torch::isfinite(v).all().item<bool>());
+    EXPECT_GT(v.std().item<double>(), 0.1) << name;
+    EXPECT_LT(v.std().item<double>(), 10.0) << name;
+  }
+}
+
 }  // namespace
 }  // namespace ablate::dit

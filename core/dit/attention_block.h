@@ -7,7 +7,7 @@
 #include "core/dit/block_context.h"
 #include "core/dit/cross_attention.h"
 #include "core/dit/kv_cache.h"
-#include "core/dit/linear.h"
+#include "core/linear.h"
 #include "core/dit/norms.h"
 #include "core/dit/self_attention.h"
 

@@ -5,7 +5,7 @@
 
 #include "core/dit/block_context.h"
 #include "core/dit/kv_cache.h"
-#include "core/dit/linear.h"
+#include "core/linear.h"
 #include "core/dit/norms.h"
 
 namespace ablate::dit {

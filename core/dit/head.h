@@ -3,7 +3,7 @@
 #pragma once
 #include <torch/torch.h>
 
-#include "core/dit/linear.h"
+#include "core/linear.h"
 #include "core/dit/norms.h"
 
 namespace ablate::dit {

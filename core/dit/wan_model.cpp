@@ -121,6 +121,7 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   for (int64_t i = 0; i < num_layers(); ++i) {
     ABLATE_NVTX_RANGE("block", i);
     x = blocks[i]->as<AttentionBlockImpl>()->forward(x, ctx, caches.self[i], caches.cross[i]);
+    if (block_observer) block_observer(i, x);
   }
   auto out = head(x, e);  // [1, L, 64] float32
   return unpatchify(out, grid).to(torch::kFloat);

@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 
 #include "core/dit/attention_block.h"
@@ -38,6 +39,9 @@ class WanModelImpl : public torch::nn::Module {
   void set_runtime(torch::Device device, const Precision& precision);
   const Precision& precision() const { return precision_; }
   int64_t num_layers() const { return static_cast<int64_t>(blocks->size()); }
+
+  // Debug seam: when set, called with every block's output (tests check activations per layer).
+  std::function<void(int64_t block, const torch::Tensor& x)> block_observer;
 
   DitOptions options;
   torch::nn::Conv3d patch_embedding{nullptr};

@@ -126,12 +126,13 @@ torch::Tensor T5RelativeEmbeddingImpl::forward(int64_t lq, int64_t lk) {
 }
 
 // ~~~~~~~~~~ T5Attention ~~~~~~~~~~
-T5AttentionImpl::T5AttentionImpl(int64_t dim, int64_t dim_attn, int64_t num_heads)
+T5AttentionImpl::T5AttentionImpl(int64_t dim, int64_t dim_attn, int64_t num_heads,
+                                 torch::TensorOptions tensor_options)
     : num_heads_(num_heads), head_dim_(num_heads > 0 ? dim_attn / num_heads : 0) {
   TORCH_CHECK(num_heads > 0 && dim_attn % num_heads == 0, "T5Attention expects dim_attn divisible ",
               "by num_heads, but got dim_attn ", dim_attn, ", num_heads ", num_heads);
-  auto linear = [](int64_t in, int64_t out) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+  auto linear = [&](int64_t in, int64_t out) {
+    return Linear(LinearOptions(in, out).bias(false).tensor_options(tensor_options));
   };
   q = register_module("q", linear(dim, dim_attn));
   k = register_module("k", linear(dim, dim_attn));
@@ -162,9 +163,9 @@ torch::Tensor T5AttentionImpl::forward(const torch::Tensor& x, const torch::Tens
 }
 
 // ~~~~~~~~~~ T5FeedForward ~~~~~~~~~~
-T5FeedForwardImpl::T5FeedForwardImpl(int64_t dim, int64_t dim_ffn) {
-  auto linear = [](int64_t in, int64_t out) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+T5FeedForwardImpl::T5FeedForwardImpl(int64_t dim, int64_t dim_ffn, torch::TensorOptions tensor_options) {
+  auto linear = [&](int64_t in, int64_t out) {
+    return Linear(LinearOptions(in, out).bias(false).tensor_options(tensor_options));
   };
   const std::function<torch::Tensor(torch::Tensor)> gelu = [](torch::Tensor t) { return gelu_tanh(t); };
   gate = register_module("gate", torch::nn::Sequential(linear(dim, dim_ffn), torch::nn::Functional(gelu)));
@@ -180,9 +181,9 @@ torch::Tensor T5FeedForwardImpl::forward(const torch::Tensor& x) {
 // ~~~~~~~~~~ T5SelfAttention ~~~~~~~~~~
 T5SelfAttentionImpl::T5SelfAttentionImpl(const T5EncoderOptions& o) {
   norm1 = register_module("norm1", T5LayerNorm(o.dim(), o.eps()));
-  attn = register_module("attn", T5Attention(o.dim(), o.dim_attn(), o.num_heads()));
+  attn = register_module("attn", T5Attention(o.dim(), o.dim_attn(), o.num_heads(), o.tensor_options()));
   norm2 = register_module("norm2", T5LayerNorm(o.dim(), o.eps()));
-  ffn = register_module("ffn", T5FeedForward(o.dim(), o.dim_ffn()));
+  ffn = register_module("ffn", T5FeedForward(o.dim(), o.dim_ffn(), o.tensor_options()));
   pos_embedding = register_module(
       "pos_embedding",
       T5RelativeEmbedding(o.num_buckets(), o.num_heads(), /*bidirectional=*/true, o.max_distance()));
@@ -199,7 +200,8 @@ T5EncoderImpl::T5EncoderImpl(const T5EncoderOptions& options_) : options(options
   TORCH_CHECK(options.num_buckets() >= 4 && options.num_buckets() % 2 == 0,
               "T5Encoder expects an even num_buckets >= 4 (bidirectional), but got ", options.num_buckets());
   token_embedding =
-      register_module("token_embedding", torch::nn::Embedding(options.vocab_size(), options.dim()));
+      register_module("token_embedding", Embedding(EmbeddingOptions(options.vocab_size(), options.dim())
+                                                       .tensor_options(options.tensor_options())));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < options.num_layers(); ++i) {
     block_list_.push_back(T5SelfAttention(options));

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/linear.h"
 #include "core/seeded_init.h"
 #include "core/text/t5_options.h"
 
@@ -67,11 +68,12 @@ TORCH_MODULE(T5RelativeEmbedding);
 /// Multi-head self-attention without 1/sqrt(D) scaling. Keys: `q`, `k`, `v` [N*D, C], `o` [C, N*D].
 class T5AttentionImpl : public torch::nn::Module {
  public:
-  T5AttentionImpl(int64_t dim, int64_t dim_attn, int64_t num_heads);
+  T5AttentionImpl(int64_t dim, int64_t dim_attn, int64_t num_heads,
+                  torch::TensorOptions tensor_options = torch::TensorOptions());
   // x: [B, L, C], mask: [B, L] (0 = padded key) or undefined, pos_bias: [1, N, L, L] or undefined
   // -> [B, L, C]
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask, const torch::Tensor& pos_bias);
-  torch::nn::Linear q = nullptr, k = nullptr, v = nullptr, o = nullptr;
+  Linear q = nullptr, k = nullptr, v = nullptr, o = nullptr;
 
  private:
   int64_t num_heads_;
@@ -83,10 +85,10 @@ TORCH_MODULE(T5Attention);
 /// Gated GELU: fc2(fc1(x) * gelu_tanh(gate(x))). Keys: `gate.0` [F, C], `fc1` [F, C], `fc2` [C, F].
 class T5FeedForwardImpl : public torch::nn::Module {
  public:
-  T5FeedForwardImpl(int64_t dim, int64_t dim_ffn);
+  T5FeedForwardImpl(int64_t dim, int64_t dim_ffn, torch::TensorOptions tensor_options = torch::TensorOptions());
   torch::Tensor forward(const torch::Tensor& x);  // [B, L, C] -> [B, L, C]
   torch::nn::Sequential gate = nullptr;           // Linear(C, F) then gelu_tanh, as the reference
-  torch::nn::Linear fc1 = nullptr, fc2 = nullptr;
+  Linear fc1 = nullptr, fc2 = nullptr;
 };
 TORCH_MODULE(T5FeedForward);
 
@@ -118,7 +120,7 @@ class T5EncoderImpl : public torch::nn::Module {
   std::vector<torch::Tensor> forward_with_layer_outputs(const torch::Tensor& ids, const torch::Tensor& mask);
 
   T5EncoderOptions options;
-  torch::nn::Embedding token_embedding = nullptr;
+  Embedding token_embedding = nullptr;
   torch::nn::ModuleList blocks = nullptr;
   T5LayerNorm norm = nullptr;
 

@@ -25,6 +25,8 @@ struct T5EncoderOptions {
   TORCH_ARG(int64_t, text_len) = 512;
   /// RMSNorm epsilon. Default: 1e-6
   TORCH_ARG(double, eps) = 1e-6;
+  /// Device and dtype the large weights are created with (uninitialized). Default: CPU float32
+  TORCH_ARG(torch::TensorOptions, tensor_options) = torch::TensorOptions();
 };
 
 }  // namespace ablate::text

@@ -9,7 +9,8 @@ namespace ablate::text {
 
 TextEncoder::TextEncoder(const T5EncoderOptions& options, uint64_t seed, torch::Device device,
                          torch::Dtype dtype)
-    : tokenizer_(options.vocab_size(), options.text_len()), model_(options), device_(device), dtype_(dtype) {
+    : tokenizer_(options.vocab_size(), options.text_len()), model_(T5EncoderOptions(options).tensor_options(torch::TensorOptions().device(device).dtype(dtype))),
+      device_(device), dtype_(dtype) {
   // Moving first and seeding in place gives the same bits as seeding in float32 and then
   // casting (init_parameters rounds its float32 values with copy_), without a float32 copy of
   // every weight on the host.

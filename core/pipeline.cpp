@@ -1,0 +1,172 @@
+#include "core/pipeline.h"
+
+#include <cmath>
+
+#include "core/rng.h"
+#include "core/seeded_init.h"
+#include "profiling/nvtx.h"
+
+namespace ablate {
+
+Pipeline::Pipeline(const PipelineOptions& options)
+    : options_(options), sampler_(options.device) {
+  torch::NoGradGuard no_grad;
+  const auto& p = options_.precision;
+  text_encoder_ = std::make_unique<text::TextEncoder>(options_.model.t5, options_.weight_seed, options_.device, p.text);
+
+  // the reference runs the VAE in float32 (Wan2_1_VAE(dtype=torch.float))
+  vae_ = vae::WanVae(options_.model.vae);
+  vae_->to(options_.device, torch::kFloat);
+  init_parameters(*vae_, options_.weight_seed, vae::vae_init_rule, "vae.");
+  vae_->eval();
+
+  auto param_opts = torch::TensorOptions().device(options_.device).dtype(p.param);
+  dit_ = dit::WanModel(options_.model.dit, options_.local_attn_size, options_.sink_size, param_opts);
+  dit_->to(options_.device, p.param);
+  init_parameters(*dit_, options_.weight_seed, dit::dit_init_rule, "dit.");
+  dit_->set_runtime(options_.device, p);
+  dit_->eval();
+}
+
+VideoGeometry Pipeline::geometry_for(const GenerateRequest& request) const {
+  GeometryRequest g = request.geometry;
+  if (g.size.empty() && g.height == 0 && g.width == 0) g.size = options_.model.default_size;
+  g.local_attn_size = options_.local_attn_size;
+  g.sink_size = options_.sink_size;
+  g.world_size = 1;
+  return compute_geometry(g);
+}
+
+torch::Tensor Pipeline::synthetic_image(int64_t height, int64_t width) const {
+  // A smooth, deterministic test card at twice the video size (the reference resizes a large
+  // JPEG down with bicubic interpolation on the CPU).
+  const int64_t h = 2 * height, w = 2 * width;
+  auto y = torch::linspace(-1.0, 1.0, h, torch::kFloat).view({h, 1}).expand({h, w});
+  auto x = torch::linspace(-1.0, 1.0, w, torch::kFloat).view({1, w}).expand({h, w});
+  auto r = 0.8 * torch::sin(3.1 * x + 1.7 * y);
+  auto g = 0.7 * torch::cos(2.3 * x * y + 0.5);
+  auto b = 0.9 * (0.5 * x - 0.4 * y) + 0.1 * torch::sin(12.0 * torch::sqrt(x * x + y * y));
+  return torch::stack({r, g, b}).clamp(-1, 1);
+}
+
+torch::Tensor Pipeline::first_frame_condition(const torch::Tensor& image, const VideoGeometry& g) {
+  namespace F = torch::nn::functional;
+  // bicubic resize on the CPU: [1, 3, 2H, 2W] -> [3, 1, H, W], then [image, F-1 zero frames]
+  auto frame = F::interpolate(image.unsqueeze(0), F::InterpolateFuncOptions()
+                                                      .size(std::vector<int64_t>{g.height, g.width})
+                                                      .mode(torch::kBicubic)
+                                                      .align_corners(false))
+                   .transpose(0, 1);
+  auto video = torch::cat({frame, torch::zeros({3, g.frames - 1, g.height, g.width})}, 1).to(options_.device);
+  return vae_->encode(video);  // [16, lat_f, lat_h, lat_w]
+}
+
+GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* hooks) {
+  torch::NoGradGuard no_grad;
+  const HostReadStats reads_before = host_read_stats();
+  GenerateOutput out;
+  const VideoGeometry g = geometry_for(request);
+  out.geometry = g;
+  const auto dev = options_.device;
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat).device(dev);
+
+  ABLATE_NVTX_RANGE("generate");
+  PhaseScope whole(hooks, Phase::kGenerate);
+  const CameraTrajectory trajectory = synthetic_trajectory(g.frames);
+  const auto image = synthetic_image(g.height, g.width);
+
+  auto gen = make_generator(dev, request.seed);
+  auto noise = torch::randn({16, g.lat_f, g.lat_h, g.lat_w}, gen, f32);
+
+  // mask: ones for pixel frame 0 repeated 4x, zeros after, folded to [4, lat_f, lat_h, lat_w]
+  auto msk = torch::ones({1, g.frames, g.lat_h, g.lat_w}, f32);
+  msk.slice(1, 1).zero_();
+  msk = torch::cat({torch::repeat_interleave(msk.slice(1, 0, 1), 4, 1), msk.slice(1, 1)}, 1);
+  msk = msk.view({1, msk.size(1) / 4, 4, g.lat_h, g.lat_w}).transpose(1, 2)[0];
+
+  torch::Tensor context;
+  {
+    PhaseScope phase(hooks, Phase::kTextEncode);
+    context = seams_.embed_text ? seams_.embed_text(*text_encoder_, request.prompt)
+                                : text_encoder_->encode(request.prompt);
+  }
+  auto plucker = camera_conditioning(trajectory, g.lat_f, g.lat_h, g.lat_w, g.height, g.width, dev,
+                                     options_.precision.param);
+  torch::Tensor y;
+  {
+    PhaseScope phase(hooks, Phase::kVaeEncode);
+    y = torch::cat({msk, first_frame_condition(image, g)}, 0);  // [20, lat_f, lat_h, lat_w]
+  }
+
+  const auto& dopt = options_.model.dit;
+  dit::KvCacheShape shape;
+  shape.num_layers = dopt.num_layers();
+  shape.kv_size = g.kv_size;
+  shape.heads = dopt.num_heads();
+  shape.local_heads = dopt.num_heads();
+  shape.head_dim = dopt.dim() / dopt.num_heads();
+  shape.text_len = dopt.text_len();
+  auto caches = dit::allocate_kv_caches(shape, options_.precision.compute, dev);
+
+  const auto latent_chunks = noise.split(g.chunk_size, 1);
+  const auto condition_chunks = y.split(g.chunk_size, 1);
+  const auto plucker_chunks = plucker.split(g.chunk_size, 2);
+  const auto& timesteps = sampler_.timesteps();
+  const int64_t steps = static_cast<int64_t>(timesteps.size());
+  std::vector<torch::Tensor> denoised;
+
+  auto run_dit = [&](const dit::DitInputs& in, int64_t chunk, int64_t step, bool refresh) {
+    ForwardSite site{out.dit_forwards, chunk, step, refresh, chunk * g.chunk_size * g.frame_seqlen, &g, dev};
+    dit::ForwardArgs args;
+    args.current_start = site.current_start;
+    args.max_attention_size = g.kv_size;
+    if (seams_.forward_hints) seams_.forward_hints(args, site);
+    const HostReadStats before = host_read_stats();
+    auto v = dit_->forward(in, caches, args);
+    out.dit_host_reads = out.dit_host_reads + (host_read_stats() - before);
+    ++out.dit_forwards;
+    return v;
+  };
+
+  for (int64_t chunk = 0; chunk < g.num_chunks; ++chunk) {
+    ABLATE_NVTX_RANGE("chunk", chunk);
+    PhaseScope chunk_phase(hooks, Phase::kChunk, chunk);
+    dit::DitInputs in;
+    in.x = latent_chunks[chunk];
+    in.context = context;
+    in.y = condition_chunks[chunk];
+    in.plucker = plucker_chunks[chunk];
+    torch::Tensor x0;
+    for (int64_t step = 0; step < steps; ++step) {
+      ABLATE_NVTX_RANGE("step", step);
+      const int64_t t = timesteps[step];
+      in.t = torch::tensor({t}, torch::kLong).to(dev);
+      auto v = run_dit(in, chunk, step, false);
+      const auto& tables = sampler_.tables();
+      const double sigma = tables.sigmas[first_match_index(tables, t)];
+      x0 = sampler_.to_x0(v, in.x, t, seams_.sampler_host_lookups ? &sigma : nullptr);
+      if (request.keep_step_latents) out.step_latents.push_back(x0);
+      if (step + 1 < steps) {
+        const int64_t next = timesteps[step + 1];
+        const float next_sigma = tables.sigmas[second_match_index(tables, next)];
+        auto eps = torch::randn(x0.sizes(), gen, x0.options());
+        in.x = sampler_.add_noise(x0, eps, next, seams_.sampler_host_lookups ? &next_sigma : nullptr);
+      }
+    }
+    denoised.push_back(x0);
+    // cache refresh: the clean chunk at t = 0 rewrites this chunk's KV slot; output unused
+    ABLATE_NVTX_RANGE("refresh");
+    in.x = x0;
+    in.t = torch::zeros({1}, f32);
+    run_dit(in, chunk, steps, true);
+  }
+  out.latents = torch::cat(denoised, 1);
+  {
+    PhaseScope phase(hooks, Phase::kVaeDecode);
+    out.video = vae_->decode(out.latents);
+  }
+  out.host_reads = host_read_stats() - reads_before;
+  return out;
+}
+
+}  // namespace ablate

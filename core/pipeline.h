@@ -1,0 +1,78 @@
+// The fixed core generator: one image-to-video generate() of the LingBot-World fast pipeline
+// (text encoder -> VAE encode of the first frame -> camera rays -> 7 chunks x (4 denoising
+// forwards + 1 cache refresh) of the causal DiT -> VAE decode), with the reference's host reads.
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/camera.h"
+#include "core/config.h"
+#include "core/dit/wan_model.h"
+#include "core/geometry.h"
+#include "core/host_read.h"
+#include "core/precision.h"
+#include "core/sampler.h"
+#include "core/seams.h"
+#include "core/text/text_encoder.h"
+#include "core/vae/wan_vae.h"
+#include "profiling/phase_hooks.h"
+
+namespace ablate {
+
+struct PipelineOptions {
+  ModelConfig model;
+  torch::Device device = torch::kCPU;
+  Precision precision;
+  uint64_t weight_seed = 0;       // seeds every network's weights
+  int64_t local_attn_size = -1;   // sliding-window KV cache (latent frames), -1 = global
+  int64_t sink_size = 0;
+};
+
+struct GenerateRequest {
+  std::string prompt = "A lakeside path at dawn, mist over the water, the camera slowly moving forward.";
+  uint64_t seed = 42;
+  GeometryRequest geometry;        // size/frames; world_size/window are filled from the pipeline
+  bool keep_step_latents = true;   // keep each step's x0 (device copies) for the hash chain
+};
+
+struct GenerateOutput {
+  VideoGeometry geometry;
+  torch::Tensor video;                      // [3, F, H, W] float32 in [-1, 1] (rank 0)
+  torch::Tensor latents;                    // [16, lat_f, lat_h, lat_w] float32 denoised
+  std::vector<torch::Tensor> step_latents;  // x0 after every denoising step (chunk-major)
+  HostReadStats host_reads;                 // reads during this generate()
+  HostReadStats dit_host_reads;             // the part inside DiT forwards
+  int64_t dit_forwards = 0;
+};
+
+class Pipeline {
+ public:
+  explicit Pipeline(const PipelineOptions& options);
+
+  GenerateOutput generate(const GenerateRequest& request, PhaseHooks* hooks = nullptr);
+
+  Seams& seams() { return seams_; }
+  const PipelineOptions& options() const { return options_; }
+  text::TextEncoder& text_encoder() { return *text_encoder_; }
+  vae::WanVae& vae() { return vae_; }
+  dit::WanModel& dit() { return dit_; }
+
+  // Geometry of a request under this pipeline's world size and window.
+  VideoGeometry geometry_for(const GenerateRequest& request) const;
+
+ private:
+  torch::Tensor synthetic_image(int64_t height, int64_t width) const;  // [3, H, W] in [-1, 1]
+  torch::Tensor first_frame_condition(const torch::Tensor& image, const VideoGeometry& g);  // y [20, lat_f, h, w]
+
+  PipelineOptions options_;
+  std::unique_ptr<text::TextEncoder> text_encoder_;
+  vae::WanVae vae_{nullptr};
+  dit::WanModel dit_{nullptr};
+  FlowMatchSampler sampler_;
+  Seams seams_;
+};
+
+}  // namespace ablate

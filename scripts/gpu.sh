@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# GPU machine (Ubuntu 24.04, CUDA 13, PyTorch 2.11): configure against PyTorch's LibTorch, build,
+# test, and measure in one step. Usage: scripts/gpu.sh [build] [test] [measure ...]
+# Logs and JSON go to $OUT (or out/ when unset). Needs nothing carried: the machine has
+# libssl-dev, CLI11, GoogleTest, Google Benchmark and nlohmann-json; NVTX3 comes with CUDA.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+out=${OUT:-out}
+mkdir -p "$out"
+build=build-gpu
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(build test)
+
+for step in "${steps[@]}"; do
+  case "$step" in
+    build)
+      prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+      { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; nproc; } > "$out/machine.txt" 2>&1
+      cmake -S . -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+        -DABLATE_NVTX_INCLUDE_DIR=/usr/local/cuda/include > "$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
+      cmake --build $build -j"$(nproc)" > "$out/build.log" 2>&1 || { grep -E "error|Error" -A5 "$out/build.log" | head -80; exit 1; }
+      echo "build ok" ;;
+    test)
+      (cd $build && ctest --output-on-failure -j4 > "../$out/ctest.log" 2>&1); rc=$?
+      tail -15 "$out/ctest.log"; [ $rc -eq 0 ] || grep -E "Failed|FAILED" -B2 -A20 "$out/ctest.log" | head -80 ;;
+    gen-1.3b)
+      $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 --json "$out/generate-1.3b-h100.json" 2>&1 | tee "$out/generate-1.3b.log" ;;
+    gen-14b)
+      $build/experiments/ablate generate --preset 14b --device cuda --runs 2 --json "$out/generate-14b-h100.json" 2>&1 | tee "$out/generate-14b.log" ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test gen-1.3b gen-14b"; exit 2 ;;
+  esac
+done

@@ -1,0 +1,87 @@
+// The whole core generator on the tiny preset: the real 81-frame schedule (7 chunks, 35 forwards),
+// host-read counts, determinism and output layout.
+#include "core/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "core/video_hash.h"
+
+namespace ablate {
+namespace {
+
+PipelineOptions tiny_options() {
+  PipelineOptions o;
+  o.model = preset("tiny");
+  return o;
+}
+
+// One pipeline shared by the tests of this file (building it is the slow part).
+Pipeline& tiny_pipeline() {
+  static Pipeline p(tiny_options());
+  return p;
+}
+
+TEST(PipelineTest, Tiny81FramesRunsTheReferenceSchedule) {
+  GenerateRequest r;
+  auto out = tiny_pipeline().generate(r);
+  const auto& g = out.geometry;
+  EXPECT_EQ(g.lat_f, 21);
+  EXPECT_EQ(g.num_chunks, 7);
+  EXPECT_EQ(out.dit_forwards, 35);
+  const int64_t blocks = preset("tiny").dit.num_layers();
+  // 3 device reads per block per forward: cross-attention is_init, KV local and global end
+  EXPECT_EQ(out.dit_host_reads.syncs(), 3 * blocks * 35);
+  EXPECT_EQ(out.dit_host_reads.of(HostReadSite::kCrossAttnIsInit), blocks * 35);
+  // sampler: one sigma lookup per step (28), one re-noise lookup per non-final step (21); text: 1
+  EXPECT_EQ(out.host_reads.of(HostReadSite::kSamplerSigma), 28);
+  EXPECT_EQ(out.host_reads.of(HostReadSite::kSamplerNoiseIndex), 21);
+  EXPECT_EQ(out.host_reads.of(HostReadSite::kTextLength), 1);
+  EXPECT_EQ(out.host_reads.syncs(), 3 * blocks * 35 + 28 + 21 + 1);
+  // output layout
+  EXPECT_EQ(out.video.sizes(), torch::IntArrayRef({3, 81, 64, 64}));
+  EXPECT_EQ(out.latents.sizes(), torch::IntArrayRef({16, 21, 8, 8}));
+  EXPECT_EQ(out.step_latents.size(), 28u);
+  auto u8 = video_to_uint8(out.video);
+  EXPECT_EQ(u8.sizes(), torch::IntArrayRef({81, 64, 64, 3}));
+  // healthy: finite latents, a video that is neither flat nor saturated
+  EXPECT_TRUE(torch::isfinite(out.latents).all().item<bool>());
+  const double saturated = (out.video.abs() >= 1.0f).to(torch::kFloat).mean().item<double>();
+  EXPECT_LT(saturated, 0.05);
+  EXPECT_GT(out.video.std().item<double>(), 0.05);
+}
+
+TEST(PipelineTest, SameRequestSameMd5OtherSeedOtherMd5) {
+  GenerateRequest r;
+  r.geometry.frames = 33;  // 9 latent frames: 3 chunks, enough to exercise the cache
+  auto a = tiny_pipeline().generate(r);
+  auto b = tiny_pipeline().generate(r);
+  const auto md5_a = tensor_md5(video_to_uint8(a.video));
+  EXPECT_EQ(md5_a, tensor_md5(video_to_uint8(b.video)));
+  EXPECT_EQ(hash_chain(a.step_latents), hash_chain(b.step_latents));
+  r.seed = 43;
+  auto c = tiny_pipeline().generate(r);
+  EXPECT_NE(md5_a, tensor_md5(video_to_uint8(c.video)));
+  const auto chain_a = hash_chain(a.step_latents), chain_c = hash_chain(c.step_latents);
+  EXPECT_NE(chain_a.front(), chain_c.front());
+}
+
+TEST(PipelineTest, FreshPipelineGivesTheSameVideo) {
+  // weights depend on the seed and the key names only, not on the build
+  GenerateRequest r;
+  r.geometry.frames = 9;
+  Pipeline other(tiny_options());
+  EXPECT_EQ(tensor_md5(video_to_uint8(other.generate(r).video)),
+            tensor_md5(video_to_uint8(tiny_pipeline().generate(r).video)));
+}
+
+TEST(PipelineTest, VaeFrameCountIsOnePlusFourTimesLatentFramesMinusOne) {
+  GenerateRequest r;
+  r.geometry.frames = 13;  // 4 latent frames -> trimmed to 3 (one chunk) -> 9 frames
+  auto out = tiny_pipeline().generate(r);
+  EXPECT_EQ(out.geometry.lat_f, 3);
+  EXPECT_EQ(out.video.size(1), 1 + 4 * (out.geometry.lat_f - 1));
+  EXPECT_EQ(out.dit_forwards, 5);
+}
+
+}  // namespace
+}  // namespace ablate
