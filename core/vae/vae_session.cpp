@@ -1,0 +1,84 @@
+// EncodeSession / DecodeSession: the reference's encode/decode loops, one push at a time.
+#include "core/vae/vae_session.h"
+
+#include "core/vae/wan_vae.h"
+
+namespace ablate::vae {
+
+namespace {
+
+void check_video(const torch::Tensor& v, const torch::Tensor& weight, const char* who) {
+  TORCH_CHECK(v.dim() == 4 && v.size(0) == 3, who, ": expected frames [3, n, H, W], but got ",
+              v.sizes());
+  TORCH_CHECK(v.size(2) % 8 == 0 && v.size(3) % 8 == 0, who,
+              ": expected H and W to be multiples of 8, but got ", v.size(2), "x", v.size(3));
+  TORCH_CHECK(v.scalar_type() == torch::kFloat, who, ": expected float32 frames, but got ",
+              v.scalar_type());
+  TORCH_CHECK(v.device() == weight.device(), who, ": expected frames on ", weight.device(),
+              ", but got ", v.device());
+}
+
+}  // namespace
+
+EncodeSession::EncodeSession(WanVaeImpl& vae, ActivationProbe probe)
+    : vae_(vae), probe_(std::move(probe)) {}
+
+torch::Tensor EncodeSession::push(const torch::Tensor& frames) {
+  torch::NoGradGuard no_grad;
+  check_video(frames, vae_.conv1()->weight, "EncodeSession::push");
+  const int64_t n = frames.size(1);
+  const bool first = latent_frames_ == 0;
+  if (first) {
+    TORCH_CHECK(n % 4 == 1,
+                "EncodeSession::push: expected 1 + 4k frames on the first push, but got ", n);
+  } else {
+    TORCH_CHECK(n % 4 == 0 && n > 0, "EncodeSession::push: expected 4k (k >= 1) frames after the ",
+                "first push, but got ", n);
+  }
+  torch::Tensor x = frames.unsqueeze(0);  // [1, 3, n, H, W]
+  std::vector<torch::Tensor> outs;
+  int64_t start = 0;
+  while (start < n) {
+    const int64_t len = (first && start == 0) ? 1 : 4;  // the first pixel frame goes alone
+    cache_.rewind();
+    // [1, 3, len, H, W] -> [1, 2z, 1, H/8, W/8]
+    outs.push_back(vae_.encoder()->forward(x.slice(2, start, start + len), &cache_, probe_));
+    start += len;
+  }
+  // conv1 on all of this push's encoder outputs (the whole video for encode()); keep mu only.
+  torch::Tensor out = torch::cat(outs, 2);                       // [1, 2z, g, h, w]
+  torch::Tensor mu = vae_.conv1()->forward(out).chunk(2, 1)[0];  // [1, z, g, h, w]
+  if (probe_) probe_("conv1", mu);
+  latent_frames_ += static_cast<int64_t>(outs.size());
+  return vae_.normalize_latent(mu).squeeze(0);  // [z, g, h, w]
+}
+
+DecodeSession::DecodeSession(WanVaeImpl& vae, ActivationProbe probe)
+    : vae_(vae), probe_(std::move(probe)) {}
+
+torch::Tensor DecodeSession::push(const torch::Tensor& latent) {
+  torch::NoGradGuard no_grad;
+  const int64_t z_dim = vae_.options().z_dim();
+  TORCH_CHECK(latent.dim() == 4 && latent.size(0) == z_dim && latent.size(1) >= 1,
+              "DecodeSession::push: expected latent [", z_dim, ", t >= 1, h, w], but got ",
+              latent.sizes());
+  TORCH_CHECK(latent.scalar_type() == torch::kFloat,
+              "DecodeSession::push: expected a float32 latent, but got ", latent.scalar_type());
+  TORCH_CHECK(latent.device() == vae_.conv2()->weight.device(), "DecodeSession::push: expected ",
+              "the latent on ", vae_.conv2()->weight.device(), ", but got ", latent.device());
+  const int64_t t = latent.size(1);
+  torch::Tensor z = vae_.unnormalize_latent(latent.unsqueeze(0));  // [1, z, t, h, w]
+  torch::Tensor x = vae_.conv2()->forward(z);  // 1x1x1, all pushed frames at once
+  if (probe_) probe_("conv2", x);
+  std::vector<torch::Tensor> outs;
+  for (int64_t i = 0; i < t; ++i) {
+    cache_.rewind();
+    // [1, z, 1, h, w] -> [1, 3, 1 or 4, 8h, 8w]
+    outs.push_back(vae_.decoder()->forward(x.slice(2, i, i + 1), &cache_, probe_));
+  }
+  latent_frames_ += t;
+  // Wan2_1_VAE.decode clamps the decoded video to [-1, 1].
+  return torch::cat(outs, 2).clamp(-1.0, 1.0).squeeze(0);  // [3, n, 8h, 8w]
+}
+
+}  // namespace ablate::vae
