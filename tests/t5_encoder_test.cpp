@@ -116,7 +116,7 @@ TEST(T5EncoderTest, OneLayerMatchesFloat64Rederivation) {
   auto rms = [&](const torch::Tensor& x, const torch::Tensor& w) {
     return d(w) * x * torch::rsqrt(x.pow(2).mean({-1}, true) + 1e-6);
   };
-  auto heads = [&](const torch::Tensor& h, const torch::nn::Linear& l) {
+  auto heads = [&](const torch::Tensor& h, const Linear& l) {
     return h.matmul(d(l->weight).t()).view({L, N, D}).permute({1, 0, 2});  // [N, L, D]
   };
   auto x = d(m->token_embedding->weight).index_select(0, ids[0]);  // [L, C]
@@ -136,7 +136,7 @@ TEST(T5EncoderTest, OneLayerMatchesFloat64Rederivation) {
   auto att = p.matmul(v).permute({1, 0, 2}).reshape({L, N * D}).matmul(d(blk.attn->o->weight).t());
   x = x + att;
   auto h2 = rms(x, blk.norm2->weight);
-  auto gate = text::gelu_tanh(h2.matmul(d(blk.ffn->gate->ptr<torch::nn::LinearImpl>(0)->weight).t()));
+  auto gate = text::gelu_tanh(h2.matmul(d(blk.ffn->gate->ptr<LinearImpl>(0)->weight).t()));
   auto ffn = (h2.matmul(d(blk.ffn->fc1->weight).t()) * gate).matmul(d(blk.ffn->fc2->weight).t());
   auto expected = rms(x + ffn, m->norm->weight);
   const double max_diff = (d(out[0]) - expected).abs().max().item<double>();

@@ -144,6 +144,9 @@ InitSpec dit_init_rule(const std::string& name, const torch::Tensor& param) {
   if (contains("time_projection")) return InitSpec::uniform(0.2 / std::sqrt(fan_in));
   // camera scale/shift multiply the residual stream every block: (1 + s) with s ~ 0.05
   if (contains("cam_scale_layer") || contains("cam_shift_layer")) return InitSpec::uniform(0.05 / std::sqrt(fan_in));
+  // the flow prediction v: x0 = x_t - sigma v keeps latents near unit scale when v is ~0.5
+  // (the reference zero-inits this layer, which would make v = 0 and the DiT a no-op)
+  if (ends_with("head.head.weight")) return InitSpec::uniform(0.5 / std::sqrt(fan_in));
   // everything else: fan-in scaling keeps each GEMM's output at the input's scale
   return InitSpec::uniform(1.0 / std::sqrt(fan_in));
 }

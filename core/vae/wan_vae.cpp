@@ -109,7 +109,7 @@ InitSpec vae_init_rule(const std::string& name, const torch::Tensor& p) {
   TORCH_CHECK(p.dim() >= 2, "vae_init_rule: expected a conv weight (>= 2-d) for '", name,
               "', but got shape ", p.sizes());
   const double fan_in = static_cast<double>(p.numel() / p.size(0));
-  const double gain = name == "decoder.head.2.weight" ? 0.6 : 1.0;
+  const double gain = ends_with(name, "decoder.head.2.weight") ? 0.6 : 1.0;  // any prefix
   return InitSpec::uniform(gain / std::sqrt(fan_in));
 }
 
