@@ -19,7 +19,7 @@ for step in "${steps[@]}"; do
       { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; nproc; } > "$out/machine.txt" 2>&1
       cmake -S . -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
         -DABLATE_NVTX_INCLUDE_DIR=/usr/local/cuda/include > "$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
-      cmake --build $build -j"$(nproc)" > "$out/build.log" 2>&1 || { grep -E "error|Error" -A5 "$out/build.log" | head -80; exit 1; }
+      cmake --build $build -j"$(nproc)" -- -k 0 > "$out/build.log" 2>&1 || { grep -E "error|Error" -A5 "$out/build.log" | head -80; exit 1; }
       echo "build ok" ;;
     test)
       (cd $build && ctest --output-on-failure -j4 > "../$out/ctest.log" 2>&1); rc=$?
