@@ -11,7 +11,10 @@ int64_t peak_memory_cuda(int device_index);
 
 void reset_peak_memory(torch::Device device) {
 #if defined(ABLATE_CUDA)
-  if (device.is_cuda()) reset_peak_memory_cuda(device.has_index() ? device.index() : 0);
+  if (device.is_cuda()) {
+    torch::empty({1}, torch::TensorOptions().device(device));  // initializes the caching allocator
+    reset_peak_memory_cuda(device.has_index() ? device.index() : 0);
+  }
 #endif
 }
 

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 out=${OUT:-out}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 build=build-gpu
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(build test)
@@ -22,7 +23,7 @@ for step in "${steps[@]}"; do
       cmake --build $build -j"$(nproc)" -- -k 0 > "$out/build.log" 2>&1 || { grep -E "error|Error" -A5 "$out/build.log" | head -80; exit 1; }
       echo "build ok" ;;
     test)
-      (cd $build && ctest --output-on-failure -j4 > "../$out/ctest.log" 2>&1); rc=$?
+      (cd $build && ctest --output-on-failure -j4 > "$out/ctest.log" 2>&1); rc=$?
       tail -15 "$out/ctest.log"; [ $rc -eq 0 ] || grep -E "Failed|FAILED" -B2 -A20 "$out/ctest.log" | head -80 ;;
     gen-1.3b)
       $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 --json "$out/generate-1.3b-h100.json" 2>&1 | tee "$out/generate-1.3b.log" ;;
