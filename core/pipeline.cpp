@@ -13,6 +13,7 @@ Pipeline::Pipeline(const PipelineOptions& options)
   torch::NoGradGuard no_grad;
   const auto& p = options_.precision;
   text_encoder_ = std::make_unique<text::TextEncoder>(options_.model.t5, options_.weight_seed, options_.device, p.text);
+  if (options_.offload_text_encoder) text_encoder_->set_offload(true);
 
   // the reference runs the VAE in float32 (Wan2_1_VAE(dtype=torch.float))
   vae_ = vae::WanVae(options_.model.vae);

@@ -29,6 +29,7 @@ struct PipelineOptions {
   uint64_t weight_seed = 0;       // seeds every network's weights
   int64_t local_attn_size = -1;   // sliding-window KV cache (latent frames), -1 = global
   int64_t sink_size = 0;
+  bool offload_text_encoder = false;  // text-encoder weights in host memory between encodes
 };
 
 struct GenerateRequest {

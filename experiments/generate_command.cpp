@@ -79,6 +79,8 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
   cmd->add_option("--runs", o.runs, "generate() calls on the one built pipeline; the first is cold")->capture_default_str();
   cmd->add_option("--local-attn-size", o.local_attn_size, "Sliding KV window in latent frames (-1: global)")->capture_default_str();
   cmd->add_option("--sink-size", o.sink_size, "Latent frames never evicted from the window")->capture_default_str();
+  cmd->add_flag("--offload-text-encoder", o.offload_text_encoder,
+                "Keep the text encoder in host memory between encodes (the reference's offload_model on one GPU)");
   cmd->add_option("--json", o.json_path, "Write the full result as JSON to this file");
   return cmd;
 }
@@ -92,6 +94,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
   popts.weight_seed = static_cast<uint64_t>(o.weight_seed);
   popts.local_attn_size = o.local_attn_size;
   popts.sink_size = o.sink_size;
+  popts.offload_text_encoder = o.offload_text_encoder;
   ABLATE_USAGE_CHECK(o.runs >= 1, "--runs: expected at least 1, got ", o.runs);
   ABLATE_USAGE_CHECK(o.seed >= 0, "--seed: expected a non-negative seed, got ", o.seed);
   ABLATE_USAGE_CHECK(!(!o.size.empty() && (o.height > 0 || o.width > 0)), "--size ", o.size,
@@ -134,6 +137,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
                         {"tokens_per_chunk", geometry.tokens_per_chunk}, {"kv_size", geometry.kv_size},
                         {"forwards", geometry.forwards_per_generate}};
   result["build_ms"] = build_ms;
+  result["offload_text_encoder"] = o.offload_text_encoder;
 
   std::string first_md5;
   bool md5_stable = true;

@@ -20,6 +20,7 @@ struct GenerateCommandOptions {
   int64_t runs = 1;
   int64_t local_attn_size = -1;
   int64_t sink_size = 0;
+  bool offload_text_encoder = false;
   std::string json_path;
 };
 

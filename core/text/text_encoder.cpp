@@ -20,9 +20,15 @@ TextEncoder::TextEncoder(const T5EncoderOptions& options, uint64_t seed, torch::
   model_->eval();
 }
 
+void TextEncoder::set_offload(bool offload) {
+  offload_ = offload;
+  model_->to(offload ? torch::Device(torch::kCPU) : device_);
+}
+
 torch::Tensor TextEncoder::encode(const std::string& prompt) {
   ABLATE_NVTX_RANGE("text_encode");
   torch::NoGradGuard no_grad;
+  if (offload_) model_->to(device_);
   const TokenizedPrompt tokens = tokenizer_(prompt);
   auto ids = tokens.ids.to(device_);    // [1, text_len]
   auto mask = tokens.mask.to(device_);  // [1, text_len]
@@ -33,6 +39,7 @@ torch::Tensor TextEncoder::encode(const std::string& prompt) {
   const int64_t len = host_read_int(seq_lens[0], HostReadSite::kTextLength);
   TORCH_CHECK(len == tokens.length, "TextEncoder: expected the device mask to hold ", tokens.length,
               " real tokens, but found ", len);
+  if (offload_) model_->to(torch::kCPU);
   return context[0].slice(/*dim=*/0, 0, len);  // [len, dim]
 }
 

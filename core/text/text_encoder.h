@@ -23,6 +23,11 @@ class TextEncoder {
   /// reference's u[:v] slice does.
   torch::Tensor encode(const std::string& prompt);
 
+  /// Offload (the reference's offload_model on one GPU): keep the weights in host memory and
+  /// move them to the device only for the length of encode(). Frees device memory for the DiT.
+  void set_offload(bool offload);
+  bool offload() const { return offload_; }
+
   const Tokenizer& tokenizer() const { return tokenizer_; }
   T5Encoder& model() { return model_; }
   torch::Device device() const { return device_; }
@@ -33,6 +38,7 @@ class TextEncoder {
   T5Encoder model_;
   torch::Device device_;
   torch::Dtype dtype_;
+  bool offload_ = false;
 };
 
 }  // namespace ablate::text
