@@ -10,6 +10,8 @@ out=${OUT:-out}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 build=build-gpu
+gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | grep -o -E "H100|H200|A100|L40S" | tr 'A-Z' 'a-z')
+gpu=${gpu:-gpu}
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(build test)
 
@@ -30,9 +32,9 @@ for step in "${steps[@]}"; do
       (cd $build && OMP_NUM_THREADS=4 ctest --output-on-failure -j4 > "$out/ctest.log" 2>&1); rc=$?
       tail -15 "$out/ctest.log"; [ $rc -eq 0 ] || grep -E "Failed|FAILED" -B2 -A20 "$out/ctest.log" | head -80 ;;
     gen-1.3b)
-      $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 --json "$out/generate-1.3b-h100.json" 2>&1 | tee "$out/generate-1.3b.log" ;;
+      $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 --json "$out/generate-1.3b-$gpu.json" 2>&1 | tee "$out/generate-1.3b-$gpu.log" ;;
     gen-14b)
-      $build/experiments/ablate generate --preset 14b --device cuda --runs 2 --offload-text-encoder --json "$out/generate-14b-h100.json" 2>&1 | tee "$out/generate-14b.log" ;;
+      $build/experiments/ablate generate --preset 14b --device cuda --runs 2 --offload-text-encoder --json "$out/generate-14b-$gpu.json" 2>&1 | tee "$out/generate-14b-$gpu.log" ;;
     *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b"; exit 2 ;;
   esac
 done

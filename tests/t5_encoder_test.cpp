@@ -244,3 +244,20 @@ TEST(TextEncoderTest, Bf16EncoderRunsInBf16) {
 
 }  // namespace
 }  // namespace ablate
+
+namespace ablate::text {
+namespace {
+
+TEST(TextEncoderTest, OffloadGivesTheSameContext) {
+  T5EncoderOptions o;
+  o.vocab_size(4096).dim(32).dim_attn(32).dim_ffn(64).num_heads(4).num_layers(2);
+  TextEncoder resident(o, 5, torch::kCPU, torch::kFloat);
+  TextEncoder offloaded(o, 5, torch::kCPU, torch::kFloat);
+  offloaded.set_offload(true);
+  EXPECT_TRUE(offloaded.offload());
+  EXPECT_TRUE(torch::equal(resident.encode("a red boat"), offloaded.encode("a red boat")));
+  EXPECT_TRUE(torch::equal(resident.encode("a red boat"), offloaded.encode("a red boat")));  // twice
+}
+
+}  // namespace
+}  // namespace ablate::text

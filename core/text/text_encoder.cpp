@@ -21,14 +21,29 @@ TextEncoder::TextEncoder(const T5EncoderOptions& options, uint64_t seed, torch::
 }
 
 void TextEncoder::set_offload(bool offload) {
+  torch::NoGradGuard no_grad;
+  if (offload == offload_) return;
   offload_ = offload;
-  model_->to(offload ? torch::Device(torch::kCPU) : device_);
+  host_params_.clear();
+  if (!offload) {
+    model_->to(device_);
+    return;
+  }
+  model_->to(torch::kCPU);
+  for (auto& p : model_->parameters()) {
+    // pinned memory lets the device copies go at full PCIe speed and asynchronously
+    auto pinned = device_.is_cuda() ? p.pin_memory() : p;
+    p.set_data(pinned);
+    host_params_.push_back(pinned);
+  }
 }
 
 torch::Tensor TextEncoder::encode(const std::string& prompt) {
   ABLATE_NVTX_RANGE("text_encode");
   torch::NoGradGuard no_grad;
-  if (offload_) model_->to(device_);
+  if (offload_) {
+    for (auto& p : model_->parameters()) p.set_data(p.to(device_, /*non_blocking=*/true));
+  }
   const TokenizedPrompt tokens = tokenizer_(prompt);
   auto ids = tokens.ids.to(device_);    // [1, text_len]
   auto mask = tokens.mask.to(device_);  // [1, text_len]
@@ -39,7 +54,10 @@ torch::Tensor TextEncoder::encode(const std::string& prompt) {
   const int64_t len = host_read_int(seq_lens[0], HostReadSite::kTextLength);
   TORCH_CHECK(len == tokens.length, "TextEncoder: expected the device mask to hold ", tokens.length,
               " real tokens, but found ", len);
-  if (offload_) model_->to(torch::kCPU);
+  if (offload_) {
+    auto params = model_->parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].set_data(host_params_[i]);  // device copies freed
+  }
   return context[0].slice(/*dim=*/0, 0, len);  // [len, dim]
 }
 

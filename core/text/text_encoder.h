@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/text/t5_encoder.h"
 #include "core/text/t5_options.h"
@@ -23,8 +24,9 @@ class TextEncoder {
   /// reference's u[:v] slice does.
   torch::Tensor encode(const std::string& prompt);
 
-  /// Offload (the reference's offload_model on one GPU): keep the weights in host memory and
-  /// move them to the device only for the length of encode(). Frees device memory for the DiT.
+  /// Offload (the reference's offload_model on one GPU): keep the weights in pinned host memory
+  /// and give encode() device copies that are dropped afterwards (no copy back). Frees device
+  /// memory for the DiT.
   void set_offload(bool offload);
   bool offload() const { return offload_; }
 
@@ -39,6 +41,7 @@ class TextEncoder {
   torch::Device device_;
   torch::Dtype dtype_;
   bool offload_ = false;
+  std::vector<torch::Tensor> host_params_;  // pinned host copies while offloaded
 };
 
 }  // namespace ablate::text
