@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "core/rng.h"
 #include "core/seeded_init.h"
 #include "profiling/nvtx.h"
@@ -27,6 +28,23 @@ Pipeline::Pipeline(const PipelineOptions& options)
   init_parameters(*dit_, options_.weight_seed, dit::dit_init_rule, "dit.");
   dit_->set_runtime(options_.device, p);
   dit_->eval();
+
+  if (world_size() > 1) {
+    const int64_t heads = options_.model.dit.num_heads();
+    ABLATE_USAGE_CHECK(heads % world_size() == 0, "sequence parallel splits the ", heads,
+                       " attention heads of preset ", options_.model.name, " across ranks, but world size ",
+                       world_size(), " does not divide them; valid world sizes divide ", heads);
+    dit_->comm = options_.comm;
+    dit_shards_ = std::make_unique<dist::ParamShards>(
+        dist::units_by_block_prefix(*dit_, "blocks", options_.model.dit.num_layers()), options_.comm,
+        options_.residency);
+    dit_->unit_hooks = dit_shards_.get();
+    auto& t5 = text_encoder_->model();
+    text_shards_ = std::make_unique<dist::ParamShards>(
+        dist::units_by_block_prefix(*t5, "blocks", options_.model.t5.num_layers()), options_.comm,
+        options_.residency);
+    t5->unit_hooks = text_shards_.get();
+  }
 }
 
 VideoGeometry Pipeline::geometry_for(const GenerateRequest& request) const {
@@ -34,7 +52,7 @@ VideoGeometry Pipeline::geometry_for(const GenerateRequest& request) const {
   if (g.size.empty() && g.height == 0 && g.width == 0) g.size = options_.model.default_size;
   g.local_attn_size = options_.local_attn_size;
   g.sink_size = options_.sink_size;
-  g.world_size = 1;
+  g.world_size = world_size();
   return compute_geometry(g);
 }
 
@@ -76,7 +94,14 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   const CameraTrajectory trajectory = synthetic_trajectory(g.frames);
   const auto image = synthetic_image(g.height, g.width);
 
-  auto gen = make_generator(dev, request.seed);
+  // every rank draws the same noise: the seed comes from rank 0
+  uint64_t seed = request.seed;
+  if (world_size() > 1) {
+    auto t = torch::tensor({static_cast<int64_t>(seed)}, torch::kLong).to(dev);
+    options_.comm->broadcast(t, 0);
+    seed = static_cast<uint64_t>(t.cpu().item<int64_t>());
+  }
+  auto gen = make_generator(dev, seed);
   auto noise = torch::randn({16, g.lat_f, g.lat_h, g.lat_w}, gen, f32);
 
   // mask: ones for pixel frame 0 repeated 4x, zeros after, folded to [4, lat_f, lat_h, lat_w]
@@ -104,7 +129,7 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   shape.num_layers = dopt.num_layers();
   shape.kv_size = g.kv_size;
   shape.heads = dopt.num_heads();
-  shape.local_heads = dopt.num_heads();
+  shape.local_heads = dopt.num_heads() / world_size();
   shape.head_dim = dopt.dim() / dopt.num_heads();
   shape.text_len = dopt.text_len();
   auto caches = dit::allocate_kv_caches(shape, options_.precision.compute, dev);
@@ -162,7 +187,7 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
     run_dit(in, chunk, steps, true);
   }
   out.latents = torch::cat(denoised, 1);
-  {
+  if (rank() == 0) {  // the reference decodes on rank 0 only
     PhaseScope phase(hooks, Phase::kVaeDecode);
     out.video = vae_->decode(out.latents);
   }

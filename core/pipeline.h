@@ -10,6 +10,8 @@
 
 #include "core/camera.h"
 #include "core/config.h"
+#include "core/dist/communicator.h"
+#include "core/dist/param_shards.h"
 #include "core/dit/wan_model.h"
 #include "core/geometry.h"
 #include "core/host_read.h"
@@ -30,6 +32,10 @@ struct PipelineOptions {
   int64_t local_attn_size = -1;   // sliding-window KV cache (latent frames), -1 = global
   int64_t sink_size = 0;
   bool offload_text_encoder = false;  // text-encoder weights in host memory between encodes
+  // Multi-process: sequence parallel over `comm` and sharded DiT / text-encoder parameters
+  // (null or world 1: one process, everything resident).
+  dist::Communicator* comm = nullptr;
+  dist::Residency residency = dist::Residency::kFullShard;
 };
 
 struct GenerateRequest {
@@ -41,7 +47,7 @@ struct GenerateRequest {
 
 struct GenerateOutput {
   VideoGeometry geometry;
-  torch::Tensor video;                      // [3, F, H, W] float32 in [-1, 1] (rank 0)
+  torch::Tensor video;                      // [3, F, H, W] float32 in [-1, 1] (rank 0; undefined elsewhere)
   torch::Tensor latents;                    // [16, lat_f, lat_h, lat_w] float32 denoised
   std::vector<torch::Tensor> step_latents;  // x0 after every denoising step (chunk-major)
   HostReadStats host_reads;                 // reads during this generate()
@@ -60,6 +66,8 @@ class Pipeline {
   text::TextEncoder& text_encoder() { return *text_encoder_; }
   vae::WanVae& vae() { return vae_; }
   dit::WanModel& dit() { return dit_; }
+  int world_size() const { return options_.comm ? options_.comm->size() : 1; }
+  int rank() const { return options_.comm ? options_.comm->rank() : 0; }
 
   // Geometry of a request under this pipeline's world size and window.
   VideoGeometry geometry_for(const GenerateRequest& request) const;
@@ -74,6 +82,7 @@ class Pipeline {
   dit::WanModel dit_{nullptr};
   FlowMatchSampler sampler_;
   Seams seams_;
+  std::unique_ptr<dist::ParamShards> dit_shards_, text_shards_;
 };
 
 }  // namespace ablate

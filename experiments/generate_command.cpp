@@ -8,10 +8,14 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <signal.h>
 #include <unistd.h>
 
 #include "core/compat.h"
 #include "core/config.h"
+#include "core/dist/communicator.h"
+#include "core/dist/world.h"
+#include "core/cuda_device.h"
 #include "core/error.h"
 #include "core/pipeline.h"
 #include "core/video_hash.h"
@@ -82,14 +86,62 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
   cmd->add_flag("--offload-text-encoder", o.offload_text_encoder,
                 "Keep the text encoder in host memory between encodes (the reference's offload_model on one GPU)");
   cmd->add_option("--json", o.json_path, "Write the full result as JSON to this file");
+  cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
+  cmd->add_option("--world-size", o.world_size, "Expected world size (checked against WORLD_SIZE)");
+  cmd->add_option("--shard", o.shard, "Parameter residency when sharded: full, grad_op, none")->capture_default_str();
+  cmd->add_option("--collective-timeout", o.collective_timeout_s, "Seconds a collective may wait for the others")
+      ->capture_default_str();
+  cmd->add_option("--debug-crash-rank", o.debug_crash_rank)->group("");
+  cmd->add_option("--debug-crash-after-forwards", o.debug_crash_after_forwards)->group("");
   return cmd;
 }
+
+namespace {
+
+dist::Residency parse_residency(const std::string& s) {
+  if (s == "full") return dist::Residency::kFullShard;
+  if (s == "grad_op") return dist::Residency::kKeepGathered;
+  if (s == "none") return dist::Residency::kReplicated;
+  throw UsageError("--shard: unknown value '" + s + "'; valid values: full, grad_op, none");
+}
+
+nlohmann::json collectives_json(const dist::Communicator& comm, int64_t forwards) {
+  nlohmann::json j = nlohmann::json::object();
+  const auto stats = comm.stats();
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const auto& s = stats[i];
+    if (s.calls == 0) continue;
+    j[dist::collective_name(static_cast<dist::Collective>(i))] = {
+        {"calls", s.calls}, {"bytes", s.bytes}, {"ms", s.ms},
+        {"calls_per_forward", forwards ? static_cast<double>(s.calls) / static_cast<double>(forwards) : 0.0}};
+  }
+  return j;
+}
+
+}  // namespace
 
 int run_generate_command(const GenerateCommandOptions& o) {
   // validate everything before any work
   PipelineOptions popts;
   popts.model = preset(o.preset);
+  dist::WorldInfo world;
+  const bool distributed = dist::launched_by_launcher();
+  if (distributed) world = dist::world_from_env();
+  ABLATE_USAGE_CHECK(o.world_size == 0 || (distributed && o.world_size == world.size), "--world-size ",
+                     o.world_size, " does not match the environment (",
+                     distributed ? "WORLD_SIZE=" + std::to_string(world.size) : std::string("no WORLD_SIZE set"),
+                     "); start ", o.world_size, " ranks with `ablate launch --nproc ", o.world_size,
+                     " -- generate ...` or torchrun");
+  popts.residency = parse_residency(o.shard);
+  ABLATE_USAGE_CHECK(o.collective_timeout_s > 0, "--collective-timeout: expected seconds > 0, got ",
+                     o.collective_timeout_s);
   popts.device = parse_device(o.device);
+  if (distributed && popts.device.is_cuda()) popts.device = torch::Device(torch::kCUDA, world.local_rank);
+  use_device(popts.device);
+  ABLATE_USAGE_CHECK(popts.model.dit.num_heads() % world.size == 0, "world size ", world.size,
+                     " does not divide the ", popts.model.dit.num_heads(), " attention heads of preset ",
+                     popts.model.name, " (sequence parallel splits heads across ranks); valid world sizes divide ",
+                     popts.model.dit.num_heads());
   popts.precision = Precision::for_name(o.dtype.empty() ? (popts.device.is_cuda() ? "bf16" : "fp32") : o.dtype);
   popts.weight_seed = static_cast<uint64_t>(o.weight_seed);
   popts.local_attn_size = o.local_attn_size;
@@ -108,20 +160,35 @@ int run_generate_command(const GenerateCommandOptions& o) {
   request.geometry.frames = o.frames;
   request.geometry.local_attn_size = o.local_attn_size;
   request.geometry.sink_size = o.sink_size;
+  request.geometry.world_size = world.size;
   const VideoGeometry geometry = compute_geometry(request.geometry);
-  check_writable(o.json_path);
+  if (world.rank == 0) check_writable(o.json_path);
   configure_determinism();
 
-  std::cout << "ablate generate: preset " << popts.model.name << " on " << popts.device.str() << " ("
+  std::unique_ptr<dist::Communicator> comm;
+  if (distributed && world.size > 1) {
+    comm = std::make_unique<dist::Communicator>(
+        world, popts.device, std::chrono::milliseconds(static_cast<int64_t>(o.collective_timeout_s * 1000)));
+    popts.comm = comm.get();
+  }
+  const bool report = world.rank == 0;
+  std::ostringstream sink;
+  std::ostream& out_stream = report ? std::cout : sink;  // other ranks print only their own lines
+  out_stream << "ablate generate: preset " << popts.model.name << " on " << popts.device.str() << " ("
             << popts.precision.name() << "), LibTorch " << compat::torch_version() << "\n"
             << "geometry: " << geometry.describe() << "\n";
 
   reset_peak_memory(popts.device);
   const auto build_begin = std::chrono::steady_clock::now();
   Pipeline pipeline(popts);
+  if (o.debug_crash_rank == world.rank && o.debug_crash_after_forwards >= 0) {
+    pipeline.seams().forward_hints = [n = o.debug_crash_after_forwards](dit::ForwardArgs&, const ForwardSite& site) {
+      if (site.forward_index == n) ::raise(SIGKILL);
+    };
+  }
   const double build_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - build_begin).count();
-  std::cout << "build: " << fmt_ms(build_ms) << " ms (weights seeded with " << o.weight_seed << ")\n";
+  out_stream << "build: " << fmt_ms(build_ms) << " ms (weights seeded with " << o.weight_seed << ")\n";
 
   nlohmann::json result;
   result["command"] = "generate";
@@ -138,14 +205,25 @@ int run_generate_command(const GenerateCommandOptions& o) {
                         {"forwards", geometry.forwards_per_generate}};
   result["build_ms"] = build_ms;
   result["offload_text_encoder"] = o.offload_text_encoder;
+  result["world_size"] = world.size;
+  result["shard"] = dist::residency_name(popts.residency);
 
   std::string first_md5;
   bool md5_stable = true;
   for (int64_t run = 0; run < o.runs; ++run) {
+    if (comm) {
+      comm->barrier();  // every rank starts the repetition together
+      comm->reset_stats();
+    }
+    reset_peak_memory(popts.device);
     PhaseTimer timer(popts.device);
     auto out = pipeline.generate(request, &timer);
     const auto timings = timer.finish();
+    if (comm) comm->resolve();
     // hashing happens after the timed region
+    std::cout << "rank " << world.rank << " latents md5 " << tensor_md5(out.latents) << "\n";
+    if (!report) continue;
+    if (!o.save_latents.empty()) torch::save(out.latents.cpu(), o.save_latents);
     const auto video = video_to_uint8(out.video);
     const std::string md5 = tensor_md5(video);
     const auto chain = hash_chain(out.step_latents);
@@ -173,6 +251,8 @@ int run_generate_command(const GenerateCommandOptions& o) {
     r["host_reads"] = reads_json(out.host_reads);
     r["dit_host_reads"] = reads_json(out.dit_host_reads);
     r["dit_forwards"] = out.dit_forwards;
+    r["latents_md5"] = tensor_md5(out.latents);
+    if (comm) r["collectives"] = collectives_json(*comm, out.dit_forwards);
     result["runs"].push_back(r);
     std::cout << line.str() << "\n";
     if (run == 0) {
@@ -184,8 +264,19 @@ int run_generate_command(const GenerateCommandOptions& o) {
                 << "; text " << out.host_reads.of(HostReadSite::kTextLength) << "), "
                 << out.host_reads.total() - out.host_reads.syncs() << " host-metadata reads\n";
     }
+    if (comm) {
+      std::cout << "collectives (rank 0):";
+      for (const auto& [name, c] : r["collectives"].items())
+        std::cout << " " << name << " " << c["calls"].get<int64_t>() << " calls / "
+                  << fmt_ms(static_cast<double>(c["bytes"].get<int64_t>()) / (1 << 20)) << " MiB / "
+                  << fmt_ms(c["ms"].get<double>()) << " ms;";
+      std::cout << "\n";
+    }
   }
   const auto mem = peak_memory(popts.device);
+  std::cout << "rank " << world.rank << " peak memory " << mem.peak_bytes << " bytes\n";
+  if (comm) comm->barrier();
+  if (!report) return 0;
   result["peak_memory"] = {{"bytes", mem.peak_bytes}, {"kind", mem.kind}};
   result["md5"] = first_md5;
   result["md5_stable_across_runs"] = md5_stable;

@@ -22,6 +22,14 @@ struct GenerateCommandOptions {
   int64_t sink_size = 0;
   bool offload_text_encoder = false;
   std::string json_path;
+  std::string save_latents;  // torch::save of rank 0's denoised latents (last run)
+  // multi-process (under `ablate launch`, torchrun, srun/mpirun with the variables mapped)
+  int world_size = 0;            // 0: from WORLD_SIZE; else must equal it
+  std::string shard = "full";    // parameter residency: full | grad_op | none
+  double collective_timeout_s = 300;
+  // fault injection for tests: this rank kills itself (SIGKILL) before the given DiT forward
+  int debug_crash_rank = -1;
+  int debug_crash_after_forwards = -1;
 };
 
 // Registers the subcommand's flags on `app`; the options live in `opts`.

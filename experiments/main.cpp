@@ -5,12 +5,15 @@
 
 #include "core/error.h"
 #include "experiments/generate_command.h"
+#include "experiments/launch_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ablate: benchmarking and autoresearch harness for causal, KV-cached video DiT inference"};
   app.require_subcommand(1);
   ablate::GenerateCommandOptions generate;
   auto* generate_cmd = ablate::add_generate_command(app, generate);
+  ablate::LaunchCommandOptions launch;
+  auto* launch_cmd = ablate::add_launch_command(app, launch);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -19,6 +22,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (generate_cmd->parsed()) return ablate::run_generate_command(generate);
+    if (launch_cmd->parsed()) return ablate::run_launch_command(launch);
   } catch (const ablate::UsageError& e) {
     std::cerr << "ablate: error: " << e.what() << "\n";
     return 2;

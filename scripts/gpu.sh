@@ -35,6 +35,12 @@ for step in "${steps[@]}"; do
       $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 --json "$out/generate-1.3b-$gpu.json" 2>&1 | tee "$out/generate-1.3b-$gpu.log" ;;
     gen-14b)
       $build/experiments/ablate generate --preset 14b --device cuda --runs 2 --offload-text-encoder --json "$out/generate-14b-$gpu.json" 2>&1 | tee "$out/generate-14b-$gpu.log" ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b"; exit 2 ;;
+    gen-1.3b-w2)
+      $build/experiments/ablate launch --nproc 2 -- generate --preset 1.3b --device cuda --runs 3 \
+        --json "$out/generate-1.3b-w2-$gpu.json" 2>&1 | tee "$out/generate-1.3b-w2-$gpu.log" ;;
+    gen-14b-w2)
+      $build/experiments/ablate launch --nproc 2 -- generate --preset 14b --device cuda --runs 2 \
+        --json "$out/generate-14b-w2-$gpu.json" 2>&1 | tee "$out/generate-14b-w2-$gpu.log" ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2"; exit 2 ;;
   esac
 done

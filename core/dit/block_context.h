@@ -7,6 +7,10 @@
 
 #include "core/dit/forward_args.h"
 
+namespace ablate::dist {
+class Communicator;
+}
+
 namespace ablate::dit {
 
 struct BlockContext {
@@ -19,6 +23,10 @@ struct BlockContext {
   torch::Tensor cam;              // [B, L, dim] embedded camera tokens, compute dtype
   torch::Dtype compute = torch::kFloat;
   const ForwardArgs* args = nullptr;
+  // Sequence parallel (Ulysses): x/e0/cam hold this rank's 1/world of the padded tokens.
+  dist::Communicator* comm = nullptr;
+  int64_t tokens = 0;         // real tokens of the chunk (f*h*w)
+  int64_t padded_tokens = 0;  // tokens rounded up to a multiple of the world size
 };
 
 }  // namespace ablate::dit

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/compat.h"
+#include "core/dist/communicator.h"
 #include "core/dit/rope.h"
 #include "core/host_read.h"
 #include "core/precision.h"
@@ -92,18 +93,33 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const Blo
   auto qh = norm_q(linear_as(x, q, ctx.compute)).view({b, s, n, d});
   auto kh = norm_k(linear_as(x, k, ctx.compute)).view({b, s, n, d});
   auto vh = linear_as(x, v, ctx.compute).view({b, s, n, d});
+  int64_t real_tokens = s;
+  if (ctx.comm) {
+    // Ulysses: [B, L/w, heads, d] -> [B, L, heads/w, d] (gather tokens, scatter heads)
+    qh = ctx.comm->all_to_all(qh, 2, 1);
+    kh = ctx.comm->all_to_all(kh, 2, 1);
+    vh = ctx.comm->all_to_all(vh, 2, 1);
+    real_tokens = args.seq_len ? *args.seq_len : host_read_int(ctx.seq_lens[0], HostReadSite::kSeqLen);
+  }
 
   const int64_t frame_seqlen =
       args.frame_seqlen ? *args.frame_seqlen
                         : host_read_int(ctx.grid_sizes[0][1] * ctx.grid_sizes[0][2], HostReadSite::kFrameSeqlen);
   const int64_t start_frame = args.current_start / frame_seqlen;
-  auto roped_q = causal_rope_apply(qh, ctx.grid, ctx.freqs, start_frame).to(vh.scalar_type());
-  auto roped_k = causal_rope_apply(kh, ctx.grid, ctx.freqs, start_frame).to(vh.scalar_type());
+  // RoPE on the (padded) sequence; pad tokens pass through and are dropped before the cache
+  auto roped_q = causal_rope_apply(qh, ctx.grid, ctx.freqs, start_frame).to(vh.scalar_type()).slice(1, 0, real_tokens);
+  auto roped_k = causal_rope_apply(kh, ctx.grid, ctx.freqs, start_frame).to(vh.scalar_type()).slice(1, 0, real_tokens);
+  auto value = vh.slice(1, 0, real_tokens);
 
-  const auto [read_start, read_end] = update_cache(roped_k, vh, ctx, cache, frame_seqlen);
+  const auto [read_start, read_end] = update_cache(roped_k, value, ctx, cache, frame_seqlen);
   auto k_cache = cache.k.slice(1, read_start, read_end);
   auto v_cache = cache.v.slice(1, read_start, read_end);
-  auto out = attention_blhd(roped_q, k_cache, v_cache);  // [B, L, heads, d]
+  auto out = attention_blhd(roped_q, k_cache, v_cache);  // [B, L, heads(/w), d]
+  if (ctx.comm) {
+    const int64_t pad = ctx.padded_tokens - real_tokens;
+    if (pad > 0) out = torch::cat({out, out.new_zeros({b, pad, out.size(2), d})}, 1);
+    out = ctx.comm->all_to_all(out, 1, 2);  // [B, L, heads/w, d] -> [B, L/w, heads, d]
+  }
   return linear_as(out.flatten(2), o, ctx.compute);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/dist/communicator.h"
 #include "core/dit/rope.h"
 #include "core/dit/time_embedding.h"
 #include "profiling/nvtx.h"
@@ -97,6 +98,8 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   TORCH_CHECK(static_cast<int64_t>(caches.self.size()) == num_layers(), "DiT: expected ", num_layers(),
               " layer caches, got ", caches.self.size());
   const auto compute = precision_.compute;
+  const int64_t world = comm ? comm->size() : 1, rank = comm ? comm->rank() : 0;
+  if (unit_hooks) unit_hooks->before(-1);
   // [16 + 20, f, H, W] -> patch embedding [1, dim, f, H/2, W/2] -> tokens [1, L, dim]
   auto xin = torch::cat({in.x, in.y}, 0).unsqueeze(0);
   auto emb = torch::nn::functional::conv3d(
@@ -105,6 +108,15 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   std::array<int64_t, 3> grid{emb.size(2), emb.size(3), emb.size(4)};
   auto x = emb.flatten(2).transpose(1, 2);
   const int64_t tokens = x.size(1);
+  // sequence parallel: pad the token axis to a multiple of the world size
+  const int64_t padded = (tokens + world - 1) / world * world;
+  auto pad_tokens = [&](const torch::Tensor& t) {
+    if (padded == tokens) return t;
+    auto shape = t.sizes().vec();
+    shape[1] = padded - tokens;
+    return torch::cat({t, t.new_zeros(shape)}, 1);
+  };
+  x = pad_tokens(x);
 
   BlockContext ctx;
   ctx.grid = grid;
@@ -113,17 +125,31 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   ctx.freqs = freqs_;
   ctx.compute = compute;
   ctx.args = &args;
-  auto [e, e0] = embed_time(in.t, tokens);
-  ctx.e0 = e0;
+  ctx.comm = comm;
+  ctx.tokens = tokens;
+  ctx.padded_tokens = padded;
+  auto [e, e0] = embed_time(in.t, padded);  // for every padded token, replicated on every rank
   ctx.context = embed_text(in.context);
-  ctx.cam = embed_camera(in.plucker);
+  auto cam = pad_tokens(embed_camera(in.plucker));
+  if (world > 1) {
+    x = x.chunk(world, 1)[rank];
+    e = e.chunk(world, 1)[rank];
+    e0 = e0.chunk(world, 1)[rank];
+    cam = cam.chunk(world, 1)[rank];
+  }
+  ctx.e0 = e0;
+  ctx.cam = cam;
 
   for (int64_t i = 0; i < num_layers(); ++i) {
     ABLATE_NVTX_RANGE("block", i);
+    if (unit_hooks) unit_hooks->before(i);
     x = blocks[i]->as<AttentionBlockImpl>()->forward(x, ctx, caches.self[i], caches.cross[i]);
+    if (unit_hooks) unit_hooks->after(i);
     if (block_observer) block_observer(i, x);
   }
-  auto out = head(x, e);  // [1, L, 64] float32
+  auto out = head(x, e);  // [1, L/world, 64] float32
+  if (unit_hooks) unit_hooks->after(-1);
+  if (world > 1) out = comm->all_gather(out, 1);  // [1, padded, 64], every rank
   return unpatchify(out, grid).to(torch::kFloat);
 }
 

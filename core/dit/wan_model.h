@@ -14,6 +14,7 @@
 #include "core/dit/kv_cache.h"
 #include "core/precision.h"
 #include "core/seeded_init.h"
+#include "core/unit_hooks.h"
 
 namespace ablate::dit {
 
@@ -40,6 +41,11 @@ class WanModelImpl : public torch::nn::Module {
   const Precision& precision() const { return precision_; }
   int64_t num_layers() const { return static_cast<int64_t>(blocks->size()); }
 
+  // Sequence parallel over `comm` (null: one rank), as sp_dit_forward_causal: replicated patch,
+  // time, text and camera embeddings, tokens split across ranks, heads split in self-attention.
+  dist::Communicator* comm = nullptr;
+  // Parameter-residency seam (sharded parameters); null: all resident.
+  UnitHooks* unit_hooks = nullptr;
   // Debug seam: when set, called with every block's output (tests check activations per layer).
   std::function<void(int64_t block, const torch::Tensor& x)> block_observer;
 

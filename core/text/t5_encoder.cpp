@@ -228,14 +228,18 @@ torch::Tensor T5EncoderImpl::run(const torch::Tensor& ids, const torch::Tensor& 
               "T5Encoder expects ids [B, L] int64, but got ", ids.sizes(), " ", ids.scalar_type());
   TORCH_CHECK(!mask.defined() || mask.sizes() == ids.sizes(), "T5Encoder expects mask of shape ", ids.sizes(),
               " (or none), but got ", mask.sizes());
+  if (unit_hooks) unit_hooks->before(-1);
   auto x = token_embedding->forward(ids);  // [B, L, C]
   if (layer_outputs) layer_outputs->push_back(x);
   for (size_t i = 0; i < block_list_.size(); ++i) {
     ABLATE_NVTX_RANGE("t5_block", static_cast<int64_t>(i));
+    if (unit_hooks) unit_hooks->before(static_cast<int64_t>(i));
     x = block_list_[i]->forward(x, mask);  // [B, L, C]
+    if (unit_hooks) unit_hooks->after(static_cast<int64_t>(i));
     if (layer_outputs) layer_outputs->push_back(x);
   }
   x = norm->forward(x);  // [B, L, C]
+  if (unit_hooks) unit_hooks->after(-1);
   if (layer_outputs) layer_outputs->push_back(x);
   return x;
 }

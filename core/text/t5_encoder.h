@@ -14,6 +14,7 @@
 #include "core/linear.h"
 #include "core/seeded_init.h"
 #include "core/text/t5_options.h"
+#include "core/unit_hooks.h"
 
 namespace ablate::text {
 
@@ -119,6 +120,8 @@ class T5EncoderImpl : public torch::nn::Module {
   /// final norm output], each [B, L, C]. The last one equals forward().
   std::vector<torch::Tensor> forward_with_layer_outputs(const torch::Tensor& ids, const torch::Tensor& mask);
 
+  // Parameter-residency seam (sharded parameters, the reference's --t5_fsdp); null: resident.
+  UnitHooks* unit_hooks = nullptr;
   T5EncoderOptions options;
   Embedding token_embedding = nullptr;
   torch::nn::ModuleList blocks = nullptr;

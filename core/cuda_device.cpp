@@ -1,0 +1,15 @@
+#include "core/cuda_device.h"
+
+namespace ablate {
+
+#if defined(ABLATE_CUDA)
+void use_cuda_device(int index);  // cuda_device_cuda.cpp
+#endif
+
+void use_device(torch::Device device) {
+#if defined(ABLATE_CUDA)
+  if (device.is_cuda()) use_cuda_device(device.has_index() ? device.index() : 0);
+#endif
+}
+
+}  // namespace ablate

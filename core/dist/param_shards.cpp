@@ -1,0 +1,85 @@
+#include "core/dist/param_shards.h"
+
+namespace ablate::dist {
+
+const char* residency_name(Residency r) {
+  switch (r) {
+    case Residency::kFullShard: return "full";
+    case Residency::kKeepGathered: return "grad_op";
+    case Residency::kReplicated: return "none";
+  }
+  return "invalid";
+}
+
+ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, Residency residency)
+    : params_(std::move(params)), comm_(comm), residency_(residency) {
+  if (residency_ == Residency::kReplicated || comm_ == nullptr || comm_->size() == 1 || params_.empty()) {
+    residency_ = Residency::kReplicated;
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  const auto opts = params_[0].options();
+  for (const auto& p : params_) {
+    TORCH_CHECK(p.scalar_type() == opts.dtype().toScalarType() && p.device() == opts.device(),
+                "ShardedUnit: all parameters of a unit must share dtype and device; expected ",
+                opts.dtype(), " on ", opts.device(), ", found ", p.scalar_type(), " on ", p.device());
+    offsets_.push_back(numel_);
+    shapes_.push_back(p.sizes().vec());
+    numel_ += p.numel();
+  }
+  const int64_t w = comm_->size();
+  padded_ = (numel_ + w - 1) / w * w;
+  auto flat = torch::zeros({padded_}, opts);
+  for (size_t i = 0; i < params_.size(); ++i) flat.narrow(0, offsets_[i], params_[i].numel()).copy_(params_[i].view({-1}));
+  shard_ = flat.chunk(w)[comm_->rank()].clone();
+  empty_ = torch::empty({0}, opts);
+  gathered_ = true;
+  release();
+}
+
+void ShardedUnit::gather() {
+  if (gathered_) return;
+  torch::NoGradGuard no_grad;
+  full_ = torch::empty({padded_}, shard_.options());
+  comm_->all_gather_into(full_, shard_);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const int64_t n = c10::multiply_integers(shapes_[i]);
+    params_[i].set_data(full_.narrow(0, offsets_[i], n).view(shapes_[i]));
+  }
+  gathered_ = true;
+}
+
+void ShardedUnit::release() {
+  if (!gathered_ || residency_ == Residency::kReplicated) return;
+  for (auto& p : params_) p.set_data(empty_);
+  full_ = torch::Tensor();
+  gathered_ = false;
+}
+
+ParamShards::ParamShards(std::vector<std::vector<torch::Tensor>> units, Communicator* comm, Residency residency)
+    : residency_(residency) {
+  for (auto& u : units) units_.emplace_back(std::move(u), comm, residency);
+}
+
+void ParamShards::before(int64_t unit) { units_.at(static_cast<size_t>(unit + 1)).gather(); }
+
+void ParamShards::after(int64_t unit) {
+  if (residency_ == Residency::kFullShard) units_.at(static_cast<size_t>(unit + 1)).release();
+}
+
+std::vector<std::vector<torch::Tensor>> units_by_block_prefix(torch::nn::Module& module, const std::string& prefix,
+                                                               int64_t num_blocks) {
+  std::vector<std::vector<torch::Tensor>> units(static_cast<size_t>(num_blocks + 1));
+  for (const auto& item : module.named_parameters()) {
+    const std::string& name = item.key();
+    size_t unit = 0;
+    if (name.rfind(prefix + ".", 0) == 0) {
+      const auto rest = name.substr(prefix.size() + 1);
+      unit = static_cast<size_t>(std::stoll(rest.substr(0, rest.find('.')))) + 1;
+    }
+    units.at(unit).push_back(item.value());
+  }
+  return units;
+}
+
+}  // namespace ablate::dist

@@ -1,0 +1,59 @@
+// Sharded parameters as FSDP1 (the reference's dit_fsdp / t5_fsdp): each unit (a block, or the
+// root) owns one flat parameter of which every rank keeps a 1/world slice; before the unit runs,
+// the flat parameter is all-gathered and the unit's tensors point into it; after it, residency
+// decides: free again (FULL_SHARD, the baseline), keep (SHARD_GRAD_OP), or never shard (NO_SHARD).
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "core/dist/communicator.h"
+#include "core/unit_hooks.h"
+
+namespace ablate::dist {
+
+enum class Residency { kFullShard, kKeepGathered, kReplicated };
+const char* residency_name(Residency r);
+
+class ShardedUnit {
+ public:
+  // Takes the (already initialized, full) parameters; keeps only this rank's slice unless replicated.
+  ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, Residency residency);
+  void gather();   // no-op when gathered
+  void release();  // frees the full flat parameter (FULL_SHARD only)
+  bool gathered() const { return gathered_; }
+  int64_t numel() const { return numel_; }
+  int64_t shard_bytes() const { return shard_.defined() ? shard_.numel() * shard_.element_size() : 0; }
+
+ private:
+  std::vector<torch::Tensor> params_;
+  std::vector<int64_t> offsets_;
+  std::vector<std::vector<int64_t>> shapes_;
+  int64_t numel_ = 0, padded_ = 0;
+  torch::Tensor shard_, full_, empty_;
+  Communicator* comm_;
+  Residency residency_;
+  bool gathered_ = true;
+};
+
+// UnitHooks over a model's units: units[0] is the root, units[i + 1] block i.
+class ParamShards : public UnitHooks {
+ public:
+  ParamShards(std::vector<std::vector<torch::Tensor>> units, Communicator* comm, Residency residency);
+  void before(int64_t unit) override;
+  void after(int64_t unit) override;
+  Residency residency() const { return residency_; }
+  int64_t num_units() const { return static_cast<int64_t>(units_.size()); }
+
+ private:
+  std::vector<ShardedUnit> units_;
+  Residency residency_;
+};
+
+// Splits a module's named parameters into [root, block 0, block 1, ...] by the "<blocks>.<i>." prefix.
+std::vector<std::vector<torch::Tensor>> units_by_block_prefix(torch::nn::Module& module,
+                                                               const std::string& blocks_prefix,
+                                                               int64_t num_blocks);
+
+}  // namespace ablate::dist
