@@ -37,12 +37,12 @@ Pipeline::Pipeline(const PipelineOptions& options)
     dit_->comm = options_.comm;
     dit_shards_ = std::make_unique<dist::ParamShards>(
         dist::units_by_block_prefix(*dit_, "blocks", options_.model.dit.num_layers()), options_.comm,
-        options_.residency);
+        options_.residency, options_.prefetch_gathers);
     dit_->unit_hooks = dit_shards_.get();
     auto& t5 = text_encoder_->model();
     text_shards_ = std::make_unique<dist::ParamShards>(
         dist::units_by_block_prefix(*t5, "blocks", options_.model.t5.num_layers()), options_.comm,
-        options_.residency);
+        options_.residency, options_.prefetch_gathers);
     t5->unit_hooks = text_shards_.get();
   }
 }

@@ -36,6 +36,7 @@ struct PipelineOptions {
   // (null or world 1: one process, everything resident).
   dist::Communicator* comm = nullptr;
   dist::Residency residency = dist::Residency::kFullShard;
+  bool prefetch_gathers = false;  // start the next unit's all-gather while the current one computes
 };
 
 struct GenerateRequest {

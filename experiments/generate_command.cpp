@@ -89,6 +89,7 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
   cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
   cmd->add_option("--world-size", o.world_size, "Expected world size (checked against WORLD_SIZE)");
   cmd->add_option("--shard", o.shard, "Parameter residency when sharded: full, grad_op, none")->capture_default_str();
+  cmd->add_flag("--prefetch-gathers", o.prefetch_gathers, "Start the next unit's parameter all-gather early");
   cmd->add_option("--collective-timeout", o.collective_timeout_s, "Seconds a collective may wait for the others")
       ->capture_default_str();
   cmd->add_option("--debug-crash-rank", o.debug_crash_rank)->group("");
@@ -133,6 +134,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
                      "); start ", o.world_size, " ranks with `ablate launch --nproc ", o.world_size,
                      " -- generate ...` or torchrun");
   popts.residency = parse_residency(o.shard);
+  popts.prefetch_gathers = o.prefetch_gathers;
   ABLATE_USAGE_CHECK(o.collective_timeout_s > 0, "--collective-timeout: expected seconds > 0, got ",
                      o.collective_timeout_s);
   popts.device = parse_device(o.device);

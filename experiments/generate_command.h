@@ -26,6 +26,7 @@ struct GenerateCommandOptions {
   // multi-process (under `ablate launch`, torchrun, srun/mpirun with the variables mapped)
   int world_size = 0;            // 0: from WORLD_SIZE; else must equal it
   std::string shard = "full";    // parameter residency: full | grad_op | none
+  bool prefetch_gathers = false;
   double collective_timeout_s = 300;
   // fault injection for tests: this rank kills itself (SIGKILL) before the given DiT forward
   int debug_crash_rank = -1;

@@ -106,6 +106,17 @@ TEST(DistMultiProcessTest, ShardingModesAreBitIdentical) {
   }
 }
 
+TEST(DistMultiProcessTest, PrefetchedGathersGiveTheSameVideoAndCounts) {
+  auto base = sh(kAblate + " launch --nproc 2 -- " + kTiny + " --json " + tmp("nopf.json"));
+  auto pf = sh(kAblate + " launch --nproc 2 -- " + kTiny + " --prefetch-gathers --json " + tmp("pf.json"));
+  ASSERT_EQ(base.exit_code, 0) << base.output;
+  ASSERT_EQ(pf.exit_code, 0) << pf.output;
+  const auto a = load(tmp("nopf.json")), b = load(tmp("pf.json"));
+  EXPECT_EQ(a["md5"], b["md5"]);
+  EXPECT_EQ(a["runs"][0]["collectives"]["param_all_gather"]["calls"],
+            b["runs"][0]["collectives"]["param_all_gather"]["calls"]);
+}
+
 TEST(DistMultiProcessTest, KilledRankEndsTheRunWithAnError) {
   // by hand: rank 1 kills itself before its third forward; rank 0 must fail, not hang
   const std::string port = std::to_string(29700 + getpid() % 200);

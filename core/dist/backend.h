@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,8 @@ class Backend {
   virtual void all_to_all(torch::Tensor& out, torch::Tensor& in) = 0;
   // out: [w * n] flat, in: [n]
   virtual void all_gather_flat(torch::Tensor& out, torch::Tensor& in) = 0;
+  // Starts the gather and returns the wait (for overlapping it with compute).
+  virtual std::function<void()> all_gather_flat_async(torch::Tensor& out, torch::Tensor& in) = 0;
   virtual void broadcast(torch::Tensor& t, int root) = 0;
   virtual void barrier() = 0;
 };

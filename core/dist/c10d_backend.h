@@ -1,6 +1,7 @@
 // Backend over a c10d process-group class (ProcessGroupGloo, ProcessGroupNCCL): the methods used
 // exist with the same signatures in LibTorch 1.13 (ProcessGroup) and 2.x (Backend).
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,15 +23,18 @@ class C10dBackend : public Backend {
     pg_->alltoall_base(out, in, equal_splits, equal_splits)->wait();
   }
 
-  void all_gather_flat(torch::Tensor& out, torch::Tensor& in) override {
+  void all_gather_flat(torch::Tensor& out, torch::Tensor& in) override { all_gather_flat_async(out, in)(); }
+
+  std::function<void()> all_gather_flat_async(torch::Tensor& out, torch::Tensor& in) override {
     if (has_allgather_base_) {
-      pg_->_allgather_base(out, in)->wait();
-      return;
+      auto work = pg_->_allgather_base(out, in);
+      return [work] { work->wait(); };
     }
-    // Gloo has no _allgather_base: gather into the w slices of `out`
-    std::vector<std::vector<torch::Tensor>> outputs(1, out.chunk(pg_->getSize()));
-    std::vector<torch::Tensor> inputs{in};
-    pg_->allgather(outputs, inputs)->wait();
+    // Gloo has no _allgather_base: gather into the w slices of `out` (kept alive until the wait)
+    auto outputs = std::make_shared<std::vector<std::vector<torch::Tensor>>>(1, out.chunk(pg_->getSize()));
+    auto inputs = std::make_shared<std::vector<torch::Tensor>>(1, in);
+    auto work = pg_->allgather(*outputs, *inputs);
+    return [work, outputs, inputs] { work->wait(); };
   }
 
   void broadcast(torch::Tensor& t, int root) override {

@@ -37,11 +37,22 @@ ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, 
   release();
 }
 
+void ShardedUnit::prefetch() {
+  if (gathered_ || pending_wait_) return;
+  full_ = torch::empty({padded_}, shard_.options());
+  pending_wait_ = comm_->all_gather_into_async(full_, shard_);
+}
+
 void ShardedUnit::gather() {
   if (gathered_) return;
   torch::NoGradGuard no_grad;
-  full_ = torch::empty({padded_}, shard_.options());
-  comm_->all_gather_into(full_, shard_);
+  if (pending_wait_) {
+    pending_wait_();
+    pending_wait_ = nullptr;
+  } else {
+    full_ = torch::empty({padded_}, shard_.options());
+    comm_->all_gather_into(full_, shard_);
+  }
   for (size_t i = 0; i < params_.size(); ++i) {
     const int64_t n = c10::multiply_integers(shapes_[i]);
     params_[i].set_data(full_.narrow(0, offsets_[i], n).view(shapes_[i]));
@@ -56,12 +67,18 @@ void ShardedUnit::release() {
   gathered_ = false;
 }
 
-ParamShards::ParamShards(std::vector<std::vector<torch::Tensor>> units, Communicator* comm, Residency residency)
-    : residency_(residency) {
+ParamShards::ParamShards(std::vector<std::vector<torch::Tensor>> units, Communicator* comm, Residency residency,
+                         bool prefetch_next)
+    : residency_(residency), prefetch_next_(prefetch_next) {
   for (auto& u : units) units_.emplace_back(std::move(u), comm, residency);
 }
 
-void ParamShards::before(int64_t unit) { units_.at(static_cast<size_t>(unit + 1)).gather(); }
+void ParamShards::before(int64_t unit) {
+  units_.at(static_cast<size_t>(unit + 1)).gather();
+  // the root is used at both ends of a forward; blocks 0..n-1 follow it in order
+  const size_t next = static_cast<size_t>(unit + 2);
+  if (prefetch_next_ && next < units_.size()) units_[next].prefetch();
+}
 
 void ParamShards::after(int64_t unit) {
   if (residency_ == Residency::kFullShard) units_.at(static_cast<size_t>(unit + 1)).release();

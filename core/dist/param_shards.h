@@ -20,7 +20,8 @@ class ShardedUnit {
  public:
   // Takes the (already initialized, full) parameters; keeps only this rank's slice unless replicated.
   ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, Residency residency);
-  void gather();   // no-op when gathered
+  void gather();   // no-op when gathered; waits for a started prefetch
+  void prefetch(); // starts the gather without waiting (no-op when gathered or started)
   void release();  // frees the full flat parameter (FULL_SHARD only)
   bool gathered() const { return gathered_; }
   int64_t numel() const { return numel_; }
@@ -35,12 +36,15 @@ class ShardedUnit {
   Communicator* comm_;
   Residency residency_;
   bool gathered_ = true;
+  std::function<void()> pending_wait_;
 };
 
 // UnitHooks over a model's units: units[0] is the root, units[i + 1] block i.
 class ParamShards : public UnitHooks {
  public:
-  ParamShards(std::vector<std::vector<torch::Tensor>> units, Communicator* comm, Residency residency);
+  // prefetch_next: when unit i is needed, also start unit i+1's gather so it overlaps unit i's compute.
+  ParamShards(std::vector<std::vector<torch::Tensor>> units, Communicator* comm, Residency residency,
+              bool prefetch_next = false);
   void before(int64_t unit) override;
   void after(int64_t unit) override;
   Residency residency() const { return residency_; }
@@ -49,6 +53,7 @@ class ParamShards : public UnitHooks {
  private:
   std::vector<ShardedUnit> units_;
   Residency residency_;
+  bool prefetch_next_;
 };
 
 // Splits a module's named parameters into [root, block 0, block 1, ...] by the "<blocks>.<i>." prefix.
