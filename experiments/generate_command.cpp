@@ -20,6 +20,7 @@
 #include "core/pipeline.h"
 #include "core/video_hash.h"
 #include "experiments/run_environment.h"
+#include "optimizations/registry.h"
 #include "profiling/memory_stats.h"
 #include "profiling/phase_timer.h"
 
@@ -86,6 +87,7 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
   cmd->add_flag("--offload-text-encoder", o.offload_text_encoder,
                 "Keep the text encoder in host memory between encodes (the reference's offload_model on one GPU)");
   cmd->add_option("--json", o.json_path, "Write the full result as JSON to this file");
+  cmd->add_option("--set", o.strategies, "Turn a strategy on: name=value (repeatable; `ablate list` shows them)");
   cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
   cmd->add_option("--world-size", o.world_size, "Expected world size (checked against WORLD_SIZE)");
   cmd->add_option("--shard", o.shard, "Parameter residency when sharded: full, grad_op, none")->capture_default_str();
@@ -117,6 +119,26 @@ nlohmann::json collectives_json(const dist::Communicator& comm, int64_t forwards
         {"calls_per_forward", forwards ? static_cast<double>(s.calls) / static_cast<double>(forwards) : 0.0}};
   }
   return j;
+}
+
+// Parses --set name=value into the run's strategy values; UsageError naming what is valid.
+std::map<std::string, std::string> parse_strategies(const std::vector<std::string>& sets) {
+  std::map<std::string, std::string> values;
+  for (const auto& s : sets) {
+    const auto eq = s.find('=');
+    ABLATE_USAGE_CHECK(eq != std::string::npos && eq > 0, "--set ", s, ": expected name=value, e.g. sync_elim=on");
+    const std::string name = s.substr(0, eq), value = s.substr(eq + 1);
+    const auto info = opt::strategy_info(name);  // UsageError for an unknown name
+    bool known = false;
+    std::string valid;
+    for (const auto& v : info.values) {
+      known = known || v == value;
+      valid += (valid.empty() ? "" : ", ") + v;
+    }
+    ABLATE_USAGE_CHECK(known, "--set ", s, ": strategy ", name, " takes values ", valid);
+    values[name] = value;
+  }
+  return values;
 }
 
 }  // namespace
@@ -165,6 +187,18 @@ int run_generate_command(const GenerateCommandOptions& o) {
   request.geometry.world_size = world.size;
   const VideoGeometry geometry = compute_geometry(request.geometry);
   if (world.rank == 0) check_writable(o.json_path);
+  opt::RunConfig run_config;
+  run_config.values = parse_strategies(o.strategies);
+  run_config.device = popts.device;
+  run_config.world_size = world.size;
+  std::vector<std::pair<std::string, std::unique_ptr<opt::Strategy>>> strategies;
+  for (const auto& [name, value] : run_config.values) {
+    auto s = opt::make_strategy(name);
+    const std::string reason = s->validate(value, run_config);
+    ABLATE_USAGE_CHECK(reason.empty(), "--set ", name, "=", value, " cannot run here: ", reason);
+    s->configure(value, popts);
+    strategies.emplace_back(name, std::move(s));
+  }
   configure_determinism();
 
   std::unique_ptr<dist::Communicator> comm;
@@ -183,6 +217,8 @@ int run_generate_command(const GenerateCommandOptions& o) {
   reset_peak_memory(popts.device);
   const auto build_begin = std::chrono::steady_clock::now();
   Pipeline pipeline(popts);
+  opt::InstallContext install_ctx{request};
+  for (auto& [name, s] : strategies) s->install(run_config.values.at(name), pipeline, install_ctx);
   if (o.debug_crash_rank == world.rank && o.debug_crash_after_forwards >= 0) {
     pipeline.seams().forward_hints = [n = o.debug_crash_after_forwards](dit::ForwardArgs&, const ForwardSite& site) {
       if (site.forward_index == n) ::raise(SIGKILL);
@@ -209,6 +245,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
   result["offload_text_encoder"] = o.offload_text_encoder;
   result["world_size"] = world.size;
   result["shard"] = dist::residency_name(popts.residency);
+  result["strategies"] = run_config.values;
 
   std::string first_md5;
   bool md5_stable = true;
@@ -281,6 +318,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
   if (!report) return 0;
   result["peak_memory"] = {{"bytes", mem.peak_bytes}, {"kind", mem.kind}};
   result["md5"] = first_md5;
+  for (const auto& [name, s] : strategies) result["strategy_counters"][name] = s->counters();
   result["md5_stable_across_runs"] = md5_stable;
   std::cout << "peak memory: " << fmt_ms(static_cast<double>(mem.peak_bytes) / (1024.0 * 1024.0)) << " MiB ("
             << mem.kind << ")\n"

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 namespace ablate {
 
@@ -22,7 +23,8 @@ struct GenerateCommandOptions {
   int64_t sink_size = 0;
   bool offload_text_encoder = false;
   std::string json_path;
-  std::string save_latents;  // torch::save of rank 0's denoised latents (last run)
+  std::string save_latents;
+  std::vector<std::string> strategies;  // name=value, from --set  // torch::save of rank 0's denoised latents (last run)
   // multi-process (under `ablate launch`, torchrun, srun/mpirun with the variables mapped)
   int world_size = 0;            // 0: from WORLD_SIZE; else must equal it
   std::string shard = "full";    // parameter residency: full | grad_op | none

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "experiments/generate_command.h"
 #include "experiments/launch_command.h"
+#include "optimizations/registry.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ablate: benchmarking and autoresearch harness for causal, KV-cached video DiT inference"};
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   auto* generate_cmd = ablate::add_generate_command(app, generate);
   ablate::LaunchCommandOptions launch;
   auto* launch_cmd = ablate::add_launch_command(app, launch);
+  auto* list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -23,6 +25,10 @@ int main(int argc, char** argv) {
   try {
     if (generate_cmd->parsed()) return ablate::run_generate_command(generate);
     if (launch_cmd->parsed()) return ablate::run_launch_command(launch);
+    if (list_cmd->parsed()) {
+      std::cout << ablate::opt::strategy_table_markdown();
+      return 0;
+    }
   } catch (const ablate::UsageError& e) {
     std::cerr << "ablate: error: " << e.what() << "\n";
     return 2;

@@ -41,6 +41,15 @@ for step in "${steps[@]}"; do
     gen-14b-w2)
       $build/experiments/ablate launch --nproc 2 -- generate --preset 14b --device cuda --runs 2 \
         --json "$out/generate-14b-w2-$gpu.json" 2>&1 | tee "$out/generate-14b-w2-$gpu.log" ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2"; exit 2 ;;
+    stack-1.3b)
+      # the PR stack one stage at a time (cumulative), 1.3b on one GPU, each stage its own build
+      stack=()
+      for stage in base prewarm=full text_cache=on sync_elim=on sampler_host_tables=on kv_index_copy=on; do
+        [ "$stage" != base ] && stack+=(--set "$stage")
+        name=${stage%%=*}
+        $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 "${stack[@]}" \
+          --json "$out/stack-1.3b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^host reads" | sed "s/^/[$name] /"
+      done ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b"; exit 2 ;;
   esac
 done

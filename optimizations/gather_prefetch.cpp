@@ -1,0 +1,25 @@
+#include "optimizations/gather_prefetch.h"
+
+namespace ablate::opt {
+
+StrategyInfo GatherPrefetchStrategy::info() const {
+  StrategyInfo i;
+  i.name = "gather_prefetch";
+  i.description = "all-gather the next unit's parameters while the current unit computes";
+  i.values = {"off", "on"};
+  i.needs_world = true;
+  return i;
+}
+
+std::string GatherPrefetchStrategy::validate(const std::string& value, const RunConfig& config) const {
+  const std::string base = Strategy::validate(value, config);
+  if (!base.empty() || value == "off") return base;
+  if (config.value_of("shard") == "none") return "gather_prefetch needs sharded parameters (shard=none gathers nothing)";
+  return "";
+}
+
+void GatherPrefetchStrategy::configure(const std::string& value, PipelineOptions& options) const {
+  options.prefetch_gathers = value == "on";
+}
+
+}  // namespace ablate::opt

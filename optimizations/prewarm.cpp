@@ -1,0 +1,56 @@
+#include "optimizations/prewarm.h"
+
+#include <chrono>
+
+#include "core/dit/kv_cache.h"
+
+namespace ablate::opt {
+
+StrategyInfo PrewarmStrategy::info() const {
+  StrategyInfo i;
+  i.name = "prewarm";
+  i.description = "throw-away DiT forward (dit) or whole generate() (full) after build, outside timed work";
+  i.values = {"off", "dit", "full"};
+  return i;
+}
+
+void PrewarmStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext& ctx) {
+  if (value == "off") return;
+  torch::NoGradGuard no_grad;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (value == "full") {
+    GenerateRequest r = ctx.request;
+    r.keep_step_latents = false;
+    forwards_ = pipeline.generate(r).dit_forwards;
+  } else {
+    // chunk 0's shapes with zero inputs and temporary caches, as WanI2VFast.prewarm()
+    const auto g = pipeline.geometry_for(ctx.request);
+    const auto& o = pipeline.options();
+    const auto& d = o.model.dit;
+    const auto dev = o.device;
+    dit::KvCacheShape shape;
+    shape.num_layers = d.num_layers();
+    shape.kv_size = g.kv_size;
+    shape.heads = d.num_heads();
+    shape.local_heads = d.num_heads() / pipeline.world_size();
+    shape.head_dim = d.dim() / d.num_heads();
+    shape.text_len = d.text_len();
+    auto caches = dit::allocate_kv_caches(shape, o.precision.compute, dev);
+    auto f32 = torch::TensorOptions().dtype(torch::kFloat).device(dev);
+    dit::DitInputs in;
+    in.x = torch::zeros({16, g.chunk_size, g.lat_h, g.lat_w}, f32);
+    in.y = torch::zeros({20, g.chunk_size, g.lat_h, g.lat_w}, f32);
+    in.plucker = torch::zeros({1, d.control_dim() * 64, g.chunk_size, g.lat_h, g.lat_w}, f32.dtype(o.precision.param));
+    in.context = torch::zeros({d.text_len(), d.text_dim()}, f32.dtype(o.precision.text));
+    in.t = torch::full({1}, 500.0, f32);
+    dit::ForwardArgs args;
+    args.max_attention_size = g.kv_size;
+    pipeline.dit()->forward(in, caches, args);
+    forwards_ = 1;
+  }
+  warm_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+nlohmann::json PrewarmStrategy::counters() const { return {{"warm_ms", warm_ms_}, {"warm_forwards", forwards_}}; }
+
+}  // namespace ablate::opt

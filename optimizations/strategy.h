@@ -1,0 +1,61 @@
+// A toggleable optimization: what it is, which values it takes, how exact it claims to be, when
+// it cannot run (validate -> skip reason), and how it plugs into the core's mechanisms: build
+// options (configure) and seams of a built pipeline (install). The core never names a strategy.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/pipeline.h"
+
+namespace ablate::opt {
+
+enum class Tier { kA, kB };  // A: bit-identical output; B: approximate within a stated bound
+const char* tier_name(Tier t);
+
+struct StrategyInfo {
+  std::string name;
+  std::string description;           // one line
+  std::vector<std::string> values;   // values[0] is the baseline (off)
+  Tier tier = Tier::kA;
+  std::vector<std::string> requires_on;  // strategies that must be on (not at their baseline value)
+  std::vector<std::string> conflicts;    // strategies that must be off
+  bool cuda_only = false;
+  bool needs_world = false;          // only meaningful with world size > 1
+};
+
+// The combination being run: strategy name -> value (absent = baseline) and where it runs.
+struct RunConfig {
+  std::map<std::string, std::string> values;
+  torch::Device device = torch::kCPU;
+  int world_size = 1;
+  std::string value_of(const std::string& name) const;  // "off"-like baseline when absent
+  bool is_on(const std::string& name) const;
+};
+
+// What install() may use beyond the pipeline: the request the runs will make.
+struct InstallContext {
+  GenerateRequest request;
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  virtual StrategyInfo info() const = 0;
+  // "" when `value` can run in `config`, else why not (recorded as skipped, never dropped).
+  virtual std::string validate(const std::string& value, const RunConfig& config) const;
+  // Before the pipeline is built: build-time mechanisms (parameter residency, prefetch, ...).
+  virtual void configure(const std::string& value, PipelineOptions& options) const {}
+  // After the build, outside timed work: seams, warm-up.
+  virtual void install(const std::string& value, Pipeline& pipeline, const InstallContext& ctx) {}
+  // What it did (cache hits, syncs removed, ...), read after the runs.
+  virtual nlohmann::json counters() const { return nlohmann::json::object(); }
+};
+
+// Adds `hint` after whatever forward hints are installed already (strategies compose).
+void chain_forward_hints(Seams& seams, std::function<void(dit::ForwardArgs&, const ForwardSite&)> hint);
+
+}  // namespace ablate::opt

@@ -1,0 +1,29 @@
+#include "optimizations/sync_elim.h"
+
+namespace ablate::opt {
+
+StrategyInfo SyncElimStrategy::info() const {
+  StrategyInfo i;
+  i.name = "sync_elim";
+  i.description = "DiT forward metadata from the host: 0 instead of 3 device reads per block (PR #51)";
+  i.values = {"off", "on"};
+  return i;
+}
+
+void SyncElimStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext&) {
+  if (value == "off") return;
+  blocks_ = pipeline.options().model.dit.num_layers();
+  chain_forward_hints(pipeline.seams(), [this](dit::ForwardArgs& args, const ForwardSite& site) {
+    args.frame_seqlen = site.geometry->frame_seqlen;
+    args.cross_attn_first_call = site.forward_index == 0;  // first forward of this generate()
+    args.host_kv_indices = true;
+    args.seq_len = site.geometry->tokens_per_chunk;
+    ++forwards_;
+  });
+}
+
+nlohmann::json SyncElimStrategy::counters() const {
+  return {{"forwards", forwards_}, {"device_reads_removed", 3 * blocks_ * forwards_}};
+}
+
+}  // namespace ablate::opt
