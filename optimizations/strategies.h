@@ -7,3 +7,5 @@
 #include "optimizations/shard.h"
 #include "optimizations/sync_elim.h"
 #include "optimizations/text_cache.h"
+#include "optimizations/text_embed_once.h"
+#include "optimizations/timestep_embed_once.h"

@@ -50,6 +50,13 @@ for step in "${steps[@]}"; do
         $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 "${stack[@]}" \
           --json "$out/stack-1.3b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^host reads" | sed "s/^/[$name] /"
       done ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b"; exit 2 ;;
+    embed-14b)
+      # 14b on one GPU: baseline vs the two embedding strategies (same build, same machine)
+      for sets in "" "--set text_embed_once=on --set timestep_embed_once=on"; do
+        name=base; [ -n "$sets" ] && name=embed_once
+        $build/experiments/ablate generate --preset 14b --device cuda --runs 3 --offload-text-encoder $sets \
+          --json "$out/embed-14b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^peak" | sed "s/^/[$name] /"
+      done ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b embed-14b"; exit 2 ;;
   esac
 done

@@ -50,7 +50,7 @@ const std::string& baseline_md5() {
 
 TEST(OptimizationsTest, RegistryListsEveryStrategyOnce) {
   const auto names = strategy_names();
-  EXPECT_EQ(names.size(), 7u);
+  EXPECT_EQ(names.size(), 9u);
   for (const auto& n : names) {
     const auto i = strategy_info(n);
     EXPECT_EQ(i.name, n);
@@ -69,7 +69,8 @@ TEST(OptimizationsTest, RegistryListsEveryStrategyOnce) {
 TEST(OptimizationsTest, TierAStrategiesKeepTheBaselineMd5) {
   for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
            {"prewarm", "dit"}, {"prewarm", "full"}, {"text_cache", "on"}, {"sync_elim", "on"},
-           {"kv_index_copy", "on"}, {"sampler_host_tables", "on"}}) {
+           {"kv_index_copy", "on"}, {"sampler_host_tables", "on"}, {"text_embed_once", "on"},
+           {"timestep_embed_once", "on"}}) {
     EXPECT_EQ(run_with({{name, value}}).front().md5, baseline_md5()) << name << "=" << value;
   }
   // the stack of all of them

@@ -28,6 +28,8 @@ torch::Tensor CrossAttentionImpl::forward(const torch::Tensor& x, const BlockCon
                               ? *args.cross_attn_first_call
                               : host_read_int(cache.is_init, HostReadSite::kCrossAttnIsInit) == 0;
   if (first_call) {
+    TORCH_CHECK(ctx.context.defined(), "cross-attention: this forward fills the K/V cache but its text embedding was "
+                "skipped (ForwardArgs::embed_text = false); expected it on the first forward of a generate()");
     cache.is_init.fill_(1);
     // context: [B, text_len, dim] -> [B, text_len, heads, d]
     cache.k.copy_(norm_k(linear_as(ctx.context, k, ctx.compute)).view({b, -1, n, d}));

@@ -19,6 +19,10 @@ struct ForwardArgs {
   bool host_kv_indices = false;               // global cache: KV indices from current_start (no reads)
   std::optional<int64_t> seq_len;             // real tokens in this chunk
 
+  // Work the reference does every forward that a caller may skip:
+  bool embed_text = true;                 // text embedding (its output only fills the cross-attention cache)
+  bool broadcast_time_embedding = false;  // time embedding for one token, broadcast to all (t is uniform)
+
   // KV write mechanism: slice assignment when undefined, index_copy_ along the token axis when set
   // ([tokens] int64 on the device; PR #53).
   torch::Tensor kv_write_index;

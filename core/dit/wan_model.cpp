@@ -128,8 +128,13 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   ctx.comm = comm;
   ctx.tokens = tokens;
   ctx.padded_tokens = padded;
-  auto [e, e0] = embed_time(in.t, padded);  // for every padded token, replicated on every rank
-  ctx.context = embed_text(in.context);
+  // for every padded token, replicated on every rank (or once, broadcast: same values per token)
+  auto [e, e0] = embed_time(in.t, args.broadcast_time_embedding ? 1 : padded);
+  if (args.broadcast_time_embedding) {
+    e = e.expand({1, padded, e.size(2)});
+    e0 = e0.expand({1, padded, e0.size(2), e0.size(3)});
+  }
+  if (args.embed_text) ctx.context = embed_text(in.context);
   auto cam = pad_tokens(embed_camera(in.plucker));
   if (world > 1) {
     x = x.chunk(world, 1)[rank];

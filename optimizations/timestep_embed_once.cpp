@@ -1,0 +1,19 @@
+#include "optimizations/timestep_embed_once.h"
+
+namespace ablate::opt {
+
+StrategyInfo TimestepEmbedOnceStrategy::info() const {
+  StrategyInfo i;
+  i.name = "timestep_embed_once";
+  i.description = "time embedding + projection for one token, broadcast (instead of per token)";
+  i.values = {"off", "on"};
+  return i;
+}
+
+void TimestepEmbedOnceStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext&) {
+  if (value == "off") return;
+  chain_forward_hints(pipeline.seams(),
+                      [](dit::ForwardArgs& args, const ForwardSite&) { args.broadcast_time_embedding = true; });
+}
+
+}  // namespace ablate::opt
