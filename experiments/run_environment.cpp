@@ -2,6 +2,9 @@
 
 #include <torch/cuda.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "core/compat.h"
 #include "core/error.h"
 
@@ -30,8 +33,34 @@ void configure_determinism() {
   at::globalContext().setDeterministicCuDNN(true);
 }
 
+namespace {
+
+std::string shell_line(const std::string& cmd) {
+  FILE* pipe = popen((cmd + " 2>/dev/null").c_str(), "r");
+  if (!pipe) return "";
+  char buf[256] = {0};
+  std::string out = fgets(buf, sizeof buf, pipe) ? buf : "";
+  pclose(pipe);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json git_json() {
+  // ABLATE_GIT_COMMIT wins: copies of the tree without .git (the GPU machine) get it from the caller
+  if (const char* c = std::getenv("ABLATE_GIT_COMMIT"))
+    return {{"commit", c}, {"dirty", std::getenv("ABLATE_GIT_DIRTY") ? std::string(std::getenv("ABLATE_GIT_DIRTY")) == "1" : false}};
+  const std::string dir = ABLATE_SOURCE_DIR;
+  const std::string commit = shell_line("git -C '" + dir + "' rev-parse HEAD");
+  if (commit.empty()) return {{"commit", "unknown"}, {"dirty", nullptr}};
+  const std::string status = shell_line("git -C '" + dir + "' status --porcelain --untracked-files=no | head -1");
+  return {{"commit", commit}, {"dirty", !status.empty()}};
+}
+
 nlohmann::json environment_json(torch::Device device) {
   nlohmann::json j;
+  j["git"] = git_json();
   j["torch"] = compat::torch_version();
 #if defined(ABLATE_CUDA)
   j["cuda_build"] = true;

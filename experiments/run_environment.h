@@ -16,5 +16,7 @@ void configure_determinism();
 
 // {"torch": .., "cuda": bool, "gpu": .., "nvtx": bool, "build_type": ..}
 nlohmann::json environment_json(torch::Device device);
+// {"commit", "dirty"} of the source tree (ABLATE_GIT_COMMIT / ABLATE_GIT_DIRTY override it).
+nlohmann::json git_json();
 
 }  // namespace ablate

@@ -8,6 +8,7 @@ StrategyInfo GatherPrefetchStrategy::info() const {
   i.description = "all-gather the next unit's parameters while the current unit computes";
   i.values = {"off", "on"};
   i.needs_world = true;
+  i.affects_build = true;
   return i;
 }
 

@@ -11,6 +11,7 @@ StrategyInfo PrewarmStrategy::info() const {
   i.name = "prewarm";
   i.description = "throw-away DiT forward (dit) or whole generate() (full) after build, outside timed work";
   i.values = {"off", "dit", "full"};
+  i.affects_build = true;
   return i;
 }
 

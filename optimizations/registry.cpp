@@ -38,6 +38,7 @@ std::string strategy_table_markdown() {
       return s.empty() ? std::string("-") : s;
     };
     std::string where = i.cuda_only ? " (CUDA only)" : (i.needs_world ? " (world > 1)" : "");
+    if (i.affects_build) where += " [own engine]";
     os << "| " << n << " | " << join(i.values) << " | " << tier_name(i.tier) << " | " << join(i.requires_on) << " | "
        << join(i.conflicts) << " | " << i.description << where << " |\n";
   }

@@ -8,6 +8,7 @@ StrategyInfo ShardStrategy::info() const {
   i.description = "parameter residency: full (FULL_SHARD), grad_op (keep after first gather, PR #52), none";
   i.values = {"full", "grad_op", "none"};
   i.needs_world = true;
+  i.affects_build = true;
   return i;
 }
 

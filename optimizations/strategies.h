@@ -2,6 +2,7 @@
 #pragma once
 #include "optimizations/gather_prefetch.h"
 #include "optimizations/kv_index_copy.h"
+#include "optimizations/persistent.h"
 #include "optimizations/prewarm.h"
 #include "optimizations/sampler_host_tables.h"
 #include "optimizations/shard.h"

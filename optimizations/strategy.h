@@ -25,6 +25,12 @@ struct StrategyInfo {
   std::vector<std::string> conflicts;    // strategies that must be off
   bool cuda_only = false;
   bool needs_world = false;          // only meaningful with world size > 1
+  // Changes how the engine is built or warmed (configure(), prewarm): combinations that differ in
+  // it get their own engine, so its cold run is its own.
+  bool affects_build = false;
+  // Tier B: the bound the output must stay within against the baseline video (uint8 RGB, peak 255).
+  double min_psnr_db = 0;
+  int64_t max_abs_u8 = 255;
 };
 
 // The combination being run: strategy name -> value (absent = baseline) and where it runs.

@@ -11,6 +11,10 @@ StrategyInfo TimestepEmbedOnceStrategy::info() const {
   // (reports/embed-once-14b): a one-row GEMM takes another cuBLAS kernel than the same row inside
   // the [L, dim] GEMM. Tier B; its PSNR / max-abs bound is not measured yet.
   i.tier = Tier::kB;
+  // Bound: one bf16 rounding difference in the shift/scale of every block's modulation, carried
+  // through 35 forwards and the VAE, must stay far below what a viewer sees: PSNR >= 35 dB against
+  // the baseline video (lossy video codecs' "transparent" range starts near 40 dB).
+  i.min_psnr_db = 35.0;
   return i;
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The main job: installs the dependencies, builds, and runs the core generator on the tiny preset
-# on the CPU (81 frames: 7 chunks, 35 DiT forwards), writing out/generate-tiny.json.
+# The main job: installs the dependencies, builds, and runs the CPU ablation matrix on the tiny
+# preset (experiments/matrices/tiny-cpu.json: 8 combinations x (1 warm-up + 5 repetitions)),
+# writing ledger.jsonl, report.md, benchmark.json and report.html into a fresh out/tiny-cpu-<time>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-mkdir -p out
-build/experiments/ablate generate --preset tiny --device cpu --runs 2 --json out/generate-tiny.json "$@"
+out=out/tiny-cpu-$(date +%Y%m%d-%H%M%S)
+build/experiments/ablate run --matrix experiments/matrices/tiny-cpu.json --out "$out" "$@"

@@ -1,0 +1,18 @@
+// Markdown tables of a matrix run from its ledger records: the PR-stack table (stage, generate()
+// ms, vs unoptimized, vs prior, MD5 ok) and the full matrix (median, spread, delta and verdict
+// against the baseline, tier, syncs, NCCL ms, peak memory, validity).
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ablate {
+
+// Rows in record order; "vs unoptimized" against the first ok row, "vs prior" against the row above.
+std::string pr_stack_table(const std::vector<nlohmann::json>& records);
+std::string matrix_table(const std::vector<nlohmann::json>& records);
+// Title, workload and fingerprint, the stack table when the matrix is a stack, the matrix table.
+std::string markdown_report(const std::vector<nlohmann::json>& records, const std::string& title);
+
+}  // namespace ablate

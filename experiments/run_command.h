@@ -1,0 +1,46 @@
+// `ablate run` (an ablation matrix -> ledger + reports), `ablate lock` (write a baseline) and
+// `ablate check` (the bit-identity gate against it).
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ablate {
+
+struct RunCommandOptions {
+  std::string matrix;                // JSON spec; else the flags below build one
+  std::string out = "out/matrix";    // folder: ledger.jsonl, report.md, benchmark.json, report.html
+  bool resume = false;
+  std::string baseline;              // optional gate
+  // a spec from flags
+  std::string name = "cli";
+  std::string preset = "tiny", device = "cpu", dtype, size;
+  int64_t frames = 81, seed = 42;
+  std::string mode = "full";
+  std::vector<std::string> axes;     // name=v1,v2
+  std::vector<std::string> stack;    // name=value, in order
+  int64_t warmup = -1, repetitions = -1;  // -1: the spec's
+  int64_t order_seed = -1;
+  std::string prompt_mode;
+  bool no_sync_audit = false;
+};
+
+struct CheckCommandOptions {
+  std::string baseline;
+  std::string matrix;                // default: the matrix the baseline was locked with
+  std::string out;                   // optional folder for the check's ledger and report
+};
+
+CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o);
+CLI::App* add_lock_command(CLI::App& app, CheckCommandOptions& o);
+CLI::App* add_check_command(CLI::App& app, CheckCommandOptions& o);
+
+int run_run_command(const RunCommandOptions& o);
+int run_lock_command(const CheckCommandOptions& o);
+// 0: every combination passed; 1: a tier-A mismatch, a tier-B bound exceeded or an error;
+// kExitRebaseline: no entry for this machine's fingerprint.
+constexpr int kExitRebaseline = 3;
+int run_check_command(const CheckCommandOptions& o);
+
+}  // namespace ablate

@@ -1,0 +1,15 @@
+// persistent (PR #49): the engine is built once and reused across requests (the harness's own
+// protocol, so it is the baseline); per_request rebuilds it for every request as the naive
+// server did, and each sample is then build + install + generate() (PR #49's 3.13x case).
+// The runner implements the rebuild; this object declares the axis.
+#pragma once
+#include "optimizations/strategy.h"
+
+namespace ablate::opt {
+
+class PersistentStrategy : public Strategy {
+ public:
+  StrategyInfo info() const override;
+};
+
+}  // namespace ablate::opt

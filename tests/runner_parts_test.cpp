@@ -1,0 +1,222 @@
+// The runner's pure parts: matrix specs (every error names file, field and valid values),
+// expansion by mode, the covering array, collective bandwidth factors, the ledger, the gate's
+// helpers and the Markdown tables.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <set>
+
+#include "core/error.h"
+#include "experiments/baseline.h"
+#include "experiments/collective_bandwidth.h"
+#include "experiments/combinations.h"
+#include "experiments/ledger.h"
+#include "experiments/markdown_report.h"
+#include "experiments/matrix_spec.h"
+#include "tests/cli_test_util.h"
+
+namespace ablate {
+namespace {
+
+std::string usage_message(const nlohmann::json& j) {
+  try {
+    parse_matrix_spec(j, "m.json");
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+nlohmann::json minimal() { return {{"mode", "full"}, {"axes", {{"sync_elim", {"off", "on"}}}}}; }
+
+TEST(MatrixSpecTest, ErrorsNameFileFieldAndValidValues) {
+  auto j = minimal();
+  j["bogus"] = 1;
+  EXPECT_NE(usage_message(j).find("m.json: unknown field 'bogus'; valid fields: name, workload"), std::string::npos);
+  j = minimal();
+  j["axes"]["sync_elim"] = {"off", "maybe"};
+  EXPECT_NE(usage_message(j).find("m.json.axes.sync_elim: strategy sync_elim has no value 'maybe'; valid values: off, on"),
+            std::string::npos)
+      << usage_message(j);
+  j = minimal();
+  j["axes"]["warp_drive"] = {"on"};
+  EXPECT_NE(usage_message(j).find("unknown strategy 'warp_drive'; valid strategies: prewarm"), std::string::npos);
+  j = minimal();
+  j["mode"] = "random";
+  EXPECT_NE(usage_message(j).find("m.json.mode: unknown mode 'random'; valid modes: full, list, stack"),
+            std::string::npos);
+  j = minimal();
+  j["workload"] = {{"frames", 80}};
+  EXPECT_NE(usage_message(j).find("m.json: workload.frames: expected 4n+1 frames, found 80"), std::string::npos)
+      << usage_message(j);
+  j = minimal();
+  j["workload"] = {{"preset", "huge"}};
+  EXPECT_NE(usage_message(j).find("unknown preset 'huge'"), std::string::npos);
+  j = minimal();
+  j["workload"] = {{"prompt_mode", "sometimes"}};
+  EXPECT_NE(usage_message(j).find("valid modes: repeat, unique"), std::string::npos);
+  j = minimal();
+  j["repetitions"] = "five";
+  EXPECT_NE(usage_message(j).find("m.json.repetitions: expected an integer >= 1, found \"five\""), std::string::npos);
+  j = {{"mode", "stack"}, {"stack", {"sync_elim=on", "sync_elim=on"}}};
+  EXPECT_NE(usage_message(j).find("m.json.stack[1]: strategy sync_elim appears twice"), std::string::npos);
+  j = {{"mode", "stack"}, {"axes", {{"sync_elim", {"on"}}}}};
+  EXPECT_NE(usage_message(j).find("m.json.axes: only modes full and covering take axes (mode is stack)"),
+            std::string::npos);
+  j = {{"mode", "list"}, {"combinations", {{{"text_cache", "yes"}}}}};
+  EXPECT_NE(usage_message(j).find("m.json.combinations[0]: strategy text_cache has no value 'yes'; valid values: off, on"),
+            std::string::npos);
+}
+
+TEST(MatrixSpecTest, CheckedInMatricesParse) {
+  for (const char* name : {"tiny-cpu", "ci-check-tiny", "stack-1.3b-gpu", "pr-stack-14b-w2", "one-gpu-1.3b"}) {
+    const auto s = load_matrix_spec(std::string(ABLATE_SOURCE_DIR) + "/experiments/matrices/" + name + ".json");
+    EXPECT_EQ(s.name, name);
+    // round trip through to_json keeps the spec
+    EXPECT_EQ(parse_matrix_spec(s.to_json(), "rt").to_json(), s.to_json());
+  }
+}
+
+std::vector<std::string> ids(const std::vector<Combination>& cs) {
+  std::vector<std::string> out;
+  for (const auto& c : cs) out.push_back(c.id);
+  return out;
+}
+
+TEST(CombinationsTest, ModesExpandAsDocumented) {
+  opt::RunConfig cpu;
+  MatrixSpec s;
+  s.mode = MatrixMode::kFull;
+  s.axes = {{"sync_elim", {"off", "on"}}, {"text_cache", {"off", "on"}}};
+  EXPECT_EQ(ids(expand_combinations(s, cpu)),
+            (std::vector<std::string>{"baseline", "text_cache=on", "sync_elim=on", "text_cache=on+sync_elim=on"}));
+  s.mode = MatrixMode::kStack;
+  s.stack = {{"prewarm", "dit"}, {"text_cache", "on"}, {"sync_elim", "on"}};
+  const auto stack = expand_combinations(s, cpu);
+  EXPECT_EQ(ids(stack), (std::vector<std::string>{"baseline", "prewarm=dit", "prewarm=dit+text_cache=on",
+                                                  "prewarm=dit+text_cache=on+sync_elim=on"}));
+  EXPECT_EQ(stack[0].stage, "unoptimized");
+  EXPECT_EQ(stack[2].stage, "+text_cache=on");
+  s.mode = MatrixMode::kOneAtATime;
+  const auto one = expand_combinations(s, cpu);
+  // baseline, 3 alone, full, 3 removals
+  EXPECT_EQ(one.size(), 8u);
+  EXPECT_EQ(one[4].stage, "full stack");
+  EXPECT_EQ(one[5].id, "text_cache=on+sync_elim=on");  // full minus prewarm
+  // engines: prewarm is build-affecting, so it splits the build keys
+  EXPECT_EQ(stack[0].build_key, "default");
+  EXPECT_EQ(stack[1].build_key, "prewarm=dit");
+}
+
+TEST(CombinationsTest, InvalidCombinationsCarryTheStrategysReason) {
+  opt::RunConfig cpu;
+  auto c = make_combination({{"shard", "grad_op"}}, cpu);
+  EXPECT_NE(c.skip_reason.find("shard needs world size > 1"), std::string::npos) << c.skip_reason;
+  c = make_combination({{"timestep_embed_once", "on"}}, cpu);
+  EXPECT_EQ(c.tier, opt::Tier::kB);
+  EXPECT_TRUE(c.skip_reason.empty());
+  c = make_combination({{"sync_elim", "off"}}, cpu);  // baseline values are implicit
+  EXPECT_EQ(c.id, "baseline");
+}
+
+TEST(CombinationsTest, CoveringArrayHoldsEveryPair) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> f{
+      {"a", {"0", "1", "2"}}, {"b", {"0", "1"}}, {"c", {"0", "1"}}, {"d", {"0", "1"}},
+      {"e", {"0", "1"}},      {"f", {"0", "1"}}, {"g", {"0", "1"}}, {"h", {"0", "1"}}};
+  const auto rows = pairwise_covering_array(f);
+  for (size_t i = 0; i < f.size(); ++i)
+    for (size_t j = i + 1; j < f.size(); ++j)
+      for (const auto& va : f[i].second)
+        for (const auto& vb : f[j].second) {
+          bool found = false;
+          for (const auto& r : rows) found = found || (r.at(f[i].first) == va && r.at(f[j].first) == vb);
+          EXPECT_TRUE(found) << f[i].first << "=" << va << " " << f[j].first << "=" << vb;
+        }
+  EXPECT_LE(rows.size(), 12u);  // 3 x 2 x 2^6 = 384 combinations, covered in a handful of rows
+  EXPECT_GE(rows.size(), 6u);   // at least |a| x |b| rows are needed
+}
+
+TEST(CollectiveBandwidthTest, NcclTestsFactors) {
+  EXPECT_DOUBLE_EQ(busbw_factor("all_gather", 8), 7.0 / 8.0);
+  EXPECT_DOUBLE_EQ(busbw_factor("all_to_all", 2), 0.5);
+  EXPECT_DOUBLE_EQ(busbw_factor("all_reduce", 4), 1.5);
+  EXPECT_DOUBLE_EQ(busbw_factor("broadcast", 8), 1.0);
+  EXPECT_THROW(busbw_factor("gossip", 2), std::invalid_argument);
+  // 2 ranks each send 1 GB in all-gathers taking 100 ms in total: S = 2 GB, algbw 20 GB/s, busbw 10
+  const auto t = collective_table({{"param_all_gather", {{"calls", 10}, {"bytes", 1000000000}, {"ms", 100.0}}},
+                                   {"all_to_all", {{"calls", 4}, {"bytes", 500000000}, {"ms", 300.0}}}},
+                                  2);
+  EXPECT_NEAR(t["param_all_gather"]["algbw_gbps"].get<double>(), 20.0, 1e-9);
+  EXPECT_NEAR(t["param_all_gather"]["busbw_gbps"].get<double>(), 10.0, 1e-9);
+  EXPECT_NEAR(t["all_to_all"]["algbw_gbps"].get<double>(), 500e6 / 0.3 / 1e9, 1e-9);
+  EXPECT_NEAR(t["param_all_gather"]["share"].get<double>(), 0.25, 1e-12);
+}
+
+TEST(LedgerTest, AppendsFlushesAndResumes) {
+  const std::string dir = testing::fresh_dir("ledger");
+  const std::string path = dir + "/l.jsonl";
+  {
+    LedgerWriter w(path, false);
+    w.write({{"schema", kLedgerSchema}, {"combination", "baseline"}, {"status", "ok"}});
+    w.write({{"schema", kLedgerSchema}, {"combination", "sync_elim=on"}, {"status", "error"}});
+    // flushed per record: readable while the writer is open
+    EXPECT_EQ(read_ledger(path).size(), 2u);
+  }
+  { LedgerWriter(path, true).write({{"schema", kLedgerSchema}, {"combination", "shard=grad_op"}, {"status", "skipped"}}); }
+  const auto records = read_ledger(path);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(finished_combinations(records), (std::set<std::string>{"baseline", "shard=grad_op"}));  // errors rerun
+  // a truncated last line (a crash mid-write) is ignored; garbage earlier is an error naming the line
+  testing::write_text(dir + "/t.jsonl", testing::read_text(path) + "{\"schema\": \"abl");
+  EXPECT_EQ(read_ledger(dir + "/t.jsonl").size(), 3u);
+  testing::write_text(dir + "/bad.jsonl", "{\"schema\":\"other/1\",\"combination\":\"x\"}\n");
+  try {
+    read_ledger(dir + "/bad.jsonl");
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.jsonl:1: expected a record with \"schema\": \"ablate.ledger/1\", found \"other/1\""),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(GateTest, FirstDivergenceAndVideoDistance) {
+  const std::vector<std::string> a{"1", "2", "3", "4", "5", "6", "7", "8"};
+  auto b = a;
+  EXPECT_FALSE(first_divergence(a, b, 4).has_value());
+  b[6] = "x";
+  b[7] = "y";
+  const auto d = first_divergence(a, b, 4);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->first, 1);
+  EXPECT_EQ(d->second, 2);
+  auto v = torch::zeros({2, 4, 4, 3}, torch::kUInt8);
+  auto w = v.clone();
+  EXPECT_TRUE(std::isinf(video_distance(v, w).psnr_db));
+  w[0][0][0][0] = 16;  // one value off by 16 in 96: mse = 256 / 96
+  const auto dist = video_distance(v, w);
+  EXPECT_EQ(dist.max_abs, 16);
+  EXPECT_NEAR(dist.psnr_db, 10 * std::log10(255.0 * 255.0 / (256.0 / 96.0)), 1e-9);
+}
+
+TEST(MarkdownReportTest, StackTableRatios) {
+  auto rec = [](const std::string& stage, double median, bool md5_ok) {
+    return nlohmann::json{{"combination", stage}, {"stage", stage}, {"status", "ok"}, {"md5_ok", md5_ok},
+                          {"stats", {{"median", median}, {"min", median}, {"max", median}, {"cv", 0.0}}},
+                          {"samples_ms", {median, median, median}}, {"syncs", {{"dit", 0}, {"total", 1}}}};
+  };
+  const std::vector<nlohmann::json> records{rec("unoptimized", 22146, true), rec("+prewarm", 15564, true),
+                                            rec("+text_cache", 15134, true), rec("+sync_elim", 13523, false)};
+  const std::string t = pr_stack_table(records);
+  EXPECT_NE(t.find("| unoptimized | 22146.0 | - | - | yes |"), std::string::npos) << t;
+  EXPECT_NE(t.find("| +prewarm | 15564.0 | 1.42x | 1.42x | yes |"), std::string::npos) << t;
+  EXPECT_NE(t.find("| +sync_elim | 13523.0 | 1.64x | 1.12x | **no** |"), std::string::npos) << t;
+  const std::string m = matrix_table({rec("baseline", 100, true), nlohmann::json{{"combination", "shard=grad_op"},
+                                                                               {"status", "skipped"},
+                                                                               {"reason", "needs world size > 1"},
+                                                                               {"tier", "A"}}});
+  EXPECT_NE(m.find("| shard=grad_op | skipped | needs world size > 1 |"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace ablate
