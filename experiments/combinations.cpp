@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "experiments/factorial.h"
 #include "optimizations/registry.h"
 
 namespace ablate {
@@ -64,6 +65,21 @@ std::vector<Combination> expand_combinations(const MatrixSpec& spec, const opt::
       rows.push_back({last, "full stack"});
       break;
     }
+    case MatrixMode::kFactorial: {
+      const auto design = stats::fractional_factorial(static_cast<int>(spec.axes.size()));
+      for (const auto& levels : design.runs) {
+        std::map<std::string, std::string> row;
+        for (size_t f = 0; f < levels.size(); ++f) row[spec.axes[f].first] = spec.axes[f].second[levels[f] ? 1 : 0];
+        rows.push_back({row, ""});
+      }
+      break;
+    }
+    case MatrixMode::kAA: {
+      std::map<std::string, std::string> values(spec.stack.begin(), spec.stack.end());
+      rows.push_back({values, "A/A first"});
+      rows.push_back({values, "A/A second"});
+      break;
+    }
     case MatrixMode::kList:
       for (const auto& c : spec.combinations) rows.push_back({c, ""});
       break;
@@ -93,6 +109,7 @@ std::vector<Combination> expand_combinations(const MatrixSpec& spec, const opt::
   std::set<std::string> seen;
   for (const auto& [values, stage] : rows) {
     auto c = make_combination(values, where, stage);
+    if (stage == "A/A second") c.id += "#2";  // the same configuration measured again
     if (seen.insert(c.id).second) out.push_back(c);
   }
   return out;

@@ -2,15 +2,22 @@
 // 3 `check` found no baseline for this machine's fingerprint (rebaseline required).
 #include <CLI/CLI.hpp>
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "core/error.h"
 #include "experiments/generate_command.h"
+#include "experiments/invocation.h"
+#include "experiments/journal.h"
 #include "experiments/launch_command.h"
+#include "experiments/output_folder.h"
+#include "experiments/research_commands.h"
 #include "experiments/run_command.h"
 #include "optimizations/registry.h"
 
 int main(int argc, char** argv) {
+  ablate::set_invocation(argc, argv);
   CLI::App app{"ablate: benchmarking and autoresearch harness for causal, KV-cached video DiT inference"};
   app.require_subcommand(1);
   ablate::GenerateCommandOptions generate;
@@ -22,7 +29,11 @@ int main(int argc, char** argv) {
   ablate::CheckCommandOptions lock, check;
   auto* lock_cmd = ablate::add_lock_command(app, lock);
   auto* check_cmd = ablate::add_check_command(app, check);
+  ablate::ResearchOptions research;
+  ablate::add_research_commands(app, research);
   auto* list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
+  std::string update_journal;
+  list_cmd->add_option("--update", update_journal, "Rewrite the strategy table in this journal (EXPERIMENTS.md)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -36,9 +47,20 @@ int main(int argc, char** argv) {
     if (lock_cmd->parsed()) return ablate::run_lock_command(lock);
     if (check_cmd->parsed()) return ablate::run_check_command(check);
     if (list_cmd->parsed()) {
-      std::cout << ablate::opt::strategy_table_markdown();
+      if (update_journal.empty()) {
+        std::cout << ablate::opt::strategy_table_markdown();
+        return 0;
+      }
+      std::ifstream f(update_journal);
+      if (!f.good()) throw ablate::UsageError("--update " + update_journal + ": cannot read the file");
+      std::stringstream ss;
+      ss << f.rdbuf();
+      ablate::write_file_atomically(update_journal,
+                                    ablate::replace_strategy_table(ss.str(), ablate::opt::strategy_table_markdown()));
+      std::cout << "updated the strategy table in " << update_journal << "\n";
       return 0;
     }
+    if (const int rc = ablate::run_research_command(app, research); rc >= 0) return rc;
   } catch (const ablate::UsageError& e) {
     std::cerr << "ablate: error: " << e.what() << "\n";
     return 2;

@@ -93,6 +93,8 @@ const char* matrix_mode_name(MatrixMode m) {
     case MatrixMode::kStack: return "stack";
     case MatrixMode::kOneAtATime: return "one_at_a_time";
     case MatrixMode::kCovering: return "covering";
+    case MatrixMode::kFactorial: return "factorial";
+    case MatrixMode::kAA: return "aa";
   }
   return "invalid";
 }
@@ -116,7 +118,7 @@ nlohmann::json Workload::to_json() const {
 nlohmann::json MatrixSpec::to_json() const {
   nlohmann::json j{{"name", name}, {"workload", workload.to_json()}, {"mode", matrix_mode_name(mode)},
                    {"warmup", warmup}, {"repetitions", repetitions}, {"order_seed", order_seed}};
-  if (mode == MatrixMode::kFull || mode == MatrixMode::kCovering) {
+  if (mode == MatrixMode::kFull || mode == MatrixMode::kCovering || mode == MatrixMode::kFactorial) {
     j["axes"] = nlohmann::json::object();
     for (const auto& [n, v] : axes) j["axes"][n] = v;
   } else if (mode == MatrixMode::kList) {
@@ -141,19 +143,23 @@ MatrixSpec parse_matrix_spec(const nlohmann::json& j, const std::string& file) {
   else if (mode == "stack") s.mode = MatrixMode::kStack;
   else if (mode == "one_at_a_time") s.mode = MatrixMode::kOneAtATime;
   else if (mode == "covering") s.mode = MatrixMode::kCovering;
-  else throw UsageError(file + ".mode: unknown mode '" + mode + "'; valid modes: full, list, stack, one_at_a_time, covering");
+  else if (mode == "factorial") s.mode = MatrixMode::kFactorial;
+  else if (mode == "aa") s.mode = MatrixMode::kAA;
+  else throw UsageError(file + ".mode: unknown mode '" + mode +
+                        "'; valid modes: full, list, stack, one_at_a_time, covering, factorial, aa");
   read(j, "warmup", s.warmup, file, "an integer >= 0");
   ABLATE_USAGE_CHECK(s.warmup >= 0, file, ".warmup: expected >= 0, found ", s.warmup);
   read(j, "repetitions", s.repetitions, file, "an integer >= 1");
   ABLATE_USAGE_CHECK(s.repetitions >= 1, file, ".repetitions: expected >= 1, found ", s.repetitions);
   read(j, "order_seed", s.order_seed, file, "a non-negative integer");
 
-  const bool full = s.mode == MatrixMode::kFull || s.mode == MatrixMode::kCovering, list = s.mode == MatrixMode::kList;
+  const bool full = s.mode == MatrixMode::kFull || s.mode == MatrixMode::kCovering || s.mode == MatrixMode::kFactorial;
+  const bool list = s.mode == MatrixMode::kList, aa = s.mode == MatrixMode::kAA;
   const bool stacked = !full && !list;
-  ABLATE_USAGE_CHECK(!j.contains("axes") || full, file, ".axes: only modes full and covering take axes (mode is ", mode, ")");
+  ABLATE_USAGE_CHECK(!j.contains("axes") || full, file, ".axes: only modes full, covering and factorial take axes (mode is ", mode, ")");
   ABLATE_USAGE_CHECK(!j.contains("combinations") || list, file, ".combinations: only mode list takes combinations (mode is ",
                      mode, ")");
-  ABLATE_USAGE_CHECK(!j.contains("stack") || stacked, file, ".stack: only modes stack and one_at_a_time take a stack (mode is ",
+  ABLATE_USAGE_CHECK(!j.contains("stack") || stacked, file, ".stack: only modes stack, one_at_a_time and aa take a stack (mode is ",
                      mode, ")");
   if (full) {
     ABLATE_USAGE_CHECK(j.contains("axes") && j.at("axes").is_object(), file,
@@ -168,6 +174,8 @@ MatrixSpec parse_matrix_spec(const nlohmann::json& j, const std::string& file) {
         check_value(name, v.get<std::string>(), where);
         vs.push_back(v.get<std::string>());
       }
+      ABLATE_USAGE_CHECK(s.mode != MatrixMode::kFactorial || vs.size() == 2, where,
+                         ": mode factorial needs exactly two levels per axis, found ", vs.size());
       s.axes.emplace_back(name, vs);
     }
   } else if (list) {
@@ -185,8 +193,8 @@ MatrixSpec parse_matrix_spec(const nlohmann::json& j, const std::string& file) {
       }
       s.combinations.push_back(values);
     }
-  } else {
-    ABLATE_USAGE_CHECK(j.contains("stack") && j.at("stack").is_array() && !j.at("stack").empty(), file, ".stack: mode ",
+  } else if (!(aa && !j.contains("stack"))) {
+    ABLATE_USAGE_CHECK(j.contains("stack") && j.at("stack").is_array() && (aa || !j.at("stack").empty()), file, ".stack: mode ",
                        mode, " needs a non-empty list of \"name=value\" strings");
     std::set<std::string> seen;
     int index = 0;

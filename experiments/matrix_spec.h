@@ -35,6 +35,8 @@ enum class MatrixMode {
   kStack,       // cumulative: baseline, +stack[0], +stack[0..1], ... (the PR table)
   kOneAtATime,  // baseline, each stack entry alone, the full stack, the full stack minus each
   kCovering,    // baseline, a pairwise covering array of the axes, and every axis at its last value
+  kFactorial,   // two-level axes: the full 2^k design up to k = 5, else a resolution-IV fraction
+  kAA,          // the same configuration (the stack, default baseline) twice: the noise floor
 };
 const char* matrix_mode_name(MatrixMode m);
 
@@ -43,9 +45,9 @@ struct MatrixSpec {
   std::string source = "flags";  // the file it came from, for messages
   Workload workload;
   MatrixMode mode = MatrixMode::kFull;
-  std::vector<std::pair<std::string, std::vector<std::string>>> axes;  // kFull / kCovering: strategy -> values
+  std::vector<std::pair<std::string, std::vector<std::string>>> axes;  // kFull / kCovering / kFactorial: strategy -> values
   std::vector<std::map<std::string, std::string>> combinations;        // kList
-  std::vector<std::pair<std::string, std::string>> stack;              // kStack / kOneAtATime, in order
+  std::vector<std::pair<std::string, std::string>> stack;              // kStack / kOneAtATime / kAA, in order
   int64_t warmup = 1;       // untimed generate() per combination before its repetitions (the first is cold)
   int64_t repetitions = 5;  // timed generate() per combination
   uint64_t order_seed = 0;  // seeds the interleaved order

@@ -10,6 +10,7 @@
 #include "experiments/combinations.h"
 #include "experiments/fingerprint.h"
 #include "experiments/ledger.h"
+#include "experiments/ledger_compare.h"
 #include "experiments/markdown_report.h"
 #include "experiments/output_folder.h"
 #include "experiments/report_files.h"
@@ -32,7 +33,8 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
   cmd->add_option("--size", o.size, "Max-area size H*W (without --matrix)");
   cmd->add_option("--frames", o.frames, "Pixel frames 4n+1 (without --matrix)");
   cmd->add_option("--seed", o.seed, "Noise seed (without --matrix)");
-  cmd->add_option("--mode", o.mode, "full | list | stack | one_at_a_time (without --matrix)");
+  cmd->add_option("--mode", o.mode, "full | stack | one_at_a_time | aa (default full); with --matrix only aa: "
+                                    "the spec's workload, its baseline measured twice (the noise floor)");
   cmd->add_option("--axis", o.axes, "full mode: name=v1,v2 (repeatable)");
   cmd->add_option("--stack", o.stack, "stack / one_at_a_time modes: name=value, in order (repeatable)");
   cmd->add_option("--warmup", o.warmup, "Untimed generate() per combination (overrides the spec)");
@@ -60,7 +62,9 @@ CLI::App* add_check_command(CLI::App& app, CheckCommandOptions& o) {
 
 namespace {
 
-MatrixSpec spec_from_flags(const RunCommandOptions& o) {
+MatrixSpec spec_from_flags(const RunCommandOptions& flags) {
+  RunCommandOptions o = flags;
+  if (o.mode.empty()) o.mode = "full";
   nlohmann::json j{{"name", o.name}, {"mode", o.mode}};
   j["workload"] = {{"preset", o.preset}, {"device", o.device}, {"frames", o.frames}, {"seed", o.seed}};
   if (!o.dtype.empty()) j["workload"]["dtype"] = o.dtype;
@@ -87,6 +91,13 @@ MatrixSpec spec_from_flags(const RunCommandOptions& o) {
 }
 
 void apply_overrides(const RunCommandOptions& o, MatrixSpec& s) {
+  if (!o.matrix.empty() && !o.mode.empty()) {
+    ABLATE_USAGE_CHECK(o.mode == "aa", "--mode ", o.mode, " with --matrix: the spec sets the mode; only --mode aa "
+                       "(the spec's workload, its baseline twice) may override it");
+    s.mode = MatrixMode::kAA;
+    s.stack.clear();
+    s.name += "-aa";
+  }
   if (o.warmup >= 0) s.warmup = o.warmup;
   if (o.repetitions >= 0) {
     ABLATE_USAGE_CHECK(o.repetitions >= 1, "--repetitions: expected >= 1, found ", o.repetitions);
@@ -127,6 +138,13 @@ int run_run_command(const RunCommandOptions& o) {
   if (!rank0) return 0;
   const auto records = read_ledger(ledger);  // with the records of earlier (resumed) runs
   write_reports(records, spec.name, o.out);
+  if (spec.mode == MatrixMode::kAA) {
+    const double floor = aa_noise_floor(records, spec.order_seed);
+    write_file_atomically((fs::path(o.out) / "noise-floor.json").string(),
+                          nlohmann::json{{"noise_floor_ms", floor}, {"matrix", spec.name}}.dump(2) + "\n");
+    std::cout << "A/A noise floor: " << floor << " ms (|median difference| + CI half-width; pass it to compare/search "
+              << "as --noise-floor-ms)\n";
+  }
   std::cout << matrix_table(records) << "\nwrote " << o.out << "/{ledger.jsonl,report.md,benchmark.json,report.html}\n";
   return result.tier_a_mismatches || result.tier_b_out_of_bound || result.errors ? 1 : 0;
 }

@@ -17,7 +17,7 @@ struct RunCommandOptions {
   std::string name = "cli";
   std::string preset = "tiny", device = "cpu", dtype, size;
   int64_t frames = 81, seed = 42;
-  std::string mode = "full";
+  std::string mode;                  // default full; with --matrix only "aa" (its baseline twice)
   std::vector<std::string> axes;     // name=v1,v2
   std::vector<std::string> stack;    // name=value, in order
   int64_t warmup = -1, repetitions = -1;  // -1: the spec's

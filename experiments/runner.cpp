@@ -19,6 +19,7 @@
 #include "experiments/combinations.h"
 #include "experiments/engine.h"
 #include "experiments/fingerprint.h"
+#include "experiments/invocation.h"
 #include "experiments/ledger.h"
 #include "experiments/run_environment.h"
 #include "experiments/statistics.h"
@@ -130,7 +131,7 @@ RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
   if (report && !options.ledger_path.empty()) {
     if (options.resume && std::ifstream(options.ledger_path).good())
       finished = finished_combinations(read_ledger(options.ledger_path));
-    ledger = std::make_unique<LedgerWriter>(options.ledger_path, options.resume);
+    ledger = std::make_unique<LedgerWriter>(options.ledger_path, options.resume || options.append);
   }
 
   std::unique_ptr<dist::Communicator> comm;
@@ -165,6 +166,8 @@ RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
   common["warmup"] = warmup;
   common["repetitions"] = reps;
   common["dit_forwards_expected"] = geometry.forwards_per_generate;
+  common["spec"] = spec.to_json();
+  common["command"] = invocation();
 
   auto base_record = [&](const Combination& c) {
     nlohmann::json r = common;

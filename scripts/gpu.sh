@@ -57,6 +57,36 @@ for step in "${steps[@]}"; do
         $build/experiments/ablate generate --preset 14b --device cuda --runs 3 --offload-text-encoder $sets \
           --json "$out/embed-14b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^peak" | sed "s/^/[$name] /"
       done ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b embed-14b"; exit 2 ;;
+    matrix:*|matrix2:*)
+      # an ablation matrix from experiments/matrices/<name>.json (matrix2: two ranks); a ledger
+      # carried in reports/ledgers/<name>-<gpu>.jsonl is resumed, so a matrix may span calls
+      name=${step#*:}
+      dir="$out/$name-$gpu"
+      mkdir -p "$dir"
+      [ -f "reports/ledgers/$name-$gpu.jsonl" ] && cp "reports/ledgers/$name-$gpu.jsonl" "$dir/ledger.jsonl"
+      launch=(); [ "${step%%:*}" = matrix2 ] && launch=(launch --nproc 2 --)
+      $build/experiments/ablate "${launch[@]}" run --matrix "experiments/matrices/$name.json" --out "$dir" --resume \
+        > "$dir/run.log" 2>&1; echo "[$name] exit $?"
+      grep -E "^\[|engine|skip|error" "$dir/run.log" | tail -4; sed -n '/^| combination/,/^$/p' "$dir/report.md" | head -40 ;;
+    aa:*)
+      # A/A: the baseline of a spec measured twice, interleaved (the machine's noise floor)
+      name=${step#*:}; dir="$out/aa-$name-$gpu"
+      $build/experiments/ablate run --matrix "experiments/matrices/$name.json" --mode aa --out "$dir" > "$dir.log" 2>&1
+      echo "[aa $name] exit $?"; tail -6 "$dir.log" ;;
+    nvtx-overhead)
+      # the same generate() with NVTX compiled out (no tool attached either way)
+      prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+      cmake -S . -B $build-nonvtx -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DABLATE_ENABLE_NVTX=OFF \
+        -DABLATE_BUILD_TESTS=OFF -DABLATE_BUILD_BENCHMARKS=OFF > "$out/configure-nonvtx.log" 2>&1
+      cmake --build $build-nonvtx -j"$(nproc)" --target ablate > "$out/build-nonvtx.log" 2>&1 || { tail -20 "$out/build-nonvtx.log"; exit 1; }
+      for b in $build $build-nonvtx; do
+        $b/experiments/ablate generate --preset 1.3b --device cuda --runs 4 --json "$out/nvtx-${b#build-}-$gpu.json" 2>&1 \
+          | grep -E "^run|^md5" | sed "s/^/[${b#build-}] /"
+      done ;;
+    pack)
+      # $OUT takes few files: everything but the logs of this call goes into one archive
+      (cd "$out" && tar czf results.tgz --exclude=results.tgz --exclude='*.log' --exclude=machine.txt . && \
+        find . -mindepth 1 -maxdepth 1 ! -name results.tgz ! -name '*.log' ! -name machine.txt -exec rm -rf {} +) ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b embed-14b matrix:NAME matrix2:NAME aa:NAME nvtx-overhead pack"; exit 2 ;;
   esac
 done

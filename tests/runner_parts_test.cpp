@@ -61,7 +61,7 @@ TEST(MatrixSpecTest, ErrorsNameFileFieldAndValidValues) {
   j = {{"mode", "stack"}, {"stack", {"sync_elim=on", "sync_elim=on"}}};
   EXPECT_NE(usage_message(j).find("m.json.stack[1]: strategy sync_elim appears twice"), std::string::npos);
   j = {{"mode", "stack"}, {"axes", {{"sync_elim", {"on"}}}}};
-  EXPECT_NE(usage_message(j).find("m.json.axes: only modes full and covering take axes (mode is stack)"),
+  EXPECT_NE(usage_message(j).find("m.json.axes: only modes full, covering and factorial take axes (mode is stack)"),
             std::string::npos);
   j = {{"mode", "list"}, {"combinations", {{{"text_cache", "yes"}}}}};
   EXPECT_NE(usage_message(j).find("m.json.combinations[0]: strategy text_cache has no value 'yes'; valid values: off, on"),

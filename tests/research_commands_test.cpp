@@ -1,0 +1,150 @@
+// The autoresearch commands on synthetic ledgers (exact expectations) and one small real search:
+// compare's verdicts and noise floor, the factorial analysis recovering injected effects, the
+// journal's numbering and content, and the generated strategy table in EXPERIMENTS.md.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "experiments/journal.h"
+#include "experiments/ledger.h"
+#include "optimizations/registry.h"
+#include "tests/cli_test_util.h"
+
+namespace ablate {
+namespace {
+using testing::read_text;
+using testing::run_ablate;
+using testing::write_text;
+
+nlohmann::json record(const std::string& id, std::vector<double> samples, const nlohmann::json& strategies = {},
+                      const std::string& md5 = "m") {
+  return {{"schema", kLedgerSchema}, {"combination", id}, {"stage", id}, {"status", "ok"}, {"samples_ms", samples},
+          {"strategies", strategies.is_null() ? nlohmann::json::object() : strategies}, {"md5", md5},
+          {"validity", "VALID"}, {"tier", "A"}, {"command", "ablate run --matrix m.json"}, {"fingerprint_key", "abcd"},
+          {"fingerprint", {{"world_size", 1}, {"dtype", "fp32"}, {"torch", "1.13"}}},
+          {"stats", {{"median", samples[samples.size() / 2]}, {"min", samples.front()}, {"max", samples.back()}, {"cv", 0.01}}},
+          {"syncs", {{"dit", 0}, {"total", 0}}}};
+}
+
+void write_ledger(const std::string& path, const std::vector<nlohmann::json>& records) {
+  std::string text;
+  for (const auto& r : records) text += r.dump() + "\n";
+  write_text(path, text);
+}
+
+std::vector<double> around(double center, int n = 9) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i) v.push_back(center + 0.1 * (i - n / 2));
+  return v;
+}
+
+TEST(ResearchCommandsTest, CompareGivesVerdictsPerCombination) {
+  const std::string dir = testing::fresh_dir("compare");
+  write_ledger(dir + "/a.jsonl", {record("baseline", around(1000)), record("sync_elim=on", around(1000)),
+                                  record("text_cache=on", around(900))});
+  write_ledger(dir + "/b.jsonl", {record("baseline", around(1000)), record("sync_elim=on", around(800)),
+                                  record("kv_index_copy=on", around(990))});
+  auto r = run_ablate("compare " + dir + "/a.jsonl " + dir + "/b.jsonl --json " + dir + "/c.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("| sync_elim=on | 1000.0 | 800.0 | -200.0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| FASTER |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Only in A: [\"text_cache=on\"]"), std::string::npos) << r.output;
+  const auto j = nlohmann::json::parse(read_text(dir + "/c.json"));
+  ASSERT_EQ(j["rows"].size(), 2u);
+  EXPECT_EQ(j["rows"][0]["combination"], "baseline");
+  EXPECT_EQ(j["rows"][0]["verdict"], "SAME");
+  EXPECT_EQ(j["rows"][1]["verdict"], "FASTER");
+  // an A/A ledger whose copies differ by 300 ms raises the noise floor above the 200 ms change
+  write_ledger(dir + "/aa.jsonl", {record("baseline", around(1000)), record("baseline#2", around(1300))});
+  r = run_ablate("compare " + dir + "/a.jsonl " + dir + "/b.jsonl --aa " + dir + "/aa.jsonl --json " + dir + "/c2.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j2 = nlohmann::json::parse(read_text(dir + "/c2.json"));
+  EXPECT_GT(j2["thresholds"]["noise_floor_ms"].get<double>(), 300.0);
+  EXPECT_NE(j2["rows"][1]["verdict"], "FASTER");
+  r = run_ablate("compare " + dir + "/a.jsonl " + dir + "/missing.jsonl");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("missing.jsonl: cannot read the ledger"), std::string::npos);
+}
+
+TEST(ResearchCommandsTest, AnalyzeRecoversInjectedEffectsAndInteraction) {
+  // ms = 1000 - 100 [sync_elim] - 30 [text_cache] + 0 [kv_index_copy] - 50 [sync_elim AND text_cache]
+  const nlohmann::json spec{{"axes", {{"sync_elim", {"off", "on"}}, {"text_cache", {"off", "on"}},
+                                      {"kv_index_copy", {"off", "on"}}}}};
+  std::vector<nlohmann::json> records;
+  for (int m = 0; m < 8; ++m) {
+    const bool a = m & 1, b = m & 2, c = m & 4;
+    nlohmann::json s = nlohmann::json::object();
+    if (a) s["sync_elim"] = "on";
+    if (b) s["text_cache"] = "on";
+    if (c) s["kv_index_copy"] = "on";
+    auto r = record("c" + std::to_string(m), around(1000 - 100 * a - 30 * b - 50 * (a && b)), s);
+    r["spec"] = spec;
+    records.push_back(r);
+  }
+  const std::string dir = testing::fresh_dir("analyze");
+  write_ledger(dir + "/f.jsonl", records);
+  const auto r = run_ablate("analyze " + dir + "/f.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // main effect of sync_elim: mean(on) - mean(off) = -100 - 50/2 = -125; interaction: -50/2 = -25 x 2 / 2
+  EXPECT_NE(r.output.find("| sync_elim | -125.0 |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| text_cache | -55.0 |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| kv_index_copy | 0.0 |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| sync_elim:text_cache | -25.0 |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| kv_index_copy:sync_elim | 0.0 |"), std::string::npos) << r.output;  // names sorted
+}
+
+TEST(ResearchCommandsTest, JournalEntriesAreNumberedAndCarryTheRun) {
+  const std::string dir = testing::fresh_dir("journal");
+  write_text(dir + "/J.md", "# journal\n\n## Journal\n\n### E4: earlier\n\ntext\n");
+  EXPECT_EQ(next_experiment_number(read_text(dir + "/J.md")), 5);
+  write_ledger(dir + "/l.jsonl", {record("baseline", around(1000)), record("sync_elim=on", around(900))});
+  auto r = run_ablate("experiment --ledger " + dir + "/l.jsonl --journal " + dir +
+                      "/J.md --title 'sync elimination' --hypothesis 'fewer syncs, faster' --decision keep");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_ablate("experiment --ledger " + dir + "/l.jsonl --journal " + dir +
+                 "/J.md --title again --hypothesis h --decision discard");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string j = read_text(dir + "/J.md");
+  EXPECT_NE(j.find("### E5: sync elimination"), std::string::npos) << j;
+  EXPECT_NE(j.find("### E6: again"), std::string::npos) << j;
+  EXPECT_NE(j.find("- **Command**: `ablate run --matrix m.json`"), std::string::npos) << j;
+  EXPECT_NE(j.find("- **Fingerprint**: `abcd`"), std::string::npos) << j;
+  EXPECT_NE(j.find("| sync_elim=on | 900.0 |"), std::string::npos) << j;
+  EXPECT_NE(j.find("sync_elim=on FASTER;"), std::string::npos) << j;
+  EXPECT_NE(j.find("- **Decision**: keep"), std::string::npos) << j;
+  r = run_ablate("experiment --ledger " + dir + "/l.jsonl --journal " + dir + "/J.md --title t --hypothesis h --decision maybe");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("valid decisions: keep, discard, invalid, crash"), std::string::npos) << r.output;
+}
+
+TEST(ResearchCommandsTest, ExperimentsMdCarriesTheRegistryTable) {
+  const std::string text = read_text(std::string(ABLATE_SOURCE_DIR) + "/EXPERIMENTS.md");
+  EXPECT_EQ(replace_strategy_table(text, opt::strategy_table_markdown()), text)
+      << "EXPERIMENTS.md's strategy table is stale: run `build/experiments/ablate list --update EXPERIMENTS.md`";
+}
+
+TEST(ResearchCommandsTest, SearchOnTinyKeepsOnlyTierAAndWritesItsTable) {
+  const std::string dir = testing::fresh_dir("search");
+  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "frames": 9},
+    "mode": "list", "combinations": [{}], "warmup": 1, "repetitions": 5})");
+  // a journal that cannot take the entry is refused before anything runs
+  const auto r = run_ablate("search --matrix " + dir + "/m.json --candidate sync_elim=on --out " + dir +
+                            "/out --journal " + dir + "/missing.md");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("missing.md: cannot read the journal"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::ifstream(dir + "/out/ledger.jsonl").good());
+  write_text(dir + "/J.md", "# j\n\n## Journal\n");
+  const auto ok = run_ablate("search --matrix " + dir + "/m.json --candidate sync_elim=on --candidate shard=grad_op "
+                             "--candidate timestep_embed_once=on --max-cv 1 --out " + dir + "/out2 --journal " + dir + "/J.md");
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  const std::string md = read_text(dir + "/out2/search.md");
+  EXPECT_NE(md.find("| stage | ms | vs unoptimized | vs prior |"), std::string::npos) << md;
+  EXPECT_NE(md.find("timestep_embed_once=on (round 1: tier B not allowed)"), std::string::npos) << md;
+  EXPECT_NE(md.find("shard=grad_op (round 1: shard needs world size > 1"), std::string::npos) << md;
+  EXPECT_EQ(read_ledger(dir + "/out2/ledger.jsonl").size(), 2u);  // the baseline and sync_elim=on
+  EXPECT_NE(read_text(dir + "/J.md").find("### E1: search at tiny on cpu"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ablate
