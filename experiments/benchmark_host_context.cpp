@@ -40,7 +40,9 @@ int64_t parse_size(const std::string& s) {
 int64_t count_mask_bits(const std::string& mask) {
   int64_t n = 0;
   for (char c : mask) {
-    if (std::isxdigit(static_cast<unsigned char>(c))) n += __builtin_popcount(std::stoi(std::string(1, c), nullptr, 16));
+    if (std::isxdigit(static_cast<unsigned char>(c))) {
+      n += __builtin_popcount(static_cast<unsigned>(std::stoi(std::string(1, c), nullptr, 16)));
+    }
   }
   return n;
 }

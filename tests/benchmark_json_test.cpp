@@ -178,8 +178,8 @@ TEST(BenchmarkJsonTest, DebiansComparePyReadsTwoLedgers) {
   test::write_file(dir + "/a.json", a.dump(2));
   test::write_file(dir + "/b.json", b.dump(2));
   // Debian's python3, which python3-scipy installs into (a pyenv python3 on PATH lacks scipy).
-  const test::CommandResult r =
-      test::run_command("/usr/bin/python3 " + compare_py + " --no-color benchmarks " + dir + "/a.json " + dir + "/b.json");
+  const test::CommandResult r = test::run_command("/usr/bin/python3 " + compare_py + " --no-color benchmarks " +
+                                                 dir + "/a.json " + dir + "/b.json");
   ASSERT_EQ(r.exit_code, 0) << r.output << "\n(compare.py needs python3-scipy and python3-numpy: run "
                             << "scripts/install-deps.sh)";
   // e.g. "generate/sync_elim=on+text_cache=on_median   -0.2000   -0.2000   100   80   100   80"
