@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
+#include <stdexcept>
 #include <string>
 
 namespace ablate::test {
