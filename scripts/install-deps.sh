@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Ablate's CPU build needs from Debian's packages (Debian 12), skipping what is there.
 set -euo pipefail
+# python3-scipy/-numpy: compare.py (libbenchmark-tools) imports them; chromium: the HTML report test
 pkgs=(cmake ninja-build g++ ccache libtorch-dev libgloo-dev libgtest-dev libbenchmark-dev libbenchmark-tools
-      nlohmann-json3-dev libcli11-dev libssl-dev)
+      python3-scipy python3-numpy nlohmann-json3-dev libcli11-dev libssl-dev chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
