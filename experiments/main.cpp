@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "experiments/generate_command.h"
 #include "experiments/launch_command.h"
+#include "experiments/profile_command.h"
 #include "optimizations/registry.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,9 @@ int main(int argc, char** argv) {
   auto* generate_cmd = ablate::add_generate_command(app, generate);
   ablate::LaunchCommandOptions launch;
   auto* launch_cmd = ablate::add_launch_command(app, launch);
+  ablate::ProfileCommandOptions profile;
+  profile.argv.assign(argv, argv + argc);
+  auto* profile_cmd = ablate::add_profile_command(app, profile);
   auto* list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
   try {
     app.parse(argc, argv);
@@ -25,6 +29,7 @@ int main(int argc, char** argv) {
   try {
     if (generate_cmd->parsed()) return ablate::run_generate_command(generate);
     if (launch_cmd->parsed()) return ablate::run_launch_command(launch);
+    if (profile_cmd->parsed()) return ablate::run_profile_command(profile);
     if (list_cmd->parsed()) {
       std::cout << ablate::opt::strategy_table_markdown();
       return 0;
