@@ -1,6 +1,7 @@
 # The benchmark smoke test: runs ablate_bench on the tiny preset with small sizes and checks that
 # its JSON holds every expected benchmark, none of them failed, and busbw is reported.
 # cmake -DBENCH=<ablate_bench> -DMIN_TIME=<0.01 or 0.01s> -DOUT=<json> -P check_bench_json.cmake
+cmake_minimum_required(VERSION 3.22)  # IN_LIST and string(JSON)
 file(REMOVE ${OUT})
 execute_process(COMMAND ${BENCH} --preset=tiny --device=cpu --kv-frames=3,21 --ranks=2 --min-bytes=1024 --max-bytes=4096
                         --benchmark_min_time=${MIN_TIME} --benchmark_out=${OUT} --benchmark_out_format=json
