@@ -89,8 +89,8 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   const auto dev = options_.device;
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat).device(dev);
 
-  ABLATE_NVTX_RANGE("generate");
   PhaseScope whole(hooks, Phase::kGenerate);
+  ABLATE_NVTX_RANGE("generate");  // inside the phase scope: a capture window opened by a hook holds all of it
   const CameraTrajectory trajectory = synthetic_trajectory(g.frames);
   const auto image = synthetic_image(g.height, g.width);
 
@@ -155,8 +155,8 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   };
 
   for (int64_t chunk = 0; chunk < g.num_chunks; ++chunk) {
-    ABLATE_NVTX_RANGE("chunk", chunk);
     PhaseScope chunk_phase(hooks, Phase::kChunk, chunk);
+    ABLATE_NVTX_RANGE("chunk", chunk);
     dit::DitInputs in;
     in.x = latent_chunks[chunk];
     in.context = context;
@@ -181,7 +181,7 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
     }
     denoised.push_back(x0);
     // cache refresh: the clean chunk at t = 0 rewrites this chunk's KV slot; output unused
-    ABLATE_NVTX_RANGE("refresh");
+    ABLATE_NVTX_RANGE("refresh", steps);  // a step-like sibling of the steps: index = its forward slot in the chunk
     in.x = x0;
     in.t = torch::zeros({1}, f32);
     run_dit(in, chunk, steps, true);

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/pipeline.h"
 #include "core/video_hash.h"
+#include "experiments/pipeline_setup.h"
 #include "experiments/run_environment.h"
 #include "optimizations/registry.h"
 #include "profiling/memory_stats.h"
@@ -31,19 +32,6 @@ std::string fmt_ms(double ms) {
   std::ostringstream os;
   os << std::fixed << std::setprecision(1) << ms;
   return os.str();
-}
-
-// Fails before any work when the JSON output cannot be written.
-void check_writable(const std::string& path) {
-  if (path.empty()) return;
-  namespace fs = std::filesystem;
-  const fs::path parent = fs::absolute(fs::path(path)).parent_path();
-  ABLATE_USAGE_CHECK(fs::is_directory(parent), "--json ", path, ": folder ", parent.string(), " does not exist");
-  const fs::path probe = parent / (".ablate-write-probe-" + std::to_string(::getpid()));
-  std::ofstream f(probe);
-  ABLATE_USAGE_CHECK(f.good(), "--json ", path, ": folder ", parent.string(), " is not writable");
-  f.close();
-  fs::remove(probe);
 }
 
 // Writes `j` to `path` through a temporary file and a rename, so a failure leaves nothing half-written.
@@ -71,42 +59,16 @@ nlohmann::json reads_json(const HostReadStats& s) {
 
 CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
   auto* cmd = app.add_subcommand("generate", "Build the core pipeline and time generate() on one device.");
-  cmd->add_option("--preset", o.preset, "Model preset: tiny, 1.3b, 14b")->capture_default_str();
-  cmd->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--size", o.size, "Max-area size H*W as the reference's --size (default: the preset's)");
-  cmd->add_option("--height", o.height, "Exact pixel height (multiple of 16), with --width");
-  cmd->add_option("--width", o.width, "Exact pixel width (multiple of 16), with --height");
-  cmd->add_option("--frames", o.frames, "Pixel frames, 4n+1")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Noise seed")->capture_default_str();
-  cmd->add_option("--weight-seed", o.weight_seed, "Seed of the synthetic weights")->capture_default_str();
-  cmd->add_option("--prompt", o.prompt, "Text prompt (default: a built-in one)");
-  cmd->add_option("--dtype", o.dtype, "fp32 or bf16 (default: fp32 on cpu, bf16 on cuda)");
+  add_pipeline_flags(cmd, o);
   cmd->add_option("--runs", o.runs, "generate() calls on the one built pipeline; the first is cold")->capture_default_str();
-  cmd->add_option("--local-attn-size", o.local_attn_size, "Sliding KV window in latent frames (-1: global)")->capture_default_str();
-  cmd->add_option("--sink-size", o.sink_size, "Latent frames never evicted from the window")->capture_default_str();
-  cmd->add_flag("--offload-text-encoder", o.offload_text_encoder,
-                "Keep the text encoder in host memory between encodes (the reference's offload_model on one GPU)");
   cmd->add_option("--json", o.json_path, "Write the full result as JSON to this file");
-  cmd->add_option("--set", o.strategies, "Turn a strategy on: name=value (repeatable; `ablate list` shows them)");
   cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
-  cmd->add_option("--world-size", o.world_size, "Expected world size (checked against WORLD_SIZE)");
-  cmd->add_option("--shard", o.shard, "Parameter residency when sharded: full, grad_op, none")->capture_default_str();
-  cmd->add_flag("--prefetch-gathers", o.prefetch_gathers, "Start the next unit's parameter all-gather early");
-  cmd->add_option("--collective-timeout", o.collective_timeout_s, "Seconds a collective may wait for the others")
-      ->capture_default_str();
   cmd->add_option("--debug-crash-rank", o.debug_crash_rank)->group("");
   cmd->add_option("--debug-crash-after-forwards", o.debug_crash_after_forwards)->group("");
   return cmd;
 }
 
 namespace {
-
-dist::Residency parse_residency(const std::string& s) {
-  if (s == "full") return dist::Residency::kFullShard;
-  if (s == "grad_op") return dist::Residency::kKeepGathered;
-  if (s == "none") return dist::Residency::kReplicated;
-  throw UsageError("--shard: unknown value '" + s + "'; valid values: full, grad_op, none");
-}
 
 nlohmann::json collectives_json(const dist::Communicator& comm, int64_t forwards) {
   nlohmann::json j = nlohmann::json::object();
@@ -121,92 +83,19 @@ nlohmann::json collectives_json(const dist::Communicator& comm, int64_t forwards
   return j;
 }
 
-// Parses --set name=value into the run's strategy values; UsageError naming what is valid.
-std::map<std::string, std::string> parse_strategies(const std::vector<std::string>& sets) {
-  std::map<std::string, std::string> values;
-  for (const auto& s : sets) {
-    const auto eq = s.find('=');
-    ABLATE_USAGE_CHECK(eq != std::string::npos && eq > 0, "--set ", s, ": expected name=value, e.g. sync_elim=on");
-    const std::string name = s.substr(0, eq), value = s.substr(eq + 1);
-    const auto info = opt::strategy_info(name);  // UsageError for an unknown name
-    bool known = false;
-    std::string valid;
-    for (const auto& v : info.values) {
-      known = known || v == value;
-      valid += (valid.empty() ? "" : ", ") + v;
-    }
-    ABLATE_USAGE_CHECK(known, "--set ", s, ": strategy ", name, " takes values ", valid);
-    values[name] = value;
-  }
-  return values;
-}
-
 }  // namespace
 
 int run_generate_command(const GenerateCommandOptions& o) {
   // validate everything before any work
-  PipelineOptions popts;
-  popts.model = preset(o.preset);
-  dist::WorldInfo world;
-  const bool distributed = dist::launched_by_launcher();
-  if (distributed) world = dist::world_from_env();
-  ABLATE_USAGE_CHECK(o.world_size == 0 || (distributed && o.world_size == world.size), "--world-size ",
-                     o.world_size, " does not match the environment (",
-                     distributed ? "WORLD_SIZE=" + std::to_string(world.size) : std::string("no WORLD_SIZE set"),
-                     "); start ", o.world_size, " ranks with `ablate launch --nproc ", o.world_size,
-                     " -- generate ...` or torchrun");
-  popts.residency = parse_residency(o.shard);
-  popts.prefetch_gathers = o.prefetch_gathers;
-  ABLATE_USAGE_CHECK(o.collective_timeout_s > 0, "--collective-timeout: expected seconds > 0, got ",
-                     o.collective_timeout_s);
-  popts.device = parse_device(o.device);
-  if (distributed && popts.device.is_cuda()) popts.device = torch::Device(torch::kCUDA, world.local_rank);
-  use_device(popts.device);
-  ABLATE_USAGE_CHECK(popts.model.dit.num_heads() % world.size == 0, "world size ", world.size,
-                     " does not divide the ", popts.model.dit.num_heads(), " attention heads of preset ",
-                     popts.model.name, " (sequence parallel splits heads across ranks); valid world sizes divide ",
-                     popts.model.dit.num_heads());
-  popts.precision = Precision::for_name(o.dtype.empty() ? (popts.device.is_cuda() ? "bf16" : "fp32") : o.dtype);
-  popts.weight_seed = static_cast<uint64_t>(o.weight_seed);
-  popts.local_attn_size = o.local_attn_size;
-  popts.sink_size = o.sink_size;
-  popts.offload_text_encoder = o.offload_text_encoder;
-  ABLATE_USAGE_CHECK(o.runs >= 1, "--runs: expected at least 1, got ", o.runs);
-  ABLATE_USAGE_CHECK(o.seed >= 0, "--seed: expected a non-negative seed, got ", o.seed);
-  ABLATE_USAGE_CHECK(!(!o.size.empty() && (o.height > 0 || o.width > 0)), "--size ", o.size,
-                     " and --height/--width are exclusive; give one of them");
-  GenerateRequest request;
-  if (!o.prompt.empty()) request.prompt = o.prompt;
-  request.seed = static_cast<uint64_t>(o.seed);
-  request.geometry.size = o.size.empty() && o.height == 0 && o.width == 0 ? popts.model.default_size : o.size;
-  request.geometry.height = o.height;
-  request.geometry.width = o.width;
-  request.geometry.frames = o.frames;
-  request.geometry.local_attn_size = o.local_attn_size;
-  request.geometry.sink_size = o.sink_size;
-  request.geometry.world_size = world.size;
-  const VideoGeometry geometry = compute_geometry(request.geometry);
-  if (world.rank == 0) check_writable(o.json_path);
-  opt::RunConfig run_config;
-  run_config.values = parse_strategies(o.strategies);
-  run_config.device = popts.device;
-  run_config.world_size = world.size;
-  std::vector<std::pair<std::string, std::unique_ptr<opt::Strategy>>> strategies;
-  for (const auto& [name, value] : run_config.values) {
-    auto s = opt::make_strategy(name);
-    const std::string reason = s->validate(value, run_config);
-    ABLATE_USAGE_CHECK(reason.empty(), "--set ", name, "=", value, " cannot run here: ", reason);
-    s->configure(value, popts);
-    strategies.emplace_back(name, std::move(s));
-  }
-  configure_determinism();
-
-  std::unique_ptr<dist::Communicator> comm;
-  if (distributed && world.size > 1) {
-    comm = std::make_unique<dist::Communicator>(
-        world, popts.device, std::chrono::milliseconds(static_cast<int64_t>(o.collective_timeout_s * 1000)));
-    popts.comm = comm.get();
-  }
+  PipelineSetup setup = prepare_pipeline(o);
+  const PipelineOptions& popts = setup.options;
+  const dist::WorldInfo& world = setup.world;
+  const GenerateRequest& request = setup.request;
+  const VideoGeometry& geometry = setup.geometry;
+  const opt::RunConfig& run_config = setup.run_config;
+  const auto& strategies = setup.strategies;
+  connect_ranks(setup, o.collective_timeout_s);
+  dist::Communicator* comm = setup.comm.get();
   const bool report = world.rank == 0;
   std::ostringstream sink;
   std::ostream& out_stream = report ? std::cout : sink;  // other ranks print only their own lines
@@ -216,11 +105,9 @@ int run_generate_command(const GenerateCommandOptions& o) {
 
   reset_peak_memory(popts.device);
   const auto build_begin = std::chrono::steady_clock::now();
-  Pipeline pipeline(popts);
-  opt::InstallContext install_ctx{request};
-  for (auto& [name, s] : strategies) s->install(run_config.values.at(name), pipeline, install_ctx);
+  auto pipeline = build_pipeline(setup);
   if (o.debug_crash_rank == world.rank && o.debug_crash_after_forwards >= 0) {
-    pipeline.seams().forward_hints = [n = o.debug_crash_after_forwards](dit::ForwardArgs&, const ForwardSite& site) {
+    pipeline->seams().forward_hints = [n = o.debug_crash_after_forwards](dit::ForwardArgs&, const ForwardSite& site) {
       if (site.forward_index == n) ::raise(SIGKILL);
     };
   }
@@ -256,7 +143,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
     }
     reset_peak_memory(popts.device);
     PhaseTimer timer(popts.device);
-    auto out = pipeline.generate(request, &timer);
+    auto out = pipeline->generate(request, &timer);
     const auto timings = timer.finish();
     if (comm) comm->resolve();
     // hashing happens after the timed region

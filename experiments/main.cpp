@@ -14,6 +14,7 @@
 #include "experiments/output_folder.h"
 #include "experiments/research_commands.h"
 #include "experiments/run_command.h"
+#include "experiments/profile_command.h"
 #include "optimizations/registry.h"
 
 int main(int argc, char** argv) {
@@ -31,6 +32,9 @@ int main(int argc, char** argv) {
   auto* check_cmd = ablate::add_check_command(app, check);
   ablate::ResearchOptions research;
   ablate::add_research_commands(app, research);
+  ablate::ProfileCommandOptions profile;
+  profile.argv.assign(argv, argv + argc);
+  auto* profile_cmd = ablate::add_profile_command(app, profile);
   auto* list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
   std::string update_journal;
   list_cmd->add_option("--update", update_journal, "Rewrite the strategy table in this journal (EXPERIMENTS.md)");
@@ -46,6 +50,7 @@ int main(int argc, char** argv) {
     if (run_cmd->parsed()) return ablate::run_run_command(run);
     if (lock_cmd->parsed()) return ablate::run_lock_command(lock);
     if (check_cmd->parsed()) return ablate::run_check_command(check);
+    if (profile_cmd->parsed()) return ablate::run_profile_command(profile);
     if (list_cmd->parsed()) {
       if (update_journal.empty()) {
         std::cout << ablate::opt::strategy_table_markdown();

@@ -112,6 +112,7 @@ std::function<void()> Communicator::all_gather_into_async(torch::Tensor& full, c
   const auto t0 = std::chrono::steady_clock::now();
   auto wait = backend_->all_gather_flat_async(full, in);
   return [this, wait, begin, t0, in] {
+    ABLATE_NVTX_RANGE("param_all_gather_wait");  // the async gather's second half, where the caller blocks
     wait();
     if (events_->clock) {
       pending_.push_back({Collective::kParamAllGather, begin, events_->clock->record()});
