@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/seeded_init.h"
+#include "core/side_stream.h"
 #include "profiling/nvtx.h"
 
 namespace ablate {
@@ -77,7 +78,33 @@ torch::Tensor Pipeline::first_frame_condition(const torch::Tensor& image, const 
                                                       .align_corners(false))
                    .transpose(0, 1);
   auto video = torch::cat({frame, torch::zeros({3, g.frames - 1, g.height, g.width})}, 1).to(options_.device);
-  return vae_->encode(video);  // [16, lat_f, lat_h, lat_w]
+  if (!seams_.reuse_encoded_group) return vae_->encode(video);  // [16, lat_f, lat_h, lat_w]
+  ABLATE_NVTX_RANGE("vae_encode");
+  vae::EncodeSession session(*vae_);
+  session.set_group_reuse(seams_.reuse_encoded_group, /*repeating_from=*/1);  // pixel frames 1.. are zero
+  return session.push(video);
+}
+
+dit::KvCaches Pipeline::kv_caches(const dit::KvCacheShape& shape) {
+  const auto dtype = options_.precision.compute;
+  if (!options_.keep_kv_caches) return dit::allocate_kv_caches(shape, dtype, options_.device);
+  const auto& k = kept_shape_;
+  const bool same = !kept_caches_.self.empty() && k.num_layers == shape.num_layers && k.batch == shape.batch &&
+                    k.kv_size == shape.kv_size && k.local_heads == shape.local_heads && k.heads == shape.heads &&
+                    k.head_dim == shape.head_dim && k.text_len == shape.text_len;
+  if (!same) {
+    kept_caches_ = dit::KvCaches();  // release the old storage first
+    kept_caches_ = dit::allocate_kv_caches(shape, dtype, options_.device);
+    kept_shape_ = shape;
+  } else {
+    for (auto& c : kept_caches_.self) {
+      for (auto* t : {&c.k, &c.v, &c.global_end_index, &c.local_end_index}) t->zero_();
+    }
+    for (auto& c : kept_caches_.cross) {
+      for (auto* t : {&c.k, &c.v, &c.is_init}) t->zero_();
+    }
+  }
+  return kept_caches_;  // shallow: the same tensors
 }
 
 GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* hooks) {
@@ -132,7 +159,7 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   shape.local_heads = dopt.num_heads() / world_size();
   shape.head_dim = dopt.dim() / dopt.num_heads();
   shape.text_len = dopt.text_len();
-  auto caches = dit::allocate_kv_caches(shape, options_.precision.compute, dev);
+  auto caches = kv_caches(shape);
 
   const auto latent_chunks = noise.split(g.chunk_size, 1);
   const auto condition_chunks = y.split(g.chunk_size, 1);
@@ -148,46 +175,79 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
     args.max_attention_size = g.kv_size;
     if (seams_.forward_hints) seams_.forward_hints(args, site);
     const HostReadStats before = host_read_stats();
-    auto v = dit_->forward(in, caches, args);
+    torch::Tensor v;
+    if (seams_.execute_forward) {
+      ForwardCall call{site, in, args, caches, [&](const dit::DitInputs& inputs) { return dit_->forward(inputs, caches, args); }};
+      v = seams_.execute_forward(call);
+    } else {
+      v = dit_->forward(in, caches, args);
+    }
     out.dit_host_reads = out.dit_host_reads + (host_read_stats() - before);
     ++out.dit_forwards;
     return v;
   };
 
+  // VAE decode schedule (rank 0 only, as the reference): at the end, or per chunk through one
+  // decode session whose feature cache runs across the chunks (optionally on a side stream)
+  const bool decode_here = rank() == 0;
+  const bool decode_per_chunk = decode_here && seams_.decode_schedule == DecodeSchedule::kPerChunk;
+  std::unique_ptr<vae::DecodeSession> chunk_decoder;
+  std::unique_ptr<SideStream> decode_stream;
+  std::vector<torch::Tensor> video_chunks;
+  if (decode_per_chunk) {
+    chunk_decoder = std::make_unique<vae::DecodeSession>(*vae_, nullptr, g.lat_f);  // one-shot shapes
+    decode_stream = make_side_stream(seams_.decode_side_stream ? dev : torch::Device(torch::kCPU));
+  }
+
   for (int64_t chunk = 0; chunk < g.num_chunks; ++chunk) {
-    PhaseScope chunk_phase(hooks, Phase::kChunk, chunk);
-    ABLATE_NVTX_RANGE("chunk", chunk);
-    dit::DitInputs in;
-    in.x = latent_chunks[chunk];
-    in.context = context;
-    in.y = condition_chunks[chunk];
-    in.plucker = plucker_chunks[chunk];
     torch::Tensor x0;
-    for (int64_t step = 0; step < steps; ++step) {
-      ABLATE_NVTX_RANGE("step", step);
-      const int64_t t = timesteps[step];
-      in.t = torch::tensor({t}, torch::kLong).to(dev);
-      auto v = run_dit(in, chunk, step, false);
-      const auto& tables = sampler_.tables();
-      const double sigma = tables.sigmas[first_match_index(tables, t)];
-      x0 = sampler_.to_x0(v, in.x, t, seams_.sampler_host_lookups ? &sigma : nullptr);
-      if (request.keep_step_latents) out.step_latents.push_back(x0);
-      if (step + 1 < steps) {
-        const int64_t next = timesteps[step + 1];
-        const float next_sigma = tables.sigmas[second_match_index(tables, next)];
-        auto eps = torch::randn(x0.sizes(), gen, x0.options());
-        in.x = sampler_.add_noise(x0, eps, next, seams_.sampler_host_lookups ? &next_sigma : nullptr);
+    {
+      PhaseScope chunk_phase(hooks, Phase::kChunk, chunk);
+      ABLATE_NVTX_RANGE("chunk", chunk);
+      dit::DitInputs in;
+      in.x = latent_chunks[chunk];
+      in.context = context;
+      in.y = condition_chunks[chunk];
+      in.plucker = plucker_chunks[chunk];
+      for (int64_t step = 0; step < steps; ++step) {
+        ABLATE_NVTX_RANGE("step", step);
+        const int64_t t = timesteps[step];
+        in.t = torch::tensor({t}, torch::kLong).to(dev);
+        auto v = run_dit(in, chunk, step, false);
+        const auto& tables = sampler_.tables();
+        const double sigma = tables.sigmas[first_match_index(tables, t)];
+        x0 = sampler_.to_x0(v, in.x, t, seams_.sampler_host_lookups ? &sigma : nullptr);
+        if (request.keep_step_latents) out.step_latents.push_back(x0);
+        if (step + 1 < steps) {
+          const int64_t next = timesteps[step + 1];
+          const float next_sigma = tables.sigmas[second_match_index(tables, next)];
+          auto eps = torch::randn(x0.sizes(), gen, x0.options());
+          in.x = sampler_.add_noise(x0, eps, next, seams_.sampler_host_lookups ? &next_sigma : nullptr);
+        }
       }
+      denoised.push_back(x0);
+      // cache refresh: the clean chunk at t = 0 rewrites this chunk's KV slot; output unused
+      ABLATE_NVTX_RANGE("refresh", steps);
+      in.x = x0;
+      in.t = torch::zeros({1}, f32);
+      run_dit(in, chunk, steps, true);
     }
-    denoised.push_back(x0);
-    // cache refresh: the clean chunk at t = 0 rewrites this chunk's KV slot; output unused
-    ABLATE_NVTX_RANGE("refresh", steps);  // a step-like sibling of the steps: index = its forward slot in the chunk
-    in.x = x0;
-    in.t = torch::zeros({1}, f32);
-    run_dit(in, chunk, steps, true);
+    if (decode_per_chunk) {
+      // after the refresh was issued, so that on a side stream it overlaps the next chunk
+      decode_stream->run([&] {
+        ABLATE_NVTX_RANGE("vae_decode", chunk);
+        PhaseScope phase(hooks, Phase::kVaeDecode, chunk);  // events on the stream that decodes
+        video_chunks.push_back(chunk_decoder->push(x0));
+      });
+      if (seams_.on_chunk_decoded) seams_.on_chunk_decoded(chunk, video_chunks.back());
+    }
   }
   out.latents = torch::cat(denoised, 1);
-  if (rank() == 0) {  // the reference decodes on rank 0 only
+  if (decode_per_chunk) {
+    PhaseScope phase(hooks, Phase::kVaeDecode);  // what is left after the last chunk: join + concat
+    decode_stream->join(video_chunks);
+    out.video = torch::cat(video_chunks, 1);
+  } else if (decode_here) {  // the reference decodes on rank 0 only
     PhaseScope phase(hooks, Phase::kVaeDecode);
     out.video = vae_->decode(out.latents);
   }

@@ -37,6 +37,10 @@ struct PipelineOptions {
   dist::Communicator* comm = nullptr;
   dist::Residency residency = dist::Residency::kFullShard;
   bool prefetch_gathers = false;  // start the next unit's all-gather while the current one computes
+  // Keep the DiT's KV caches from one generate() to the next (zero-filled at the start of each,
+  // as fresh ones are) instead of allocating new ones: the same storage across calls, which a
+  // captured forward needs. New caches only when the shape changes.
+  bool keep_kv_caches = false;
 };
 
 struct GenerateRequest {
@@ -76,6 +80,7 @@ class Pipeline {
  private:
   torch::Tensor synthetic_image(int64_t height, int64_t width) const;  // [3, H, W] in [-1, 1]
   torch::Tensor first_frame_condition(const torch::Tensor& image, const VideoGeometry& g);  // y [20, lat_f, h, w]
+  dit::KvCaches kv_caches(const dit::KvCacheShape& shape);  // fresh, or the kept ones zero-filled
 
   PipelineOptions options_;
   std::unique_ptr<text::TextEncoder> text_encoder_;
@@ -84,6 +89,8 @@ class Pipeline {
   FlowMatchSampler sampler_;
   Seams seams_;
   std::unique_ptr<dist::ParamShards> dit_shards_, text_shards_;
+  dit::KvCaches kept_caches_;  // keep_kv_caches
+  dit::KvCacheShape kept_shape_;
 };
 
 }  // namespace ablate

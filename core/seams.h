@@ -7,12 +7,17 @@
 #include <string>
 
 #include "core/dit/forward_args.h"
+#include "core/dit/kv_cache.h"
 #include "core/geometry.h"
+#include "core/vae/vae_session.h"
 
 namespace ablate {
 
 namespace text {
 class TextEncoder;
+}
+namespace dit {
+struct DitInputs;
 }
 
 // Where in generate() a DiT forward happens.
@@ -26,6 +31,24 @@ struct ForwardSite {
   torch::Device device = torch::kCPU;
 };
 
+// One DiT forward as the forward-execution seam sees it.
+struct ForwardCall {
+  const ForwardSite& site;
+  const dit::DitInputs& inputs;  // this forward's tensors (x, t, context, y, plucker)
+  const dit::ForwardArgs& args;  // host values, fixed when the forward is issued (after forward_hints)
+  const dit::KvCaches& caches;   // read and written in place by the forward
+  // The eager forward with these args and caches on the given inputs (any tensors of the same
+  // shapes and dtypes), returning the flow prediction.
+  std::function<torch::Tensor(const dit::DitInputs&)> run;
+};
+
+// When the VAE decodes the denoised latent (on rank 0).
+enum class DecodeSchedule {
+  kAtEnd,     // the reference: the whole latent after the last chunk
+  kPerChunk,  // each chunk's latent frames once the chunk is denoised, the decoder's causal feature
+              // cache carried from chunk to chunk: the same per-frame decode, bit-identical
+};
+
 struct Seams {
   // text-embedding provider: prompt -> [len, text_dim] context. Empty: encode every call.
   std::function<torch::Tensor(text::TextEncoder& encoder, const std::string& prompt)> embed_text;
@@ -35,6 +58,22 @@ struct Seams {
   // sampler bookkeeping: sigma lookups on the host tables (no device reads) instead of the
   // reference's device argmin / nonzero().item().
   bool sampler_host_lookups = false;
+  // forward execution: runs one DiT forward and returns its flow prediction; must give what
+  // call.run(call.inputs) gives and leave the caches as it does (e.g. by replaying a captured
+  // graph of it). Empty: call.run(call.inputs), eagerly.
+  std::function<torch::Tensor(const ForwardCall& call)> execute_forward;
+  // first-frame encode ([image, zero frames]): asked before each group whether to reuse the
+  // predecessor's encoder output and leave the feature cache as it is instead of encoding;
+  // honoured for a group of zero frames after a group of zero frames (the same input; see
+  // vae::EncodeSession::set_group_reuse). Empty: encode every group.
+  vae::EncodeGroupReuse reuse_encoded_group;
+  // VAE decode schedule; with kPerChunk on a CUDA device, decode_side_stream puts each chunk's
+  // decode on a side stream so that it overlaps the next chunk's DiT forwards (events order it).
+  DecodeSchedule decode_schedule = DecodeSchedule::kAtEnd;
+  bool decode_side_stream = false;
+  // Called on the host after each chunk's decode was issued (kPerChunk) with its video frames
+  // [3, n, H, W]; on a side stream their values are ready only after generate() joins it.
+  std::function<void(int64_t chunk, const torch::Tensor& frames)> on_chunk_decoded;
 };
 
 }  // namespace ablate

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "experiments/benchmark_json.h"
+#include "experiments/html_report.h"
 #include "experiments/markdown_report.h"
 #include "experiments/output_folder.h"
 
@@ -10,6 +12,9 @@ namespace ablate {
 void write_reports(const std::vector<nlohmann::json>& records, const std::string& title, const std::string& dir) {
   const std::filesystem::path d(dir);
   write_file_atomically((d / "report.md").string(), markdown_report(records, title));
+  write_file_atomically((d / "benchmark.json").string(),
+                        benchmark_json(records, benchmark_host_context("ablate")).dump(2) + "\n");
+  write_file_atomically((d / "report.html").string(), html_report(records, title));
 }
 
 }  // namespace ablate

@@ -50,7 +50,7 @@ const std::string& baseline_md5() {
 
 TEST(OptimizationsTest, RegistryListsEveryStrategyOnce) {
   const auto names = strategy_names();
-  EXPECT_EQ(names.size(), 9u);
+  EXPECT_EQ(names.size(), 13u);
   for (const auto& n : names) {
     const auto i = strategy_info(n);
     EXPECT_EQ(i.name, n);

@@ -34,6 +34,8 @@ class FeatureCache {
   // Slot tensors in visit order; an undefined tensor for an empty or 'Rep' slot. Later steps
   // replace slot tensors rather than writing into them, so the returned tensors stay valid.
   std::vector<torch::Tensor> tensors() const;
+  // The slots themselves (state and tensor; shallow: the same replacement rule keeps them valid).
+  const std::vector<CacheSlot>& slots() const { return slots_; }
   size_t size() const { return slots_.size(); }
 
  private:

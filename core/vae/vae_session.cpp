@@ -37,12 +37,37 @@ torch::Tensor EncodeSession::push(const torch::Tensor& frames) {
   }
   torch::Tensor x = frames.unsqueeze(0);  // [1, 3, n, H, W]
   std::vector<torch::Tensor> outs;
+  std::vector<CacheSlot> before_previous;  // the cache before the predecessor group (when it repeats)
+  bool previous_repeats = false, previous_reused = false;
   int64_t start = 0;
   while (start < n) {
     const int64_t len = (first && start == 0) ? 1 : 4;  // the first pixel frame goes alone
-    cache_.rewind();
-    // [1, 3, len, H, W] -> [1, 2z, 1, H/8, W/8]
-    outs.push_back(vae_.encoder()->forward(x.slice(2, start, start + len), &cache_, probe_));
+    // this group's frames all lie in the declared repeating region: same input as the predecessor's
+    const bool repeats = reuse_ && repeating_from_ >= 0 && start >= repeating_from_ && len == 4;
+    bool reuse = false;
+    if (reuse_) {
+      EncodeGroupSite site;
+      site.group = latent_frames_ + static_cast<int64_t>(outs.size());
+      site.repeats_previous = repeats && previous_repeats;
+      site.previous_reused = previous_reused;
+      site.cache = &cache_.slots();
+      site.previous_cache = &before_previous;
+      reuse = reuse_(site) && site.repeats_previous;
+    }
+    std::vector<CacheSlot> before;
+    if (repeats) before = cache_.slots();  // shallow: slots are replaced, never written into
+    if (reuse) {
+      outs.push_back(outs.back());  // the fixed point: same output, cache unchanged
+      ++groups_reused_;
+    } else {
+      cache_.rewind();
+      // [1, 3, len, H, W] -> [1, 2z, 1, H/8, W/8]
+      outs.push_back(vae_.encoder()->forward(x.slice(2, start, start + len), &cache_, probe_));
+      ++groups_encoded_;
+    }
+    before_previous = std::move(before);
+    previous_repeats = repeats;
+    previous_reused = reuse;
     start += len;
   }
   // conv1 on all of this push's encoder outputs (the whole video for encode()); keep mu only.
@@ -53,8 +78,13 @@ torch::Tensor EncodeSession::push(const torch::Tensor& frames) {
   return vae_.normalize_latent(mu).squeeze(0);  // [z, g, h, w]
 }
 
-DecodeSession::DecodeSession(WanVaeImpl& vae, ActivationProbe probe)
-    : vae_(vae), probe_(std::move(probe)) {}
+void EncodeSession::set_group_reuse(EncodeGroupReuse decide, int64_t repeating_from) {
+  reuse_ = std::move(decide);
+  repeating_from_ = repeating_from;
+}
+
+DecodeSession::DecodeSession(WanVaeImpl& vae, ActivationProbe probe, int64_t total_frames)
+    : vae_(vae), probe_(std::move(probe)), total_frames_(total_frames) {}
 
 torch::Tensor DecodeSession::push(const torch::Tensor& latent) {
   torch::NoGradGuard no_grad;
@@ -67,8 +97,23 @@ torch::Tensor DecodeSession::push(const torch::Tensor& latent) {
   TORCH_CHECK(latent.device() == vae_.conv2()->weight.device(), "DecodeSession::push: expected ",
               "the latent on ", vae_.conv2()->weight.device(), ", but got ", latent.device());
   const int64_t t = latent.size(1);
-  torch::Tensor z = vae_.unnormalize_latent(latent.unsqueeze(0));  // [1, z, t, h, w]
-  torch::Tensor x = vae_.conv2()->forward(z);  // 1x1x1, all pushed frames at once
+  torch::Tensor x;
+  if (total_frames_ > 0) {
+    TORCH_CHECK(latent_frames_ + t <= total_frames_, "DecodeSession::push: ", t, " more latent frames after ",
+                latent_frames_, " exceed the declared total of ", total_frames_);
+    if (!window_.defined()) {
+      window_ = torch::zeros({1, z_dim, total_frames_, latent.size(2), latent.size(3)}, latent.options());
+    }
+    TORCH_CHECK(window_.size(3) == latent.size(2) && window_.size(4) == latent.size(3),
+                "DecodeSession::push: expected latent frames of ", window_.size(3), "x", window_.size(4),
+                ", but got ", latent.size(2), "x", latent.size(3));
+    window_.slice(2, latent_frames_, latent_frames_ + t).copy_(latent.unsqueeze(0));
+    // the one-shot decode's ops on the one-shot shape; this push's frames sliced out afterwards
+    x = vae_.conv2()->forward(vae_.unnormalize_latent(window_)).slice(2, latent_frames_, latent_frames_ + t);
+  } else {
+    torch::Tensor z = vae_.unnormalize_latent(latent.unsqueeze(0));  // [1, z, t, h, w]
+    x = vae_.conv2()->forward(z);  // 1x1x1, all pushed frames at once
+  }
   if (probe_) probe_("conv2", x);
   std::vector<torch::Tensor> outs;
   for (int64_t i = 0; i < t; ++i) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <vector>
 
 #include "core/vae/feature_cache.h"
@@ -11,6 +12,23 @@
 namespace ablate::vae {
 
 class WanVaeImpl;
+
+// A group of the encode, as the group-reuse policy sees it (see EncodeSession::set_group_reuse).
+struct EncodeGroupSite {
+  int64_t group = 0;             // latent frame index in the session (0: the first pixel frame alone)
+  // Reuse is possible: this group and its predecessor lie in the declared repeating region (the
+  // same input). When false the group is encoded whatever the policy answers.
+  bool repeats_previous = false;
+  bool previous_reused = false;  // the predecessor's output was itself reused
+  const std::vector<CacheSlot>* cache = nullptr;  // the feature cache now (before this group)
+  // the feature cache before the predecessor group (empty unless repeats_previous)
+  const std::vector<CacheSlot>* previous_cache = nullptr;
+};
+// Asked before every group; true (honoured only when repeats_previous): reuse the predecessor's
+// encoder output for this group and leave the cache as it is, instead of encoding. Exact only at
+// a fixed point: encoding the same input from a cache equal to the predecessor's start state
+// gives the predecessor's output and leaves the cache unchanged.
+using EncodeGroupReuse = std::function<bool(const EncodeGroupSite&)>;
 
 class EncodeSession {
  public:
@@ -22,22 +40,39 @@ class EncodeSession {
   /// through the encoder separately. Returns the normalized latent [z_dim, groups, H/8, W/8].
   torch::Tensor push(const torch::Tensor& frames);
 
+  /// Declares the frames of each push from pixel index `repeating_from` on identical group after
+  /// group (the image-to-video tail of zero frames), and asks `decide` before every group whether
+  /// to reuse the predecessor's encoder output; honoured for a group that lies in that region and
+  /// follows a group that lies there too (the same input). Empty `decide`: encode every group.
+  void set_group_reuse(EncodeGroupReuse decide, int64_t repeating_from);
+
   /// Feature-cache tensors in slot order (undefined for empty slots); for bitwise comparison.
   std::vector<torch::Tensor> cache_state() const { return cache_.tensors(); }
   /// Latent frames produced so far.
   int64_t latent_frames() const { return latent_frames_; }
+  /// Groups of the pushes so far that went through the encoder / reused their predecessor's output.
+  int64_t groups_encoded() const { return groups_encoded_; }
+  int64_t groups_reused() const { return groups_reused_; }
 
  private:
   WanVaeImpl& vae_;
   FeatureCache cache_;
   ActivationProbe probe_;
   int64_t latent_frames_ = 0;
+  EncodeGroupReuse reuse_;
+  int64_t repeating_from_ = -1;
+  int64_t groups_encoded_ = 0, groups_reused_ = 0;
 };
 
 class DecodeSession {
  public:
   // The session keeps a reference: `vae` must outlive it. probe: see ActivationProbe.
-  explicit DecodeSession(WanVaeImpl& vae, ActivationProbe probe = nullptr);
+  // total_frames > 0: the pushes will bring exactly this many latent frames in all, and each push
+  // runs the unnormalization and conv2 over a buffer of that length (the pushed frames in place,
+  // the rest zero), so that conv2's kernel sees the one-shot decode's shape and strides: a 1x1x1
+  // conv is per-frame math, but libraries pick kernels (and so roundings) by shape. Decoding in
+  // several pushes is then bit-identical to one push of the whole latent.
+  explicit DecodeSession(WanVaeImpl& vae, ActivationProbe probe = nullptr, int64_t total_frames = 0);
 
   /// latent: normalized [z_dim, t, h, w] float32, t >= 1. Unnormalizes, runs conv2 on these t
   /// frames, then the decoder one latent frame at a time. Returns [3, n, 8h, 8w] clamped to
@@ -54,6 +89,8 @@ class DecodeSession {
   FeatureCache cache_;
   ActivationProbe probe_;
   int64_t latent_frames_ = 0;
+  int64_t total_frames_ = 0;
+  torch::Tensor window_;  // [1, z_dim, total_frames, h, w] normalized latent (total_frames > 0)
 };
 
 }  // namespace ablate::vae

@@ -1,0 +1,26 @@
+#include "optimizations/vae_stream.h"
+
+namespace ablate::opt {
+
+StrategyInfo VaeStreamStrategy::info() const {
+  StrategyInfo i;
+  i.name = "vae_stream";
+  i.description = "VAE decode per chunk as it is denoised (feature cache carried over), on a side stream on CUDA";
+  i.values = {"off", "on"};
+  return i;
+}
+
+void VaeStreamStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext&) {
+  if (value == "off") return;
+  auto& seams = pipeline.seams();
+  seams.decode_schedule = DecodeSchedule::kPerChunk;
+  side_stream_ = pipeline.options().device.is_cuda();
+  seams.decode_side_stream = side_stream_;
+  seams.on_chunk_decoded = [this](int64_t, const torch::Tensor&) { ++chunks_streamed_; };
+}
+
+nlohmann::json VaeStreamStrategy::counters() const {
+  return {{"chunks_decoded_streamed", chunks_streamed_}, {"side_stream", side_stream_}};
+}
+
+}  // namespace ablate::opt

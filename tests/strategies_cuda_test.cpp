@@ -1,0 +1,102 @@
+// GPU only (built in CUDA builds): the strategies that change how work runs on the device keep
+// the tiny preset's video MD5 in bf16 on CUDA: cuda_graph (replays vs eager), vae_stream (the
+// decode on a side stream), vae_encode_fixed_point (reuse past the fixed point).
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+
+#include "core/video_hash.h"
+#include "optimizations/registry.h"
+
+namespace ablate::opt {
+namespace {
+
+struct CudaRuns {
+  std::vector<std::string> md5;
+  std::vector<GenerateOutput> out;
+  std::map<std::string, nlohmann::json> counters;
+};
+
+CudaRuns run_cuda(const std::map<std::string, std::string>& values, int generates, int64_t frames = 81) {
+  at::globalContext().setBenchmarkCuDNN(false);
+  at::globalContext().setDeterministicCuDNN(true);
+  PipelineOptions o;
+  o.model = preset("tiny");
+  o.device = torch::Device(torch::kCUDA, 0);
+  o.precision = Precision::for_name("bf16");
+  RunConfig config;
+  config.values = values;
+  config.device = o.device;
+  std::vector<std::pair<std::string, std::unique_ptr<Strategy>>> strategies;
+  for (const auto& [name, value] : values) {
+    auto s = make_strategy(name);
+    EXPECT_EQ(s->validate(value, config), "") << name;
+    s->configure(value, o);
+    strategies.emplace_back(name, std::move(s));
+  }
+  Pipeline p(o);
+  GenerateRequest r;
+  r.geometry.frames = frames;
+  for (auto& [name, s] : strategies) s->install(values.at(name), p, InstallContext{r});
+  CudaRuns runs;
+  for (int k = 0; k < generates; ++k) {
+    auto out = p.generate(r);
+    runs.md5.push_back(tensor_md5(video_to_uint8(out.video)));
+    runs.out.push_back(out);
+  }
+  for (auto& [name, s] : strategies) runs.counters[name] = s->counters();
+  return runs;
+}
+
+TEST(StrategiesCudaTest, CudaGraphReplaysKeepTheMd5AcrossGenerates) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto eager = run_cuda({{"sync_elim", "on"}}, 2);
+  ASSERT_EQ(eager.md5[0], eager.md5[1]);
+  const auto graph = run_cuda({{"sync_elim", "on"}, {"cuda_graph", "on"}}, 2);
+  EXPECT_EQ(graph.md5[0], eager.md5[0]);
+  EXPECT_EQ(graph.md5[1], eager.md5[0]);
+  EXPECT_TRUE(torch::equal(graph.out[1].latents.cpu(), eager.out[1].latents.cpu()));
+  const auto& k = graph.counters.at("cuda_graph");
+  std::cout << "[ cuda_graph ] counters " << k.dump() << "\n";
+  // generate 1: 1 eager + 14 captures + 20 replays; generate 2: 1 eager + 34 replays
+  EXPECT_EQ(k["captures"], 14);
+  EXPECT_EQ(k["replays"], 20 + 34);
+  EXPECT_EQ(k["eager_forwards"], 2);
+  EXPECT_EQ(k["graphs"], 14);
+  EXPECT_EQ(k["graphs_dropped"], 0);
+  EXPECT_EQ(graph.out[1].dit_forwards, 35);
+  EXPECT_EQ(graph.out[1].dit_host_reads.total(), 0);
+}
+
+TEST(StrategiesCudaTest, CudaGraphStacksWithKvIndexCopyAndVaeStream) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto eager = run_cuda({{"sync_elim", "on"}}, 1);
+  const auto all = run_cuda({{"sync_elim", "on"}, {"cuda_graph", "on"}, {"kv_index_copy", "on"},
+                             {"sampler_host_tables", "on"}, {"vae_stream", "on"}},
+                            2);
+  EXPECT_EQ(all.md5[0], eager.md5[0]);
+  EXPECT_EQ(all.md5[1], eager.md5[0]);
+  EXPECT_GT(all.counters.at("cuda_graph")["replays"].get<int64_t>(), 0);
+}
+
+TEST(StrategiesCudaTest, VaeStreamOnASideStreamKeepsTheMd5) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto base = run_cuda({}, 1);
+  const auto on = run_cuda({{"vae_stream", "on"}}, 2);
+  EXPECT_EQ(on.md5[0], base.md5[0]);
+  EXPECT_EQ(on.md5[1], base.md5[0]);
+  EXPECT_TRUE(torch::equal(on.out[0].video.cpu(), base.out[0].video.cpu()));
+  EXPECT_EQ(on.counters.at("vae_stream")["side_stream"], true);
+  EXPECT_EQ(on.counters.at("vae_stream")["chunks_decoded_streamed"], 14);
+}
+
+TEST(StrategiesCudaTest, EncodeFixedPointKeepsTheMd5) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto base = run_cuda({}, 1, 129);
+  const auto on = run_cuda({{"vae_encode_fixed_point", "on"}}, 1, 129);
+  EXPECT_EQ(on.md5[0], base.md5[0]);
+  std::cout << "[ vae_encode_fixed_point ] counters " << on.counters.at("vae_encode_fixed_point").dump() << "\n";
+  EXPECT_EQ(on.counters.at("vae_encode_fixed_point")["groups_reused"], 3);
+}
+
+}  // namespace
+}  // namespace ablate::opt
