@@ -83,10 +83,16 @@ for step in "${steps[@]}"; do
         $b/experiments/ablate generate --preset 1.3b --device cuda --runs 4 --json "$out/nvtx-${b#build-}-$gpu.json" 2>&1 \
           | grep -E "^run|^md5" | sed "s/^/[${b#build-}] /"
       done ;;
+    ncu-demo)
+      # Nsight Compute filtered by an NVTX range: only the kernels inside ablate's ffn ranges, inside
+      # the profiled window (chunk 1 of a tiny run)
+      ncu --profile-from-start off --nvtx --nvtx-include "ablate@ffn/" --launch-count 6 \
+        $build/experiments/ablate profile --preset tiny --device cuda --frames 21 --chunks 1-1 > "$out/ncu-demo.log" 2>&1
+      echo "[ncu] exit $?"; grep -E "==PROF==|Section|ffn|gemm|Kernel|kernel|ERROR" "$out/ncu-demo.log" | head -30 ;;
     pack)
       # $OUT takes few files: everything but the logs of this call goes into one archive
-      (cd "$out" && tar czf results.tgz --exclude=results.tgz --exclude='*.log' --exclude=machine.txt . && \
-        find . -mindepth 1 -maxdepth 1 ! -name results.tgz ! -name '*.log' ! -name machine.txt -exec rm -rf {} +) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b embed-14b matrix:NAME matrix2:NAME aa:NAME nvtx-overhead pack"; exit 2 ;;
+      (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
+        find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b embed-14b matrix:NAME matrix2:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
   esac
 done
