@@ -65,14 +65,22 @@ for step in "${steps[@]}"; do
       mkdir -p "$dir"
       [ -f "reports/ledgers/$name-$gpu.jsonl" ] && cp "reports/ledgers/$name-$gpu.jsonl" "$dir/ledger.jsonl"
       launch=(); [ "${step%%:*}" = matrix2 ] && launch=(launch --nproc 2 --)
-      $build/experiments/ablate "${launch[@]}" run --matrix "experiments/matrices/$name.json" --out "$dir" --resume \
+      $build/experiments/ablate "${launch[@]}" run --matrix "experiments/matrices/$name.json" --out "$dir" --resume ${MATRIX_FLAGS:-} \
         > "$dir/run.log" 2>&1; echo "[$name] exit $?"
       grep -E "^\[|engine|skip|error" "$dir/run.log" | tail -4; sed -n '/^| combination/,/^$/p' "$dir/report.md" | head -40 ;;
     aa:*)
       # A/A: the baseline of a spec measured twice, interleaved (the machine's noise floor)
       name=${step#*:}; dir="$out/aa-$name-$gpu"
-      $build/experiments/ablate run --matrix "experiments/matrices/$name.json" --mode aa --out "$dir" > "$dir.log" 2>&1
+      $build/experiments/ablate run --matrix "experiments/matrices/$name.json" --mode aa --repetitions ${AA_REPS:-9} \
+        --no-sync-audit --out "$dir" > "$dir.log" 2>&1
       echo "[aa $name] exit $?"; tail -6 "$dir.log" ;;
+    search:*)
+      # ablate search from a spec's workload, a few measurements (the device budget), journal in $out
+      name=${step#*:}; dir="$out/search-$name-$gpu"
+      printf '# journal\n\n## Journal\n' > "$out/journal-$gpu.md"
+      $build/experiments/ablate search --matrix "experiments/matrices/$name.json" --max-evaluations ${SEARCH_EVALS:-4} \
+        --candidate sync_elim=on --candidate text_embed_once=on --candidate vae_stream=on --candidate kv_index_copy=on \
+        --out "$dir" --journal "$out/journal-$gpu.md" > "$dir.log" 2>&1; echo "[search $name] exit $?"; tail -12 "$dir.log" ;;
     nvtx-overhead)
       # the same generate() with NVTX compiled out (no tool attached either way)
       prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
