@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -129,8 +130,16 @@ RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
   std::set<std::string> finished;
   std::unique_ptr<LedgerWriter> ledger;
   if (report && !options.ledger_path.empty()) {
-    if (options.resume && std::ifstream(options.ledger_path).good())
-      finished = finished_combinations(read_ledger(options.ledger_path));
+    if (options.resume && std::ifstream(options.ledger_path).good()) {
+      const auto earlier = read_ledger(options.ledger_path);
+      finished = finished_combinations(earlier);
+      for (const auto& r : earlier)  // a resumed run gates against the baseline it measured before
+        if (!reference.set && r.value("combination", "") == "baseline" && r.value("status", "") == "ok") {
+          reference.source = "the baseline record of " + options.ledger_path;
+          reference.md5 = r.value("md5", "");
+          reference.set = !reference.md5.empty();
+        }
+    }
     ledger = std::make_unique<LedgerWriter>(options.ledger_path, options.resume || options.append);
   }
 
@@ -427,7 +436,9 @@ RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
           const bool same = a.md5 == reference.md5;
           r["md5_ok"] = same;
           if (!same) {
-            const auto div = first_divergence(reference.chain, a.chain, reference.steps_per_chunk);
+            const auto div = reference.chain.empty()
+                                 ? std::nullopt  // (a resumed run knows only the baseline's MD5)
+                                 : first_divergence(reference.chain, a.chain, reference.steps_per_chunk);
             r["first_divergence"] =
                 div ? nlohmann::json{{"chunk", div->first}, {"step", div->second}} : nlohmann::json(nullptr);
             if (reference.video_u8.defined() && a.video_u8.defined() && reference.video_u8.sizes() == a.video_u8.sizes()) {
