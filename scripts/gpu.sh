@@ -98,7 +98,9 @@ for step in "${steps[@]}"; do
         $build/experiments/ablate profile --preset tiny --device cuda --frames 21 --chunks 1-1 > "$out/ncu-demo.log" 2>&1
       echo "[ncu] exit $?"; grep -E "==PROF==|Section|ffn|gemm|Kernel|kernel|ERROR" "$out/ncu-demo.log" | head -30 ;;
     pack)
-      # $OUT takes few files: everything but the logs of this call goes into one archive
+      # logs and reports are committed: no machine paths in them; then $OUT takes few files, so
+      # everything but the logs of this call goes into one archive
+      find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
     *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b embed-14b matrix:NAME matrix2:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;

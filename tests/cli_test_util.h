@@ -1,28 +1,17 @@
 // Running the built `ablate` binary from tests: exit code and combined output.
 #pragma once
-#include <sys/wait.h>
+#include "tests/shell_test_util.h"
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 namespace ablate::testing {
 
-struct CommandResult {
-  int exit_code;
-  std::string output;
-};
+using CommandResult = ::ablate::test::CommandResult;
 
-inline CommandResult run_shell(const std::string& cmd) {
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+// (shell_test_util.h's runner: stderr folded into the output)
+inline CommandResult run_shell(const std::string& cmd) { return ::ablate::test::run_command(cmd); }
 
 inline const std::string& ablate_binary() {
   static const std::string path = std::string(ABLATE_BINARY_DIR) + "/experiments/ablate";
