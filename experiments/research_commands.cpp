@@ -2,16 +2,19 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <fstream>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "core/dist/world.h"
 #include "core/error.h"
 #include "experiments/combinations.h"
 #include "experiments/factorial.h"
+#include "experiments/fingerprint.h"
 #include "experiments/journal.h"
 #include "experiments/ledger.h"
 #include "experiments/ledger_compare.h"
@@ -47,6 +50,8 @@ void add_research_commands(CLI::App& app, ResearchOptions& o) {
   search->add_option("--max-cv", o.max_cv, "A measurement with a larger coefficient of variation is INVALID")
       ->capture_default_str();
   search->add_option("--out", o.out, "Folder: ledger.jsonl, search.md, search.json")->capture_default_str();
+  search->add_flag("--resume", o.resume, "Reuse the measurements already in --out's ledger (same workload), in order; "
+                                         "they count towards --max-evaluations but take no time");
   search->add_option("--journal", o.journal, "Append the search as an entry to this journal (EXPERIMENTS.md)");
   search->add_option("--hypothesis", o.hypothesis, "The journal entry's hypothesis");
 
@@ -103,7 +108,23 @@ int run_search(const ResearchOptions& o) {
   }
   prepare_output_folder(o.out, "--out");
   const std::string ledger = (fs::path(o.out) / "ledger.jsonl").string();
-  ABLATE_USAGE_CHECK(!fs::exists(ledger), "--out ", o.out, ": ", ledger, " exists; choose another --out");
+  ABLATE_USAGE_CHECK(o.resume || !fs::exists(ledger), "--out ", o.out, ": ", ledger,
+                     " exists; choose another --out, or pass --resume to reuse its measurements");
+  // measurements of an earlier (interrupted or budget-limited) search, per combination in ledger order
+  std::map<std::string, std::deque<nlohmann::json>> earlier;
+  if (o.resume && fs::exists(ledger)) {
+    const std::string key = fingerprint_key(run_fingerprint(spec));
+    for (const auto& r : read_ledger(ledger)) {
+      if (r.value("status", "") != "ok") continue;
+      ABLATE_USAGE_CHECK(r.value("fingerprint_key", "") == key, ledger, ": field fingerprint_key is '",
+                         r.value("fingerprint_key", ""), "' but this search's workload and machine give '", key,
+                         "'; resume only the same search on the same machine, or choose another --out");
+      ABLATE_USAGE_CHECK(r.value("repetitions", int64_t{-1}) == spec.repetitions, ledger, ": field repetitions is ",
+                         r.value("repetitions", int64_t{-1}), " but this search measures ", spec.repetitions,
+                         "; pass the same --repetitions");
+      earlier[r["combination"].get<std::string>()].push_back(r);
+    }
+  }
   auto values_of = [&](const std::vector<std::string>& stack) {
     std::map<std::string, std::string> v;
     for (const auto& s : stack) v[s.substr(0, s.find('='))] = s.substr(s.find('=') + 1);
@@ -127,6 +148,15 @@ int run_search(const ResearchOptions& o) {
     one.mode = MatrixMode::kList;
     one.combinations = {values_of(stack)};
     one.order_seed = spec.order_seed + static_cast<uint64_t>(evaluation++);
+    auto reused = earlier.find(make_combination(values_of(stack), where).id);
+    if (reused != earlier.end() && !reused->second.empty()) {
+      last = reused->second.front();
+      reused->second.pop_front();
+      if (stack.empty() && base_md5.empty()) base_md5 = last.value("md5", "");
+      std::cerr << "search: [" << (stack.empty() ? "baseline" : c10::Join(", ", stack))
+                << "] reused from " << ledger << "\n";
+      return last["samples_ms"].get<std::vector<double>>();
+    }
     RunnerOptions ro;
     ro.ledger_path = ledger;
     ro.append = true;

@@ -25,6 +25,9 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
   cmd->add_option("--matrix", o.matrix, "Matrix spec (JSON, e.g. experiments/matrices/tiny-cpu.json)");
   cmd->add_option("--out", o.out, "Output folder")->capture_default_str();
   cmd->add_flag("--resume", o.resume, "Continue the ledger in --out, skipping finished combinations");
+  cmd->add_option("--time-budget-s", o.time_budget_s, "Start no engine group after this many seconds; "
+                                                       "the rest waits for --resume (0: none)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--baseline", o.baseline, "Gate outputs against this locked baseline (ablate lock)");
   cmd->add_option("--name", o.name, "Matrix name (without --matrix)");
   cmd->add_option("--preset", o.preset, "Workload preset (without --matrix)");
@@ -120,6 +123,7 @@ int run_run_command(const RunCommandOptions& o) {
   apply_overrides(o, spec);
   RunnerOptions ro;
   ro.resume = o.resume;
+  ro.time_budget_s = o.time_budget_s;
   ro.audit_syncs = !o.no_sync_audit;
   if (!o.baseline.empty()) ro.baseline = read_baseline(o.baseline);
   const bool rank0 = is_rank0();
@@ -146,6 +150,9 @@ int run_run_command(const RunCommandOptions& o) {
               << "as --noise-floor-ms)\n";
   }
   std::cout << matrix_table(records) << "\nwrote " << o.out << "/{ledger.jsonl,report.md,benchmark.json,report.html}\n";
+  if (result.groups_left)
+    std::cout << "incomplete: " << result.groups_left << " engine group(s) not measured (time budget); continue with "
+              << "--resume --out " << o.out << "\n";
   return result.tier_a_mismatches || result.tier_b_out_of_bound || result.errors ? 1 : 0;
 }
 

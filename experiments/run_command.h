@@ -12,6 +12,7 @@ struct RunCommandOptions {
   std::string matrix;                // JSON spec; else the flags below build one
   std::string out = "out/matrix";    // folder: ledger.jsonl, report.md, benchmark.json, report.html
   bool resume = false;
+  double time_budget_s = 0;          // start no engine group after this long; --resume continues
   std::string baseline;              // optional gate
   // a spec from flags
   std::string name = "cli";

@@ -222,6 +222,20 @@ RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
   int64_t unique_counter = 0;
 
   for (size_t g = 0; g < groups.size(); ++g) {
+    if (g > 0 && options.time_budget_s > 0) {  // rank 0's clock decides, so every rank stops together
+      auto stop = torch::tensor({static_cast<int64_t>(ms_since(run_begin) / 1000.0 > options.time_budget_s)}, torch::kLong);
+      if (comm) {
+        stop = stop.to(device);
+        comm->broadcast(stop, 0);
+      }
+      if (stop.cpu().item<int64_t>()) {
+        result.groups_left = static_cast<int>(groups.size() - g);
+        if (report)
+          progress << "time budget of " << std::defaultfloat << options.time_budget_s << " s spent: " << result.groups_left
+                   << " engine group(s) left; rerun with --resume to measure them\n";
+        break;
+      }
+    }
     std::vector<Accumulator> acc(groups[g].size());
     for (size_t k = 0; k < acc.size(); ++k) acc[k].combo = combos[groups[g][k]];
     const bool per_request = opt::RunConfig{acc[0].combo.values, device, world.size}.value_of("persistent") == "per_request";

@@ -28,6 +28,8 @@ struct RunnerOptions {
   std::optional<BaselineFile> baseline;  // gate: MD5 / hash chain / video against a locked entry
   bool audit_syncs = true;           // on CUDA: one extra untimed generate() with sync debugging
   bool keep_video = false;           // keep the baseline combination's video (for `ablate lock`)
+  double time_budget_s = 0;          // start no engine group after this long (0 = none); the groups
+                                     // left are for a later --resume (a matrix spanning calls)
   std::ostream* progress = nullptr;  // progress lines (rank 0); null = std::cerr
 };
 
@@ -36,6 +38,7 @@ struct RunnerResult {
   int tier_a_mismatches = 0;            // MD5 differs from the reference where tier A promises equality
   int tier_b_out_of_bound = 0;
   int errors = 0;
+  int groups_left = 0;                  // engine groups not started: the time budget ran out
   nlohmann::json fingerprint;
   torch::Tensor baseline_video;         // uint8, when keep_video and the baseline combination ran
   std::vector<std::string> baseline_chain;

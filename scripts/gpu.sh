@@ -75,12 +75,17 @@ for step in "${steps[@]}"; do
         --no-sync-audit --out "$dir" > "$dir.log" 2>&1
       echo "[aa $name] exit $?"; tail -6 "$dir.log" ;;
     search:*)
-      # ablate search from a spec's workload, a few measurements (the device budget), journal in $out
+      # ablate search from a spec's workload within a budget (SEARCH_FLAGS, e.g. --time-budget-s 400);
+      # a ledger carried in reports/ledgers/search-<name>-<gpu>.jsonl is resumed, so a search may
+      # span calls; the journal entry of this call's (whole) search goes to $out
       name=${step#*:}; dir="$out/search-$name-$gpu"
+      mkdir -p "$dir"
+      resume=(); [ -f "reports/ledgers/search-$name-$gpu.jsonl" ] && { cp "reports/ledgers/search-$name-$gpu.jsonl" "$dir/ledger.jsonl"; resume=(--resume); }
+      cands=(); for c in ${SEARCH_CANDIDATES:-sync_elim=on text_embed_once=on vae_stream=on kv_index_copy=on}; do cands+=(--candidate "$c"); done
       printf '# journal\n\n## Journal\n' > "$out/journal-$gpu.md"
-      $build/experiments/ablate search --matrix "experiments/matrices/$name.json" --max-evaluations ${SEARCH_EVALS:-4} \
-        --candidate sync_elim=on --candidate text_embed_once=on --candidate vae_stream=on --candidate kv_index_copy=on \
-        --out "$dir" --journal "$out/journal-$gpu.md" > "$dir.log" 2>&1; echo "[search $name] exit $?"; tail -12 "$dir.log" ;;
+      $build/experiments/ablate search --matrix "experiments/matrices/$name.json" --max-evaluations ${SEARCH_EVALS:-0} \
+        "${cands[@]}" "${resume[@]}" ${SEARCH_FLAGS:-} --out "$dir" --journal "$out/journal-$gpu.md" > "$dir.log" 2>&1
+      echo "[search $name] exit $?"; tail -24 "$dir.log" ;;
     nvtx-overhead)
       # the same generate() with NVTX compiled out (no tool attached either way)
       prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')

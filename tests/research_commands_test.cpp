@@ -146,5 +146,38 @@ TEST(ResearchCommandsTest, SearchOnTinyKeepsOnlyTierAAndWritesItsTable) {
   EXPECT_NE(read_text(dir + "/J.md").find("### E1: search at tiny on cpu"), std::string::npos);
 }
 
+TEST(ResearchCommandsTest, SearchResumesFromItsLedgerWithoutMeasuringAgain) {
+  const std::string dir = testing::fresh_dir("search-resume");
+  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "frames": 9},
+    "mode": "list", "combinations": [{}], "warmup": 0, "repetitions": 5})");
+  const std::string search = "search --matrix " + dir + "/m.json --candidate sync_elim=on --candidate kv_index_copy=on "
+                             "--max-cv 1 --out " + dir + "/out";
+  // a budget of one measurement: only the baseline
+  const auto first = run_ablate(search + " --max-evaluations 1");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(read_ledger(dir + "/out/ledger.jsonl").size(), 1u);
+  const auto again = run_ablate(search + " --max-evaluations 3");
+  EXPECT_EQ(again.exit_code, 2) << again.output;
+  EXPECT_NE(again.output.find("exists; choose another --out, or pass --resume"), std::string::npos) << again.output;
+  const auto other_reps = run_ablate(search + " --resume --repetitions 6");
+  EXPECT_EQ(other_reps.exit_code, 2) << other_reps.output;
+  EXPECT_NE(other_reps.output.find("field repetitions is 5 but this search measures 6"), std::string::npos)
+      << other_reps.output;
+  // resumed with a larger budget: the baseline is reused, the two candidates are measured
+  const auto resumed = run_ablate(search + " --resume --max-evaluations 3");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("search: [baseline] reused from"), std::string::npos) << resumed.output;
+  const auto records = read_ledger(dir + "/out/ledger.jsonl");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0]["combination"], "baseline");
+  EXPECT_NE(records[1]["combination"], "baseline");
+  EXPECT_NE(records[2]["combination"], "baseline");
+  EXPECT_NE(read_text(dir + "/out/search.md").find("3 measurements"), std::string::npos);
+  // everything measured already: a rerun adds nothing to the ledger
+  const auto replay = run_ablate(search + " --resume --max-evaluations 3");
+  ASSERT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_EQ(read_ledger(dir + "/out/ledger.jsonl").size(), 3u);
+}
+
 }  // namespace
 }  // namespace ablate

@@ -61,6 +61,28 @@ TEST(RunCommandTest, MatrixWritesLedgerAndReportsAndResumes) {
   EXPECT_EQ(resumed.output.find(" baseline warmup"), std::string::npos) << resumed.output;
 }
 
+TEST(RunCommandTest, TimeBudgetLeavesEngineGroupsForResume) {
+  const std::string out = testing::fresh_dir("run-budget");
+  // prewarm changes the build: two engine groups; a budget spent by the first leaves the second
+  const std::string run = "run " + kTinyFlags + " --axis prewarm=off,dit --no-sync-audit --out " + out;
+  const auto first = run_ablate(run + " --time-budget-s 0.001");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("time budget of 0.001 s spent: 1 engine group(s) left; rerun with --resume"),
+            std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("incomplete: 1 engine group(s) not measured (time budget); continue with --resume --out"),
+            std::string::npos) << first.output;
+  auto records = read_ledger(out + "/ledger.jsonl");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["combination"], "baseline");  // the baseline's engine goes first
+  const auto rest = run_ablate(run + " --resume --time-budget-s 0.001");
+  ASSERT_EQ(rest.exit_code, 0) << rest.output;
+  EXPECT_EQ(rest.output.find("incomplete"), std::string::npos) << rest.output;
+  records = read_ledger(out + "/ledger.jsonl");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1]["combination"], "prewarm=dit");
+  EXPECT_EQ(records[1]["md5"], records[0]["md5"]);
+}
+
 TEST(RunCommandTest, BadInputExitsTwoBeforeAnyWork) {
   const std::string out = testing::fresh_dir("run-bad");
   write_text(out + "/m.json", "{\"mode\": \"full\", \"axes\": {\"sync_elim\": [\"off\", \"on\"]}, \"extra\": 1}");
