@@ -29,16 +29,25 @@ std::string format_journal_entry(int n, const JournalEntry& e) {
   std::ostringstream os;
   os << "### E" << n << ": " << e.title << "\n\n";
   os << "- **Hypothesis**: " << e.hypothesis << "\n";
-  std::string command, fingerprint, commit, matrix;
+  std::string fingerprint, commit, matrix;
+  std::vector<std::string> commands;  // a ledger resumed over several calls holds each call's command
   for (const auto& r : e.records) {
-    if (command.empty()) command = r.value("command", "");
+    const std::string command = r.value("command", "");
+    if (!command.empty() && std::find(commands.begin(), commands.end(), command) == commands.end())
+      commands.push_back(command);
     if (fingerprint.empty()) fingerprint = r.value("fingerprint_key", "");
     if (commit.empty() && r.contains("environment") && r["environment"].contains("git"))
       commit = r["environment"]["git"].value("commit", "") +
                (r["environment"]["git"].value("dirty", false) ? " (dirty)" : "");
     if (matrix.empty()) matrix = r.value("matrix", "");
   }
-  os << "- **Command**: `" << (command.empty() ? "(not recorded)" : command) << "`\n";
+  if (commands.size() <= 1) {
+    os << "- **Command**: `" << (commands.empty() ? "(not recorded)" : commands.front()) << "`\n";
+  } else {
+    os << "- **Commands** (one ledger, " << commands.size() << " calls, in order):";
+    for (size_t i = 0; i < commands.size(); ++i) os << (i ? "; " : " ") << "`" << commands[i] << "`";
+    os << "\n";
+  }
   os << "- **Ledger**: `" << e.ledger_path << "` (matrix " << matrix << ", commit " << (commit.empty() ? "unknown" : commit)
      << ")\n";
   if (!e.records.empty()) {

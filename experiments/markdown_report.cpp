@@ -48,9 +48,16 @@ std::string escape(std::string s) {  // a '|' would split a cell
 std::string pr_stack_table(const std::vector<nlohmann::json>& records) {
   std::ostringstream os;
   os << "| stage | generate() ms (median) | vs unoptimized | vs prior | MD5 ok |\n|---|---:|---:|---:|---|\n";
+  // a cumulative stack adds one strategy per stage; the ledger holds them in execution order
+  // (engine groups, resumed runs), so the stages are put back in stack order
+  std::vector<const nlohmann::json*> stages;
+  for (const auto& r : records) stages.push_back(&r);
+  auto depth = [](const nlohmann::json* r) { return r->contains("strategies") ? (*r)["strategies"].size() : size_t{0}; };
+  std::stable_sort(stages.begin(), stages.end(), [&](auto* a, auto* b) { return depth(a) < depth(b); });
   const nlohmann::json* first = nullptr;
   const nlohmann::json* prior = nullptr;
-  for (const auto& r : records) {
+  for (const auto* rp : stages) {
+    const auto& r = *rp;
     const std::string stage = escape(r.value("stage", r.value("combination", "")));
     if (!ok(r)) {
       os << "| " << stage << " | " << r.value("status", "?") << ": " << escape(r.value("reason", "")) << " | | | |\n";

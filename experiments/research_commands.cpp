@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/dist/world.h"
@@ -18,7 +19,9 @@
 #include "experiments/journal.h"
 #include "experiments/ledger.h"
 #include "experiments/ledger_compare.h"
+#include "experiments/markdown_report.h"
 #include "experiments/output_folder.h"
+#include "experiments/report_files.h"
 #include "experiments/run_environment.h"
 #include "experiments/runner.h"
 #include "experiments/search.h"
@@ -68,6 +71,11 @@ void add_research_commands(CLI::App& app, ResearchOptions& o) {
   exp->add_option("--hypothesis", o.hypothesis, "What was expected and why")->required();
   exp->add_option("--decision", o.decision, "keep | discard | invalid | crash")->required();
   exp->add_option("--extra", o.extra, "A Markdown file to include (e.g. a search's chain table)");
+
+  auto* report = app.add_subcommand("report", "Write a ledger's reports (report.md, benchmark.json, report.html) "
+                                              "again, e.g. a ledger assembled over several calls.");
+  report->add_option("ledger", o.ledger, "The ledger (JSONL)")->required();
+  report->add_option("--out", o.report_out, "Folder for the reports")->required();
 }
 
 namespace {
@@ -124,6 +132,18 @@ int run_search(const ResearchOptions& o) {
                          "; pass the same --repetitions");
       earlier[r["combination"].get<std::string>()].push_back(r);
     }
+    // measurements of other code are still this machine's and workload's; say so, don't refuse
+    const std::string commit = git_json().value("commit", "");
+    std::set<std::string> others;
+    for (const auto& [id, records] : earlier)
+      for (const auto& r : records) {
+        const std::string c = r.contains("environment") && r["environment"].contains("git")
+                                  ? r["environment"]["git"].value("commit", "") : "";
+        if (c != commit) others.insert(c.empty() ? "unknown" : c);
+      }
+    if (!others.empty())
+      std::cerr << "search: warning: " << ledger << " holds measurements of commit(s) " << c10::Join(", ", others)
+                << "; this is " << (commit.empty() ? "unknown" : commit) << "\n";
   }
   auto values_of = [&](const std::vector<std::string>& stack) {
     std::map<std::string, std::string> v;
@@ -290,6 +310,15 @@ int run_experiment(const ResearchOptions& o) {
   return 0;
 }
 
+int run_report(const ResearchOptions& o) {
+  const auto records = read_ledger(o.ledger);
+  ABLATE_USAGE_CHECK(!records.empty(), o.ledger, ": the ledger holds no records");
+  prepare_output_folder(o.report_out, "--out");
+  write_reports(records, records.front().value("matrix", std::string("matrix")), o.report_out);
+  std::cout << matrix_table(records) << "\nwrote " << o.report_out << "/{report.md,benchmark.json,report.html}\n";
+  return 0;
+}
+
 }  // namespace
 
 int run_research_command(CLI::App& app, const ResearchOptions& o) {
@@ -297,6 +326,7 @@ int run_research_command(CLI::App& app, const ResearchOptions& o) {
   if (app.got_subcommand("search")) return run_search(o);
   if (app.got_subcommand("analyze")) return run_analyze(o);
   if (app.got_subcommand("experiment")) return run_experiment(o);
+  if (app.got_subcommand("report")) return run_report(o);
   return -1;
 }
 

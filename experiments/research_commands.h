@@ -1,6 +1,6 @@
 // The autoresearch commands: `ablate compare` (two ledgers, verdicts), `ablate search` (greedy
 // stacking), `ablate analyze` (factorial effects of a matrix) and `ablate experiment` (a journal
-// entry from a ledger).
+// entry from a ledger), `ablate report` (a ledger's reports written again).
 #pragma once
 #include <CLI/CLI.hpp>
 
@@ -23,8 +23,9 @@ struct ResearchOptions {
   double time_budget_s = 0;
   int64_t repetitions = -1;
   std::string out = "out/search";
-  // analyze / experiment
+  // analyze / experiment / report
   std::string ledger, journal, title, hypothesis, decision, extra;
+  std::string report_out;               // report: folder for report.md, benchmark.json, report.html
 };
 
 void add_research_commands(CLI::App& app, ResearchOptions& o);

@@ -130,10 +130,10 @@ RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
   std::set<std::string> finished;
   std::unique_ptr<LedgerWriter> ledger;
   if (report && !options.ledger_path.empty()) {
-    if (options.resume && std::ifstream(options.ledger_path).good()) {
+    if ((options.resume || options.append) && std::ifstream(options.ledger_path).good()) {
       const auto earlier = read_ledger(options.ledger_path);
-      finished = finished_combinations(earlier);
-      for (const auto& r : earlier)  // a resumed run gates against the baseline it measured before
+      if (options.resume) finished = finished_combinations(earlier);
+      for (const auto& r : earlier)  // a resumed (or appended) run gates against the baseline it measured before
         if (!reference.set && r.value("combination", "") == "baseline" && r.value("status", "") == "ok") {
           reference.source = "the baseline record of " + options.ledger_path;
           reference.md5 = r.value("md5", "");

@@ -24,7 +24,8 @@ namespace ablate {
 struct RunnerOptions {
   std::string ledger_path;           // JSONL, one record per combination ("" = none)
   bool resume = false;               // skip combinations the ledger already has (ok or skipped)
-  bool append = false;               // append to an existing ledger without skipping anything
+  bool append = false;               // append to an existing ledger without skipping anything; both
+                                     // gate against the baseline record the ledger already holds
   std::optional<BaselineFile> baseline;  // gate: MD5 / hash chain / video against a locked entry
   bool audit_syncs = true;           // on CUDA: one extra untimed generate() with sync debugging
   bool keep_video = false;           // keep the baseline combination's video (for `ablate lock`)

@@ -113,6 +113,15 @@ TEST(ResearchCommandsTest, JournalEntriesAreNumberedAndCarryTheRun) {
   EXPECT_NE(j.find("| sync_elim=on | 900.0 |"), std::string::npos) << j;
   EXPECT_NE(j.find("sync_elim=on FASTER;"), std::string::npos) << j;
   EXPECT_NE(j.find("- **Decision**: keep"), std::string::npos) << j;
+  // a ledger resumed over two calls names both commands
+  auto resumed = record("text_cache=on", around(950));
+  resumed["command"] = "ablate run --matrix m.json --resume";
+  write_ledger(dir + "/l2.jsonl", {record("baseline", around(1000)), resumed});
+  r = run_ablate("experiment --ledger " + dir + "/l2.jsonl --journal " + dir + "/J.md --title two --hypothesis h --decision keep");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(read_text(dir + "/J.md").find("- **Commands** (one ledger, 2 calls, in order): `ablate run --matrix m.json`; "
+                                          "`ablate run --matrix m.json --resume`"),
+            std::string::npos);
   r = run_ablate("experiment --ledger " + dir + "/l.jsonl --journal " + dir + "/J.md --title t --hypothesis h --decision maybe");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("valid decisions: keep, discard, invalid, crash"), std::string::npos) << r.output;
@@ -172,6 +181,8 @@ TEST(ResearchCommandsTest, SearchResumesFromItsLedgerWithoutMeasuringAgain) {
   EXPECT_EQ(records[0]["combination"], "baseline");
   EXPECT_NE(records[1]["combination"], "baseline");
   EXPECT_NE(records[2]["combination"], "baseline");
+  for (size_t i = 1; i < 3; ++i)  // every stack is gated against the ledger's baseline MD5
+    EXPECT_EQ(records[i].value("md5_ok", false), true) << records[i].dump();
   EXPECT_NE(read_text(dir + "/out/search.md").find("3 measurements"), std::string::npos);
   // everything measured already: a rerun adds nothing to the ledger
   const auto replay = run_ablate(search + " --resume --max-evaluations 3");

@@ -81,6 +81,15 @@ TEST(RunCommandTest, TimeBudgetLeavesEngineGroupsForResume) {
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1]["combination"], "prewarm=dit");
   EXPECT_EQ(records[1]["md5"], records[0]["md5"]);
+  // the reports written again from the ledger alone are the run's own
+  const auto again = run_ablate("report " + out + "/ledger.jsonl --out " + out + "/again");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(read_text(out + "/again/report.md"), read_text(out + "/report.md"));
+  EXPECT_TRUE(fs::exists(out + "/again/benchmark.json"));
+  EXPECT_TRUE(fs::exists(out + "/again/report.html"));
+  const auto missing = run_ablate("report " + out + "/nothing.jsonl --out " + out + "/again2");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("nothing.jsonl: cannot read the ledger"), std::string::npos) << missing.output;
 }
 
 TEST(RunCommandTest, BadInputExitsTwoBeforeAnyWork) {

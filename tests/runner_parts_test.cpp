@@ -200,17 +200,23 @@ TEST(GateTest, FirstDivergenceAndVideoDistance) {
 }
 
 TEST(MarkdownReportTest, StackTableRatios) {
-  auto rec = [](const std::string& stage, double median, bool md5_ok) {
+  auto rec = [](const std::string& stage, double median, bool md5_ok, size_t depth = 0) {
+    nlohmann::json strategies = nlohmann::json::object();
+    const char* names[] = {"prewarm", "text_cache", "sync_elim"};
+    for (size_t i = 0; i < depth; ++i) strategies[names[i]] = "on";
     return nlohmann::json{{"combination", stage}, {"stage", stage}, {"status", "ok"}, {"md5_ok", md5_ok},
+                          {"strategies", strategies},
                           {"stats", {{"median", median}, {"min", median}, {"max", median}, {"cv", 0.0}}},
                           {"samples_ms", {median, median, median}}, {"syncs", {{"dit", 0}, {"total", 1}}}};
   };
-  const std::vector<nlohmann::json> records{rec("unoptimized", 22146, true), rec("+prewarm", 15564, true),
-                                            rec("+text_cache", 15134, true), rec("+sync_elim", 13523, false)};
+  // in execution order (engine groups, resumed runs); the table puts the stages back in stack order
+  const std::vector<nlohmann::json> records{rec("unoptimized", 22146, true), rec("+sync_elim", 13523, false, 3),
+                                            rec("+prewarm", 15564, true, 1), rec("+text_cache", 15134, true, 2)};
   const std::string t = pr_stack_table(records);
   EXPECT_NE(t.find("| unoptimized | 22146.0 | - | - | yes |"), std::string::npos) << t;
   EXPECT_NE(t.find("| +prewarm | 15564.0 | 1.42x | 1.42x | yes |"), std::string::npos) << t;
   EXPECT_NE(t.find("| +sync_elim | 13523.0 | 1.64x | 1.12x | **no** |"), std::string::npos) << t;
+  EXPECT_LT(t.find("| +text_cache |"), t.find("| +sync_elim |")) << t;
   const std::string m = matrix_table({rec("baseline", 100, true), nlohmann::json{{"combination", "shard=grad_op"},
                                                                                {"status", "skipped"},
                                                                                {"reason", "needs world size > 1"},
