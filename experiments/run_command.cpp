@@ -28,6 +28,10 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
   cmd->add_option("--time-budget-s", o.time_budget_s, "Start no engine group after this many seconds; "
                                                        "the rest waits for --resume (0: none)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-group-size", o.max_group_size, "At most this many combinations share one engine and "
+                                                         "interleave (0: all that can); with --time-budget-s, "
+                                                         "splits a large group over calls")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--baseline", o.baseline, "Gate outputs against this locked baseline (ablate lock)");
   cmd->add_option("--name", o.name, "Matrix name (without --matrix)");
   cmd->add_option("--preset", o.preset, "Workload preset (without --matrix)");
@@ -124,6 +128,7 @@ int run_run_command(const RunCommandOptions& o) {
   RunnerOptions ro;
   ro.resume = o.resume;
   ro.time_budget_s = o.time_budget_s;
+  ro.max_group_size = o.max_group_size;
   ro.audit_syncs = !o.no_sync_audit;
   if (!o.baseline.empty()) ro.baseline = read_baseline(o.baseline);
   const bool rank0 = is_rank0();

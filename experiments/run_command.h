@@ -13,6 +13,7 @@ struct RunCommandOptions {
   std::string out = "out/matrix";    // folder: ledger.jsonl, report.md, benchmark.json, report.html
   bool resume = false;
   double time_budget_s = 0;          // start no engine group after this long; --resume continues
+  int max_group_size = 0;            // at most this many combinations per engine (0: no limit)
   std::string baseline;              // optional gate
   // a spec from flags
   std::string name = "cli";

@@ -29,6 +29,8 @@ struct RunnerOptions {
   std::optional<BaselineFile> baseline;  // gate: MD5 / hash chain / video against a locked entry
   bool audit_syncs = true;           // on CUDA: one extra untimed generate() with sync debugging
   bool keep_video = false;           // keep the baseline combination's video (for `ablate lock`)
+  int max_group_size = 0;            // at most this many combinations share one engine (0 = no
+                                     // limit); smaller groups let a time budget split a matrix
   double time_budget_s = 0;          // start no engine group after this long (0 = none); the groups
                                      // left are for a later --resume (a matrix spanning calls)
   std::ostream* progress = nullptr;  // progress lines (rank 0); null = std::cerr

@@ -92,6 +92,25 @@ TEST(RunCommandTest, TimeBudgetLeavesEngineGroupsForResume) {
   EXPECT_NE(missing.output.find("nothing.jsonl: cannot read the ledger"), std::string::npos) << missing.output;
 }
 
+TEST(RunCommandTest, MaxGroupSizeSplitsOneEngineGroupForTheBudget) {
+  const std::string out = testing::fresh_dir("run-group-size");
+  // four combinations that would share one engine, in parts of two
+  const std::string run = "run " + kTinyFlags + " --axis sync_elim=off,on --axis kv_index_copy=off,on "
+                          "--no-sync-audit --max-group-size 2 --time-budget-s 0.001 --out " + out;
+  const auto first = run_ablate(run);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("engine 1/2 [default] built in"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("for 2 combination(s)"), std::string::npos) << first.output;
+  auto records = read_ledger(out + "/ledger.jsonl");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_TRUE(records[0]["combination"] == "baseline" || records[1]["combination"] == "baseline");
+  const auto rest = run_ablate(run + " --resume");
+  ASSERT_EQ(rest.exit_code, 0) << rest.output;
+  records = read_ledger(out + "/ledger.jsonl");
+  ASSERT_EQ(records.size(), 4u);
+  for (const auto& r : records) EXPECT_EQ(r["md5"], records[0]["md5"]) << r["combination"];
+}
+
 TEST(RunCommandTest, BadInputExitsTwoBeforeAnyWork) {
   const std::string out = testing::fresh_dir("run-bad");
   write_text(out + "/m.json", "{\"mode\": \"full\", \"axes\": {\"sync_elim\": [\"off\", \"on\"]}, \"extra\": 1}");
