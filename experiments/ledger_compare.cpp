@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "experiments/number_text.h"
 
 namespace ablate {
 namespace {
@@ -14,12 +15,6 @@ std::map<std::string, const nlohmann::json*> ok_by_id(const std::vector<nlohmann
   for (const auto& r : records)
     if (r.value("status", "") == "ok" && r.contains("samples_ms")) m[r["combination"].get<std::string>()] = &r;
   return m;
-}
-
-std::string num(double v, int p = 1) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(p) << v;
-  return os.str();
 }
 
 }  // namespace
@@ -64,14 +59,14 @@ nlohmann::json compare_ledgers(const std::vector<nlohmann::json>& a, const std::
 std::string compare_markdown(const nlohmann::json& c, const std::string& a_name, const std::string& b_name) {
   std::ostringstream os;
   os << "A = `" << a_name << "`, B = `" << b_name << "`; thresholds: alpha " << c["thresholds"]["alpha"] << ", "
-     << num(100 * c["thresholds"]["rel"].get<double>()) << "%, " << c["thresholds"]["abs_ms"] << " ms, noise floor "
-     << num(c["thresholds"]["noise_floor_ms"].get<double>()) << " ms.\n\n"
+     << fixed_text(100 * c["thresholds"]["rel"].get<double>()) << "%, " << c["thresholds"]["abs_ms"] << " ms, noise floor "
+     << fixed_text(c["thresholds"]["noise_floor_ms"].get<double>()) << " ms.\n\n"
      << "| combination | A median ms | B median ms | B - A ms (95% CI) | B/A | p | verdict | validity A/B | same MD5 |\n"
      << "|---|---:|---:|---|---:|---:|---|---|---|\n";
   for (const auto& r : c["rows"])
-    os << "| " << r["combination"].get<std::string>() << " | " << num(r["a_median"]) << " | " << num(r["b_median"])
-       << " | " << num(r["diff_ms"]) << " (" << num(r["ci_low"]) << ", " << num(r["ci_high"]) << ") | "
-       << num(r["b_median"].get<double>() / r["a_median"].get<double>(), 3) << " | " << num(r["p_value"], 4) << " | "
+    os << "| " << r["combination"].get<std::string>() << " | " << fixed_text(r["a_median"]) << " | " << fixed_text(r["b_median"])
+       << " | " << fixed_text(r["diff_ms"]) << " (" << fixed_text(r["ci_low"]) << ", " << fixed_text(r["ci_high"]) << ") | "
+       << fixed_text(r["b_median"].get<double>() / r["a_median"].get<double>(), 3) << " | " << fixed_text(r["p_value"], 4) << " | "
        << r["verdict"].get<std::string>() << " | " << r["a_validity"].get<std::string>() << "/"
        << r["b_validity"].get<std::string>() << " | " << (r["md5_same"].get<bool>() ? "yes" : "**no**") << " |\n";
   for (const char* side : {"only_in_a", "only_in_b"})

@@ -5,16 +5,11 @@
 #include <iomanip>
 #include <sstream>
 
+#include "experiments/number_text.h"
 #include "experiments/verdict.h"
 
 namespace ablate {
 namespace {
-
-std::string num(double v, int precision = 1) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(precision) << v;
-  return os.str();
-}
 
 std::string pct(double ratio_minus_one) {
   std::ostringstream os;
@@ -32,7 +27,7 @@ std::string md5_cell(const nlohmann::json& r) {
   if (r.contains("first_divergence") && r["first_divergence"].is_object())
     s += " (chunk " + std::to_string(r["first_divergence"]["chunk"].get<int64_t>()) + ", step " +
          std::to_string(r["first_divergence"]["step"].get<int64_t>()) + ")";
-  if (r.contains("psnr_db") && r["psnr_db"].is_number()) s += ", " + num(r["psnr_db"].get<double>()) + " dB";
+  if (r.contains("psnr_db") && r["psnr_db"].is_number()) s += ", " + fixed_text(r["psnr_db"].get<double>()) + " dB";
   if (r.contains("bound")) s += r["bound"]["within"].get<bool>() ? ", within bound" : ", **outside bound**";
   return s;
 }
@@ -65,8 +60,8 @@ std::string pr_stack_table(const std::vector<nlohmann::json>& records) {
     }
     const double m = median_of(r);
     if (!first) first = &r;
-    os << "| " << stage << " | " << num(m) << " | " << (first == &r ? "-" : num(median_of(*first) / m, 2) + "x")
-       << " | " << (prior ? num(median_of(*prior) / m, 2) + "x" : "-") << " | " << md5_cell(r) << " |\n";
+    os << "| " << stage << " | " << fixed_text(m) << " | " << (first == &r ? "-" : fixed_text(median_of(*first) / m, 2) + "x")
+       << " | " << (prior ? fixed_text(median_of(*prior) / m, 2) + "x" : "-") << " | " << md5_cell(r) << " |\n";
     prior = &r;
   }
   return os.str();
@@ -101,11 +96,11 @@ std::string matrix_table(const std::vector<nlohmann::json>& records) {
     const auto& sy = r["syncs"];
     std::string validity = r.value("validity", "");
     for (const auto& why : r.value("invalid_reasons", std::vector<std::string>{})) validity += "; " + why;
-    os << "| " << id << " | " << num(s["median"].get<double>()) << " | " << num(s["min"].get<double>()) << "-"
-       << num(s["max"].get<double>()) << " | " << num(100 * s["cv"].get<double>(), 1) << "% | " << delta << " | "
+    os << "| " << id << " | " << fixed_text(s["median"].get<double>()) << " | " << fixed_text(s["min"].get<double>()) << "-"
+       << fixed_text(s["max"].get<double>()) << " | " << fixed_text(100 * s["cv"].get<double>(), 1) << "% | " << delta << " | "
        << verdict << " | " << r.value("tier", "") << " | " << md5_cell(r) << " | " << sy.value("dit", int64_t{0})
-       << "/" << sy.value("total", int64_t{0}) << " | " << num(r.value("nccl_ms", 0.0)) << " | "
-       << num(static_cast<double>(peak) / (1 << 20), 0) << " | " << escape(validity) << " |\n";
+       << "/" << sy.value("total", int64_t{0}) << " | " << fixed_text(r.value("nccl_ms", 0.0)) << " | "
+       << fixed_text(static_cast<double>(peak) / (1 << 20), 0) << " | " << escape(validity) << " |\n";
   }
   return os.str();
 }
@@ -130,8 +125,8 @@ std::string markdown_report(const std::vector<nlohmann::json>& records, const st
     os << "\n## Cold (first generate() after a build)\n\n| combination | cold ms | warm median ms |\n|---|---:|---:|\n";
     for (const auto& r : records)
       if (ok(r) && r["cold_ms"].is_number())
-        os << "| " << escape(r["combination"].get<std::string>()) << " | " << num(r["cold_ms"].get<double>()) << " | "
-           << num(median_of(r)) << " |\n";
+        os << "| " << escape(r["combination"].get<std::string>()) << " | " << fixed_text(r["cold_ms"].get<double>()) << " | "
+           << fixed_text(median_of(r)) << " |\n";
   }
   return os.str();
 }

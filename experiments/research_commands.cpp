@@ -20,6 +20,7 @@
 #include "experiments/ledger.h"
 #include "experiments/ledger_compare.h"
 #include "experiments/markdown_report.h"
+#include "experiments/number_text.h"
 #include "experiments/output_folder.h"
 #include "experiments/report_files.h"
 #include "experiments/run_environment.h"
@@ -79,12 +80,6 @@ void add_research_commands(CLI::App& app, ResearchOptions& o) {
 }
 
 namespace {
-
-std::string num(double v, int p = 1) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(p) << v;
-  return os.str();
-}
 
 int run_compare(const ResearchOptions& o) {
   const auto a = read_ledger(o.ledger_a), b = read_ledger(o.ledger_b);
@@ -206,7 +201,7 @@ int run_search(const ResearchOptions& o) {
   const auto result = stats::greedy_search(candidates, evaluate, so);
   std::ostringstream md;
   md << "Search over " << candidates.size() << " candidates, stopped: " << stats::stop_reason_name(result.stop)
-     << ", noise floor " << num(result.noise_floor_ms) << " ms, " << result.evaluations.size() << " measurements.\n\n"
+     << ", noise floor " << fixed_text(result.noise_floor_ms) << " ms, " << result.evaluations.size() << " measurements.\n\n"
      << stats::chain_table_markdown(result.chain);
   if (!result.skipped.empty()) {
     md << "\nSkipped:";
@@ -216,7 +211,7 @@ int run_search(const ResearchOptions& o) {
   md << "\n| round | stack | added | median ms | verdict vs best |\n|---|---|---|---:|---|\n";
   for (const auto& e : result.evaluations)
     md << "| " << e.round << " | " << (e.stack.empty() ? "baseline" : c10::Join("+", e.stack)) << " | "
-       << (e.added.empty() ? "-" : e.added) << " | " << num(e.median_ms) << " | "
+       << (e.added.empty() ? "-" : e.added) << " | " << fixed_text(e.median_ms) << " | "
        << (e.round == 0 ? "-" : stats::verdict_name(e.vs_best.verdict)) << " |\n";
   write_file_atomically((fs::path(o.out) / "search.md").string(), md.str());
   nlohmann::json j{{"best_stack", result.best_stack}, {"stop", stats::stop_reason_name(result.stop)},
@@ -270,7 +265,7 @@ int run_analyze(const ResearchOptions& o) {
      << "| effect | estimate ms | 95% CI | significant | aliases |\n|---|---:|---|---|---|\n";
   auto row = [&](const stats::Effect& e) {
     const bool sig = e.ci.lo > 0 || e.ci.hi < 0;
-    md << "| " << e.name << " | " << num(e.estimate) << " | [" << num(e.ci.lo) << ", " << num(e.ci.hi) << "] | "
+    md << "| " << e.name << " | " << fixed_text(e.estimate) << " | [" << fixed_text(e.ci.lo) << ", " << fixed_text(e.ci.hi) << "] | "
        << (sig ? "yes" : "no") << " | " << (e.aliases.empty() ? "-" : c10::Join(", ", e.aliases)) << " |\n";
   };
   for (const auto& e : a.main_effects) row(e);
