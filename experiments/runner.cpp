@@ -19,6 +19,7 @@
 #include "experiments/collective_bandwidth.h"
 #include "experiments/combinations.h"
 #include "experiments/engine.h"
+#include "experiments/engine_parts.h"
 #include "experiments/fingerprint.h"
 #include "experiments/invocation.h"
 #include "experiments/ledger.h"
@@ -209,12 +210,11 @@ RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
     groups[it->second].push_back(i);
     total_runs += warmup + reps;
   }
-  if (options.max_group_size > 0) {  // split big groups: each part builds its own engine
+  if (options.max_group_size > 0) {  // split big groups, balanced: each part builds its own engine
     std::vector<std::vector<size_t>> parts;
     for (const auto& g : groups)
-      for (size_t b = 0; b < g.size(); b += static_cast<size_t>(options.max_group_size))
-        parts.emplace_back(g.begin() + static_cast<std::ptrdiff_t>(b),
-                           g.begin() + static_cast<std::ptrdiff_t>(std::min(g.size(), b + options.max_group_size)));
+      for (auto& part : balanced_parts(g, combos, static_cast<size_t>(options.max_group_size), spec.order_seed))
+        parts.push_back(std::move(part));
     groups = std::move(parts);
   }
   // the baseline's engine first (its MD5 is the gate's reference); the others in seeded order

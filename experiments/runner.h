@@ -30,7 +30,8 @@ struct RunnerOptions {
   bool audit_syncs = true;           // on CUDA: one extra untimed generate() with sync debugging
   bool keep_video = false;           // keep the baseline combination's video (for `ablate lock`)
   int max_group_size = 0;            // at most this many combinations share one engine (0 = no
-                                     // limit); smaller groups let a time budget split a matrix
+                                     // limit): balanced parts (engine_parts.h) that a time budget
+                                     // can fall between
   double time_budget_s = 0;          // start no engine group after this long (0 = none); the groups
                                      // left are for a later --resume (a matrix spanning calls)
   std::ostream* progress = nullptr;  // progress lines (rank 0); null = std::cerr
