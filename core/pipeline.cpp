@@ -88,21 +88,12 @@ torch::Tensor Pipeline::first_frame_condition(const torch::Tensor& image, const 
 dit::KvCaches Pipeline::kv_caches(const dit::KvCacheShape& shape) {
   const auto dtype = options_.precision.compute;
   if (!options_.keep_kv_caches) return dit::allocate_kv_caches(shape, dtype, options_.device);
-  const auto& k = kept_shape_;
-  const bool same = !kept_caches_.self.empty() && k.num_layers == shape.num_layers && k.batch == shape.batch &&
-                    k.kv_size == shape.kv_size && k.local_heads == shape.local_heads && k.heads == shape.heads &&
-                    k.head_dim == shape.head_dim && k.text_len == shape.text_len;
-  if (!same) {
+  if (kept_caches_.self.empty() || !(kept_shape_ == shape)) {
     kept_caches_ = dit::KvCaches();  // release the old storage first
     kept_caches_ = dit::allocate_kv_caches(shape, dtype, options_.device);
     kept_shape_ = shape;
   } else {
-    for (auto& c : kept_caches_.self) {
-      for (auto* t : {&c.k, &c.v, &c.global_end_index, &c.local_end_index}) t->zero_();
-    }
-    for (auto& c : kept_caches_.cross) {
-      for (auto* t : {&c.k, &c.v, &c.is_init}) t->zero_();
-    }
+    dit::zero_kv_caches(kept_caches_);
   }
   return kept_caches_;  // shallow: the same tensors
 }

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/video_hash.h"
+#include "experiments/output_folder.h"
 
 namespace ablate {
 namespace fs = std::filesystem;
@@ -70,16 +71,9 @@ BaselineFile read_baseline(const std::string& path) {
 
 void write_baseline(const BaselineFile& file, const BaselineEntry& updated, const torch::Tensor& video_u8) {
   const fs::path dir = fs::absolute(fs::path(file.path)).parent_path();
-  {
-    const std::string tmp = (dir / (updated.video_file + ".tmp")).string();
-    std::ofstream v(tmp, std::ios::binary);
-    TORCH_CHECK(v.good(), "cannot write ", tmp);
-    auto c = video_u8.contiguous().cpu();
-    v.write(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<std::streamsize>(c.numel()));
-    TORCH_CHECK(v.good(), "write to ", tmp, " failed");
-    v.close();
-    fs::rename(tmp, dir / updated.video_file);
-  }
+  const auto c = video_u8.contiguous().cpu();
+  write_file_atomically((dir / updated.video_file).string(),
+                        std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<size_t>(c.numel())));
   nlohmann::json j{{"schema", kBaselineSchema}, {"matrix", file.matrix}, {"entries", nlohmann::json::array()}};
   bool replaced = false;
   auto to_json = [](const BaselineEntry& e) {
@@ -97,13 +91,7 @@ void write_baseline(const BaselineFile& file, const BaselineEntry& updated, cons
     }
   }
   if (!replaced) j["entries"].push_back(to_json(updated));
-  const std::string tmp = file.path + ".tmp";
-  std::ofstream f(tmp);
-  TORCH_CHECK(f.good(), "cannot write ", tmp);
-  f << j.dump(2) << "\n";
-  TORCH_CHECK(f.good(), "write to ", tmp, " failed");
-  f.close();
-  fs::rename(tmp, file.path);
+  write_file_atomically(file.path, j.dump(2) + "\n");
 }
 
 torch::Tensor read_baseline_video(const BaselineFile& file, const BaselineEntry& e) {

@@ -2,8 +2,9 @@
 #include "experiments/html_text.h"
 
 #include <cmath>
-#include <cstdio>
 #include <vector>
+
+#include "experiments/number_text.h"
 
 namespace ablate {
 
@@ -23,12 +24,7 @@ std::string html_escape(const std::string& s) {
   return out;
 }
 
-std::string format_fixed(double v, int digits) {
-  if (!std::isfinite(v)) return "–";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
+std::string format_fixed(double v, int digits) { return std::isfinite(v) ? fixed_text(v, digits) : "–"; }
 
 std::string format_bytes(double bytes) {
   if (!std::isfinite(bytes)) return "–";

@@ -1,6 +1,5 @@
 #include "experiments/ledger_compare.h"
 
-#include <iomanip>
 #include <map>
 #include <sstream>
 

@@ -10,18 +10,12 @@
 namespace ablate {
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
-
 // Rejects fields outside `valid` (typos must not be ignored silently).
 void check_fields(const nlohmann::json& j, const std::string& where, const std::vector<std::string>& valid) {
   ABLATE_USAGE_CHECK(j.is_object(), where, ": expected a JSON object, found ", j.type_name());
   const std::set<std::string> ok(valid.begin(), valid.end());
   for (const auto& [key, _] : j.items())
-    ABLATE_USAGE_CHECK(ok.count(key), where, ": unknown field '", key, "'; valid fields: ", join(valid));
+    ABLATE_USAGE_CHECK(ok.count(key), where, ": unknown field '", key, "'; valid fields: ", c10::Join(", ", valid));
 }
 
 template <typename T>
@@ -39,11 +33,11 @@ void check_value(const std::string& name, const std::string& value, const std::s
   try {
     info = opt::strategy_info(name);
   } catch (const UsageError&) {
-    throw UsageError(where + ": unknown strategy '" + name + "'; valid strategies: " + join(opt::strategy_names()));
+    throw UsageError(where + ": unknown strategy '" + name + "'; valid strategies: " + c10::Join(", ", opt::strategy_names()));
   }
   for (const auto& v : info.values)
     if (v == value) return;
-  throw UsageError(where + ": strategy " + name + " has no value '" + value + "'; valid values: " + join(info.values));
+  throw UsageError(where + ": strategy " + name + " has no value '" + value + "'; valid values: " + c10::Join(", ", info.values));
 }
 
 Workload parse_workload(const nlohmann::json& j, const std::string& where) {

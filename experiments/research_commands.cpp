@@ -5,7 +5,6 @@
 #include <deque>
 #include <fstream>
 #include <filesystem>
-#include <iomanip>
 #include <iostream>
 #include <map>
 #include <set>
@@ -159,27 +158,28 @@ int run_search(const ResearchOptions& o) {
   nlohmann::json last;
   int evaluation = 0;
   stats::Evaluate evaluate = [&](const std::vector<std::string>& stack) {
-    MatrixSpec one = spec;
-    one.mode = MatrixMode::kList;
-    one.combinations = {values_of(stack)};
-    one.order_seed = spec.order_seed + static_cast<uint64_t>(evaluation++);
-    auto reused = earlier.find(make_combination(values_of(stack), where).id);
+    const auto values = values_of(stack);
+    const uint64_t order_seed = spec.order_seed + static_cast<uint64_t>(evaluation++);
+    auto reused = earlier.find(combination_id(values));
     if (reused != earlier.end() && !reused->second.empty()) {
       last = reused->second.front();
       reused->second.pop_front();
-      if (stack.empty() && base_md5.empty()) base_md5 = last.value("md5", "");
       std::cerr << "search: [" << (stack.empty() ? "baseline" : c10::Join(", ", stack))
                 << "] reused from " << ledger << "\n";
-      return last["samples_ms"].get<std::vector<double>>();
+    } else {
+      MatrixSpec one = spec;
+      one.mode = MatrixMode::kList;
+      one.combinations = {values};
+      one.order_seed = order_seed;
+      RunnerOptions ro;
+      ro.ledger_path = ledger;
+      ro.append = true;
+      ro.audit_syncs = false;
+      auto r = run_matrix(one, ro);
+      TORCH_CHECK(!r.records.empty() && r.records.back().value("status", "") == "ok", "search: measuring [",
+                  c10::Join(", ", stack), "] failed: ", r.records.empty() ? "no record" : r.records.back().dump());
+      last = r.records.back();
     }
-    RunnerOptions ro;
-    ro.ledger_path = ledger;
-    ro.append = true;
-    ro.audit_syncs = false;
-    auto r = run_matrix(one, ro);
-    TORCH_CHECK(!r.records.empty() && r.records.back().value("status", "") == "ok", "search: measuring [",
-                c10::Join(", ", stack), "] failed: ", r.records.empty() ? "no record" : r.records.back().dump());
-    last = r.records.back();
     if (stack.empty() && base_md5.empty()) base_md5 = last.value("md5", "");
     return last["samples_ms"].get<std::vector<double>>();
   };

@@ -24,4 +24,16 @@ KvCaches allocate_kv_caches(const KvCacheShape& s, torch::Dtype dtype, torch::De
   return caches;
 }
 
+bool operator==(const KvCacheShape& a, const KvCacheShape& b) {
+  return a.num_layers == b.num_layers && a.batch == b.batch && a.kv_size == b.kv_size &&
+         a.local_heads == b.local_heads && a.heads == b.heads && a.head_dim == b.head_dim && a.text_len == b.text_len;
+}
+
+void zero_kv_caches(KvCaches& caches) {
+  for (auto& c : caches.self)
+    for (auto* t : {&c.k, &c.v, &c.global_end_index, &c.local_end_index}) t->zero_();
+  for (auto& c : caches.cross)
+    for (auto* t : {&c.k, &c.v, &c.is_init}) t->zero_();
+}
+
 }  // namespace ablate::dit

@@ -29,7 +29,11 @@ struct KvCacheShape {
   int64_t num_layers = 0, batch = 1, kv_size = 0, local_heads = 0, heads = 0, head_dim = 0, text_len = 512;
 };
 
+bool operator==(const KvCacheShape& a, const KvCacheShape& b);
+
 // Zero-filled caches as the pipeline allocates them at the start of every generate().
 KvCaches allocate_kv_caches(const KvCacheShape& shape, torch::Dtype dtype, torch::Device device);
+// Puts allocated caches back into allocate_kv_caches' state, in place (the storage is kept).
+void zero_kv_caches(KvCaches& caches);
 
 }  // namespace ablate::dit

@@ -58,12 +58,10 @@ torch::Tensor EncodeSession::push(const torch::Tensor& frames) {
     if (repeats) before = cache_.slots();  // shallow: slots are replaced, never written into
     if (reuse) {
       outs.push_back(outs.back());  // the fixed point: same output, cache unchanged
-      ++groups_reused_;
     } else {
       cache_.rewind();
       // [1, 3, len, H, W] -> [1, 2z, 1, H/8, W/8]
       outs.push_back(vae_.encoder()->forward(x.slice(2, start, start + len), &cache_, probe_));
-      ++groups_encoded_;
     }
     before_previous = std::move(before);
     previous_repeats = repeats;

@@ -50,9 +50,6 @@ class EncodeSession {
   std::vector<torch::Tensor> cache_state() const { return cache_.tensors(); }
   /// Latent frames produced so far.
   int64_t latent_frames() const { return latent_frames_; }
-  /// Groups of the pushes so far that went through the encoder / reused their predecessor's output.
-  int64_t groups_encoded() const { return groups_encoded_; }
-  int64_t groups_reused() const { return groups_reused_; }
 
  private:
   WanVaeImpl& vae_;
@@ -61,7 +58,6 @@ class EncodeSession {
   int64_t latent_frames_ = 0;
   EncodeGroupReuse reuse_;
   int64_t repeating_from_ = -1;
-  int64_t groups_encoded_ = 0, groups_reused_ = 0;
 };
 
 class DecodeSession {
