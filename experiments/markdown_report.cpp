@@ -32,13 +32,15 @@ std::string md5_cell(const nlohmann::json& r) {
   return s;
 }
 
-std::string escape(std::string s) {  // a '|' would split a cell
+}  // namespace
+
+std::string markdown_cell(const std::string& text) {
+  // an error's first line is its message; CUDA and c10 errors go on with hints and a backtrace
+  const std::string line = text.substr(0, text.find('\n'));
   std::string out;
-  for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  for (char c : line) out += c == '|' ? std::string("\\|") : std::string(1, c);
   return out;
 }
-
-}  // namespace
 
 std::string pr_stack_table(const std::vector<nlohmann::json>& records) {
   std::ostringstream os;
@@ -53,9 +55,9 @@ std::string pr_stack_table(const std::vector<nlohmann::json>& records) {
   const nlohmann::json* prior = nullptr;
   for (const auto* rp : stages) {
     const auto& r = *rp;
-    const std::string stage = escape(r.value("stage", r.value("combination", "")));
+    const std::string stage = markdown_cell(r.value("stage", r.value("combination", "")));
     if (!ok(r)) {
-      os << "| " << stage << " | " << r.value("status", "?") << ": " << escape(r.value("reason", "")) << " | | | |\n";
+      os << "| " << stage << " | " << r.value("status", "?") << ": " << markdown_cell(r.value("reason", "")) << " | | | |\n";
       continue;
     }
     const double m = median_of(r);
@@ -76,9 +78,9 @@ std::string matrix_table(const std::vector<nlohmann::json>& records) {
         " | NCCL ms | peak memory (MiB, max rank) | validity |\n"
         "|---|---:|---|---:|---:|---|---|---|---|---:|---:|---|\n";
   for (const auto& r : records) {
-    const std::string id = escape(r.value("combination", ""));
+    const std::string id = markdown_cell(r.value("combination", ""));
     if (!ok(r)) {
-      os << "| " << id << " | " << r.value("status", "?") << " | " << escape(r.value("reason", ""))
+      os << "| " << id << " | " << r.value("status", "?") << " | " << markdown_cell(r.value("reason", ""))
          << " | | | | " << r.value("tier", "") << " | | | | | |\n";
       continue;
     }
@@ -100,7 +102,7 @@ std::string matrix_table(const std::vector<nlohmann::json>& records) {
        << fixed_text(s["max"].get<double>()) << " | " << fixed_text(100 * s["cv"].get<double>(), 1) << "% | " << delta << " | "
        << verdict << " | " << r.value("tier", "") << " | " << md5_cell(r) << " | " << sy.value("dit", int64_t{0})
        << "/" << sy.value("total", int64_t{0}) << " | " << fixed_text(r.value("nccl_ms", 0.0)) << " | "
-       << fixed_text(static_cast<double>(peak) / (1 << 20), 0) << " | " << escape(validity) << " |\n";
+       << fixed_text(static_cast<double>(peak) / (1 << 20), 0) << " | " << markdown_cell(validity) << " |\n";
   }
   return os.str();
 }
@@ -125,7 +127,7 @@ std::string markdown_report(const std::vector<nlohmann::json>& records, const st
     os << "\n## Cold (first generate() after a build)\n\n| combination | cold ms | warm median ms |\n|---|---:|---:|\n";
     for (const auto& r : records)
       if (ok(r) && r["cold_ms"].is_number())
-        os << "| " << escape(r["combination"].get<std::string>()) << " | " << fixed_text(r["cold_ms"].get<double>()) << " | "
+        os << "| " << markdown_cell(r["combination"].get<std::string>()) << " | " << fixed_text(r["cold_ms"].get<double>()) << " | "
            << fixed_text(median_of(r)) << " |\n";
   }
   return os.str();

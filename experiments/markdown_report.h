@@ -9,6 +9,9 @@
 
 namespace ablate {
 
+// One line of `text` fit for a table cell: its first line, '|' escaped (a ledger keeps the whole text).
+std::string markdown_cell(const std::string& text);
+
 // Rows in record order; "vs unoptimized" against the first ok row, "vs prior" against the row above.
 std::string pr_stack_table(const std::vector<nlohmann::json>& records);
 std::string matrix_table(const std::vector<nlohmann::json>& records);

@@ -176,9 +176,14 @@ int run_search(const ResearchOptions& o) {
       ro.append = true;
       ro.audit_syncs = false;
       auto r = run_matrix(one, ro);
-      TORCH_CHECK(!r.records.empty() && r.records.back().value("status", "") == "ok", "search: measuring [",
-                  c10::Join(", ", stack), "] failed: ", r.records.empty() ? "no record" : r.records.back().dump());
+      TORCH_CHECK(!r.records.empty(), "search: measuring [", c10::Join(", ", stack), "] wrote no record");
       last = r.records.back();
+    }
+    if (last.value("status", "") != "ok") {
+      // one failing stack (an error in generate()) is an INVALID evaluation, not the end of the search
+      std::cerr << "search: [" << (stack.empty() ? "baseline" : c10::Join(", ", stack))
+                << "] failed: " << last.value("reason", std::string("no reason recorded")) << "\n";
+      return std::vector<double>{};
     }
     if (stack.empty() && base_md5.empty()) base_md5 = last.value("md5", "");
     return last["samples_ms"].get<std::vector<double>>();
@@ -195,6 +200,10 @@ int run_search(const ResearchOptions& o) {
   so.result_flags = [&](const std::vector<std::string>&) {
     stats::ResultFlags f;
     // tier A must keep the baseline's output; tier B is admitted only within its bound
+    if (last.value("status", "") != "ok") {
+      f.failure = last.value("reason", std::string("no reason recorded"));
+      return f;
+    }
     f.md5_gate_failed = !base_md5.empty() && last.value("tier", "A") == "A" && last.value("md5", "") != base_md5;
     return f;
   };
@@ -211,8 +220,12 @@ int run_search(const ResearchOptions& o) {
   md << "\n| round | stack | added | median ms | verdict vs best |\n|---|---|---|---:|---|\n";
   for (const auto& e : result.evaluations)
     md << "| " << e.round << " | " << (e.stack.empty() ? "baseline" : c10::Join("+", e.stack)) << " | "
-       << (e.added.empty() ? "-" : e.added) << " | " << fixed_text(e.median_ms) << " | "
-       << (e.round == 0 ? "-" : stats::verdict_name(e.vs_best.verdict)) << " |\n";
+       << (e.added.empty() ? "-" : e.added) << " | "
+       << (e.samples.empty() ? std::string("-") : fixed_text(e.median_ms)) << " | "
+       << (e.validity.status == stats::Validity::kInvalid ? "INVALID: " + markdown_cell(c10::Join("; ", e.validity.reasons))
+           : e.round == 0                                   ? std::string("-")
+                                                            : std::string(stats::verdict_name(e.vs_best.verdict)))
+       << " |\n";
   write_file_atomically((fs::path(o.out) / "search.md").string(), md.str());
   nlohmann::json j{{"best_stack", result.best_stack}, {"stop", stats::stop_reason_name(result.stop)},
                    {"noise_floor_ms", result.noise_floor_ms}};

@@ -250,6 +250,7 @@ RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
     std::unique_ptr<Pipeline> pipeline;
     auto build = [&](size_t only = SIZE_MAX) {  // builds the engine and installs every (or one) combination
       pipeline.reset();
+      release_cached_memory(device);  // each engine starts with the device's memory as a fresh process would
       const auto t0 = Clock::now();
       PipelineOptions popts = pipeline_options(spec.workload, device, comm.get());
       configure_strategies(acc[0].combo.values, popts);

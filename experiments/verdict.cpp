@@ -100,13 +100,17 @@ double noise_floor(const std::vector<double>& a, const std::vector<double>& b, c
 ValidityReport check_validity(const std::vector<double>& samples, const ResultFlags& flags,
                               const ValidityLimits& limits) {
   ValidityReport r;
+  if (!flags.failure.empty()) r.reasons.push_back("failed: " + flags.failure);
   const int n = static_cast<int>(samples.size());
-  if (n < limits.min_repetitions)
+  if (!flags.failure.empty() && n == 0) {
+    // a failed run has no repetitions: the failure says why, not the count
+  } else if (n < limits.min_repetitions) {
     r.reasons.push_back(std::to_string(n) + " repetitions, below the minimum " +
                         std::to_string(limits.min_repetitions));
-  else if (n < limits.recommended_repetitions)
+  } else if (n < limits.recommended_repetitions) {
     r.warnings.push_back(std::to_string(n) + " repetitions, " + std::to_string(limits.recommended_repetitions) +
                          "+ recommended");
+  }
   if (n >= 2) {
     const double v = cv(samples);
     if (v > limits.max_cv)

@@ -81,6 +81,7 @@ struct ValidityLimits {
 struct ResultFlags {
   bool md5_gate_failed = false;  // output differs from the locked baseline (bit-exact strategies)
   bool rank_error = false;       // a rank failed or disagreed
+  std::string failure;           // why the measurement failed (an error in generate()); empty: it ran
 };
 
 struct ValidityReport {

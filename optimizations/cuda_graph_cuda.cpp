@@ -10,6 +10,7 @@
 
 #include "core/dit/wan_model.h"
 #include "optimizations/cuda_graph.h"
+#include "profiling/memory_stats.h"
 
 namespace ablate::opt {
 
@@ -63,7 +64,18 @@ class CudaForwardGraphs : public ForwardGraphs {
       // stream (per-stream library state is set up here, outside the capture)
       v = call.run(e.inputs);
       e.graph.capture_begin(pool_);
-      e.output = call.run(e.inputs);
+      try {
+        e.output = call.run(e.inputs);
+      } catch (const std::exception& error) {
+        // end the broken capture, so the stream and the allocator leave capture mode, and say
+        // which forward could not be captured
+        try {
+          e.graph.capture_end();
+        } catch (...) {  // NOLINT(bugprone-empty-catch): ending an invalidated capture fails too
+        }
+        TORCH_CHECK(false, "cuda_graph: capturing the forward [", key, "] failed (", memory_summary(call.site.device),
+                    "): ", error.what());
+      }
       e.graph.capture_end();
     }
     at::cuda::CUDAEvent done;

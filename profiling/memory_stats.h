@@ -13,6 +13,12 @@ struct MemoryStats {
 };
 
 void reset_peak_memory(torch::Device device);
+// Returns the caching allocator's unused blocks (dead CUDA-graph pools included) to the device, so
+// that a new engine starts as in a fresh process: inside a graph capture the allocator cannot free
+// cached blocks to make room, and a capture that needs a new segment would fail. No-op on the CPU.
+void release_cached_memory(torch::Device device);
+// "X GiB allocated, Y GiB reserved" by the caching allocator (CUDA), for error messages.
+std::string memory_summary(torch::Device device);
 MemoryStats peak_memory(torch::Device device);
 
 }  // namespace ablate

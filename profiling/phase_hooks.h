@@ -2,6 +2,7 @@
 // Timers, NVTX capture windows and memory probes implement it; model code never calls them.
 #pragma once
 #include <cstdint>
+#include <exception>
 
 namespace ablate {
 
@@ -29,14 +30,25 @@ inline const char* phase_name(Phase phase) {
   return "invalid";
 }
 
-// Runs begin() now and end() at scope exit.
+// Runs begin() now and end() at scope exit. When the scope is left by an exception, end() may fail
+// too (a CUDA event on a stream that an aborted graph capture broke): that second error is dropped,
+// so the first one reaches the caller instead of std::terminate.
 class PhaseScope {
  public:
-  PhaseScope(PhaseHooks* hooks, Phase phase, int64_t index = -1) : hooks_(hooks), phase_(phase), index_(index) {
+  PhaseScope(PhaseHooks* hooks, Phase phase, int64_t index = -1)
+      : hooks_(hooks), phase_(phase), index_(index), uncaught_(std::uncaught_exceptions()) {
     if (hooks_) hooks_->begin(phase_, index_);
   }
-  ~PhaseScope() {
-    if (hooks_) hooks_->end(phase_, index_);
+  ~PhaseScope() noexcept(false) {
+    if (!hooks_) return;
+    if (std::uncaught_exceptions() == uncaught_) {
+      hooks_->end(phase_, index_);
+      return;
+    }
+    try {
+      hooks_->end(phase_, index_);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the unwinding exception is the one to report
+    }
   }
   PhaseScope(const PhaseScope&) = delete;
   PhaseScope& operator=(const PhaseScope&) = delete;
@@ -45,6 +57,7 @@ class PhaseScope {
   PhaseHooks* hooks_;
   Phase phase_;
   int64_t index_;
+  int uncaught_;
 };
 
 }  // namespace ablate

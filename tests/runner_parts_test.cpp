@@ -228,6 +228,13 @@ TEST(MarkdownReportTest, StackTableRatios) {
                                                                                {"reason", "needs world size > 1"},
                                                                                {"tier", "A"}}});
   EXPECT_NE(m.find("| shard=grad_op | skipped | needs world size > 1 |"), std::string::npos) << m;
+  // an error's backtrace and a '|' in its message stay out of the table's cells
+  const std::string e = matrix_table({nlohmann::json{{"combination", "cuda_graph=on"},
+                                                     {"status", "error"},
+                                                     {"reason", "capture failed | out of memory\nException raised from x"},
+                                                     {"tier", "A"}}});
+  EXPECT_NE(e.find("| cuda_graph=on | error | capture failed \\| out of memory | |"), std::string::npos) << e;
+  EXPECT_EQ(e.find("Exception raised"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -161,6 +161,30 @@ TEST(SearchTest, InvalidResultsAreNeverKept) {
     }
 }
 
+TEST(SearchTest, AFailingStackIsInvalidAndTheSearchGoesOn) {
+  CostModel model(7);
+  SearchOptions o = options(7);
+  Evaluate evaluate = [&](const std::vector<std::string>& s) {
+    return has(s, "cuda_graph") ? std::vector<double>{} : model.evaluate()(s);  // say its capture fails
+  };
+  o.result_flags = [](const std::vector<std::string>& s) {
+    ResultFlags f;
+    if (has(s, "cuda_graph")) f.failure = "cuda_graph: capturing the forward failed";
+    return f;
+  };
+  const SearchResult r = greedy_search(candidates(), evaluate, o);
+  EXPECT_EQ(r.best_stack, (std::vector<std::string>{"prewarm", "sync_elim"}));
+  int failed = 0;
+  for (const Evaluation& e : r.evaluations)
+    if (e.added == "cuda_graph") {
+      ++failed;
+      EXPECT_EQ(e.validity.status, Validity::kInvalid);
+      EXPECT_EQ(e.validity.reasons, (std::vector<std::string>{"failed: cuda_graph: capturing the forward failed"}));
+    }
+  EXPECT_EQ(failed, 3);  // tried in each of the three rounds, never kept
+  EXPECT_EQ(r.stop, StopReason::kNothingHelps);
+}
+
 TEST(SearchTest, MeasuredNoiseFloorAndInvalidBaseline) {
   CostModel model(6);
   SearchOptions o = options(6);

@@ -135,6 +135,12 @@ TEST(VerdictTest, InvalidReasons) {
   EXPECT_EQ(r.reasons, (std::vector<std::string>{"MD5 gate failed", "rank error"}));
   EXPECT_STREQ(validity_name(r.status), "INVALID");
 
+  ResultFlags failed;
+  failed.failure = "CUDA error: out of memory";
+  r = check_validity({}, failed);  // no samples: the failure is the one reason
+  EXPECT_EQ(r.status, Validity::kInvalid);
+  EXPECT_EQ(r.reasons, (std::vector<std::string>{"failed: CUDA error: out of memory"}));
+
   ValidityLimits strict;
   strict.min_repetitions = 12;
   EXPECT_EQ(check_validity(run(2000.0, 1, 3.0, 10), {}, strict).status, Validity::kInvalid);

@@ -1,0 +1,55 @@
+// PhaseScope: begin() and end() around a scope, and the first error wins when end() fails while an
+// exception unwinds the scope (an aborted CUDA-graph capture leaves a stream that event records and
+// syncs fail on; that second error used to end the process through std::terminate).
+#include "profiling/phase_hooks.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ablate {
+namespace {
+
+struct RecordingHooks : PhaseHooks {
+  void begin(Phase phase, int64_t index) override { calls.push_back(std::string("begin ") + phase_name(phase) + std::to_string(index)); }
+  void end(Phase phase, int64_t index) override {
+    calls.push_back(std::string("end ") + phase_name(phase) + std::to_string(index));
+    if (fail_end) throw std::runtime_error("end failed");
+  }
+  std::vector<std::string> calls;
+  bool fail_end = false;
+};
+
+TEST(PhaseHooksTest, ScopeCallsBeginAndEndInNestingOrder) {
+  RecordingHooks hooks;
+  {
+    PhaseScope whole(&hooks, Phase::kGenerate);
+    PhaseScope step(&hooks, Phase::kStep, 2);
+  }
+  EXPECT_EQ(hooks.calls, (std::vector<std::string>{"begin generate-1", "begin step2", "end step2", "end generate-1"}));
+  PhaseScope none(nullptr, Phase::kChunk, 0);  // no hooks: nothing to call
+}
+
+TEST(PhaseHooksTest, EndFailingDuringUnwindingKeepsTheFirstError) {
+  RecordingHooks hooks;
+  hooks.fail_end = true;
+  try {
+    PhaseScope whole(&hooks, Phase::kGenerate);
+    PhaseScope step(&hooks, Phase::kStep, 0);
+    throw std::runtime_error("capture failed");
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "capture failed");
+  }
+  EXPECT_EQ(hooks.calls.size(), 4u);  // both ends still ran
+}
+
+TEST(PhaseHooksTest, EndFailingOnANormalExitIsReported) {
+  RecordingHooks hooks;
+  hooks.fail_end = true;
+  EXPECT_THROW({ PhaseScope whole(&hooks, Phase::kGenerate); }, std::runtime_error);
+}
+
+}  // namespace
+}  // namespace ablate
