@@ -57,14 +57,15 @@ for step in "${steps[@]}"; do
         $build/experiments/ablate generate --preset 14b --device cuda --runs 3 --offload-text-encoder $sets \
           --json "$out/embed-14b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^peak" | sed "s/^/[$name] /"
       done ;;
-    matrix:*|matrix2:*)
-      # an ablation matrix from experiments/matrices/<name>.json (matrix2: two ranks); a ledger
+    matrix:*|matrix[2-8]:*)
+      # an ablation matrix from experiments/matrices/<name>.json (matrixN: N ranks); a ledger
       # carried in reports/ledgers/<name>-<gpu>.jsonl is resumed, so a matrix may span calls
       name=${step#*:}
       dir="$out/$name-$gpu"
       mkdir -p "$dir"
       [ -f "reports/ledgers/$name-$gpu.jsonl" ] && cp "reports/ledgers/$name-$gpu.jsonl" "$dir/ledger.jsonl"
-      launch=(); [ "${step%%:*}" = matrix2 ] && launch=(launch --nproc 2 --)
+      ranks=${step%%:*}; ranks=${ranks#matrix}
+      launch=(); [ -n "$ranks" ] && launch=(launch --nproc "$ranks" --)
       $build/experiments/ablate "${launch[@]}" run --matrix "experiments/matrices/$name.json" --out "$dir" --resume ${MATRIX_FLAGS:-} \
         > "$dir/run.log" 2>&1; echo "[$name] exit $?"
       grep -E "^\[|engine|skip|error" "$dir/run.log" | tail -4; sed -n '/^| combination/,/^$/p' "$dir/report.md" | head -40 ;;
@@ -108,6 +109,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b embed-14b matrix:NAME matrix2:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b embed-14b matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
   esac
 done
