@@ -29,16 +29,19 @@ std::string format_journal_entry(int n, const JournalEntry& e) {
   std::ostringstream os;
   os << "### E" << n << ": " << e.title << "\n\n";
   os << "- **Hypothesis**: " << e.hypothesis << "\n";
-  std::string fingerprint, commit, matrix;
+  std::string fingerprint, matrix;
+  std::vector<std::string> commits;  // in record order: a resumed ledger may span commits
   std::vector<std::string> commands;  // a ledger resumed over several calls holds each call's command
   for (const auto& r : e.records) {
     const std::string command = r.value("command", "");
     if (!command.empty() && std::find(commands.begin(), commands.end(), command) == commands.end())
       commands.push_back(command);
     if (fingerprint.empty()) fingerprint = r.value("fingerprint_key", "");
-    if (commit.empty() && r.contains("environment") && r["environment"].contains("git"))
-      commit = r["environment"]["git"].value("commit", "") +
-               (r["environment"]["git"].value("dirty", false) ? " (dirty)" : "");
+    if (r.contains("environment") && r["environment"].contains("git")) {
+      const std::string commit = r["environment"]["git"].value("commit", "") +
+                                 (r["environment"]["git"].value("dirty", false) ? " (dirty)" : "");
+      if (std::find(commits.begin(), commits.end(), commit) == commits.end()) commits.push_back(commit);
+    }
     if (matrix.empty()) matrix = r.value("matrix", "");
   }
   if (commands.size() <= 1) {
@@ -48,7 +51,9 @@ std::string format_journal_entry(int n, const JournalEntry& e) {
     for (size_t i = 0; i < commands.size(); ++i) os << (i ? "; " : " ") << "`" << commands[i] << "`";
     os << "\n";
   }
-  os << "- **Ledger**: `" << e.ledger_path << "` (matrix " << matrix << ", commit " << (commit.empty() ? "unknown" : commit)
+  os << "- **Ledger**: `" << e.ledger_path << "` (matrix " << matrix << ", "
+     << (commits.size() > 1 ? "commits " + c10::Join(", ", commits)
+                            : "commit " + (commits.empty() ? std::string("unknown") : commits.front()))
      << ")\n";
   if (!e.records.empty()) {
     const auto& r = e.records.front();

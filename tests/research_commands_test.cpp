@@ -116,12 +116,16 @@ TEST(ResearchCommandsTest, JournalEntriesAreNumberedAndCarryTheRun) {
   // a ledger resumed over two calls names both commands
   auto resumed = record("text_cache=on", around(950));
   resumed["command"] = "ablate run --matrix m.json --resume";
-  write_ledger(dir + "/l2.jsonl", {record("baseline", around(1000)), resumed});
+  auto first = record("baseline", around(1000));
+  first["environment"] = {{"git", {{"commit", "aaaa111"}, {"dirty", false}}}};
+  resumed["environment"] = {{"git", {{"commit", "bbbb222"}, {"dirty", false}}}};
+  write_ledger(dir + "/l2.jsonl", {first, resumed});
   r = run_ablate("experiment --ledger " + dir + "/l2.jsonl --journal " + dir + "/J.md --title two --hypothesis h --decision keep");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(read_text(dir + "/J.md").find("- **Commands** (one ledger, 2 calls, in order): `ablate run --matrix m.json`; "
                                           "`ablate run --matrix m.json --resume`"),
             std::string::npos);
+  EXPECT_NE(read_text(dir + "/J.md").find("commits aaaa111, bbbb222)"), std::string::npos);  // and both commits
   r = run_ablate("experiment --ledger " + dir + "/l.jsonl --journal " + dir + "/J.md --title t --hypothesis h --decision maybe");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("valid decisions: keep, discard, invalid, crash"), std::string::npos) << r.output;
