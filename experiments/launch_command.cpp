@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "core/error.h"
@@ -17,18 +18,29 @@
 namespace ablate {
 namespace {
 
-int free_port() {
+// Binds `port` on the loopback (0: any free one) and returns the port bound, or -1.
+int bind_port(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t len = sizeof(addr);
-  TORCH_CHECK(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0,
-              "launch: could not find a free port");
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok ? ntohs(addr.sin_port) : -1;
+}
+
+// A free port whose next one is free too: commands that talk between runs (the search) use
+// MASTER_PORT + 1 for it (experiments/rank_channel.h).
+int free_port() {
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    const int port = bind_port(0);
+    if (port > 0 && port < 65535 && bind_port(port + 1) == port + 1) return port;
+  }
+  throw std::runtime_error("launch: could not find two free consecutive ports");
 }
 
 std::mutex g_out_mutex;

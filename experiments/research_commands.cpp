@@ -21,6 +21,7 @@
 #include "experiments/markdown_report.h"
 #include "experiments/number_text.h"
 #include "experiments/output_folder.h"
+#include "experiments/rank_channel.h"
 #include "experiments/report_files.h"
 #include "experiments/run_environment.h"
 #include "experiments/runner.h"
@@ -92,12 +93,35 @@ int run_compare(const ResearchOptions& o) {
   return 0;
 }
 
+namespace {
+
+// Ranks other than 0 in a search: run each matrix rank 0 sends, until it sends "".
+int follow_search(const MatrixSpec& spec, const dist::WorldInfo& world) {
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(spec.workload.collective_timeout_s * 1000));
+  for (;;) {
+    const std::string next = broadcast_text(world, spec.workload.device, "", timeout);
+    if (next.empty()) return 0;
+    RunnerOptions ro;
+    ro.audit_syncs = false;
+    run_matrix(parse_matrix_spec(nlohmann::json::parse(next), "the search's next stack (from rank 0)"), ro);
+  }
+}
+
+}  // namespace
+
 int run_search(const ResearchOptions& o) {
-  if (!o.journal.empty()) check_journal(o.journal);
+  const dist::WorldInfo world_info = dist::launched_by_launcher() ? dist::world_from_env() : dist::WorldInfo{};
+  if (!o.journal.empty() && world_info.rank == 0) check_journal(o.journal);
   MatrixSpec spec = load_matrix_spec(o.matrix);
   if (o.repetitions > 0) spec.repetitions = o.repetitions;
   const torch::Device device = parse_device(spec.workload.device);
-  const int world = dist::launched_by_launcher() ? dist::world_from_env().size : 1;
+  // rank 0 searches and writes every output; the other ranks run the matrices it sends
+  if (world_info.rank != 0) return follow_search(spec, world_info);
+  const auto channel_timeout = std::chrono::milliseconds(static_cast<int64_t>(spec.workload.collective_timeout_s * 1000));
+  auto tell_ranks = [&](const std::string& text) {
+    if (world_info.size > 1) broadcast_text(world_info, spec.workload.device, text, channel_timeout);
+  };
+  const int world = world_info.size;
   opt::RunConfig where{{}, device, world};
   std::vector<std::pair<std::string, std::string>> cands;
   if (o.candidates.empty()) {
@@ -175,6 +199,7 @@ int run_search(const ResearchOptions& o) {
       ro.ledger_path = ledger;
       ro.append = true;
       ro.audit_syncs = false;
+      tell_ranks(one.to_json().dump());
       auto r = run_matrix(one, ro);
       TORCH_CHECK(!r.records.empty(), "search: measuring [", c10::Join(", ", stack), "] wrote no record");
       last = r.records.back();
@@ -208,6 +233,7 @@ int run_search(const ResearchOptions& o) {
     return f;
   };
   const auto result = stats::greedy_search(candidates, evaluate, so);
+  tell_ranks("");  // done: the other ranks return
   std::ostringstream md;
   md << "Search over " << candidates.size() << " candidates, stopped: " << stats::stop_reason_name(result.stop)
      << ", noise floor " << fixed_text(result.noise_floor_ms) << " ms, " << result.evaluations.size() << " measurements.\n\n"

@@ -159,6 +159,27 @@ TEST(ResearchCommandsTest, SearchOnTinyKeepsOnlyTierAAndWritesItsTable) {
   EXPECT_NE(read_text(dir + "/J.md").find("### E1: search at tiny on cpu"), std::string::npos);
 }
 
+TEST(ResearchCommandsTest, SearchAtTwoRanksMeasuresEveryStackOnBothRanks) {
+  const std::string dir = testing::fresh_dir("search-w2");
+  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "frames": 9},
+    "mode": "list", "combinations": [{}], "warmup": 0, "repetitions": 5})");
+  // rank 0 decides each stack and writes every output; rank 1 runs the same matrices with it
+  const auto r = run_ablate("launch --nproc 2 -- search --matrix " + dir + "/m.json --candidate sync_elim=on "
+                            "--candidate shard=grad_op --max-evaluations 3 --max-cv 1 --out " + dir + "/out");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto records = read_ledger(dir + "/out/ledger.jsonl");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0]["combination"], "baseline");
+  for (const auto& rec : records) {
+    EXPECT_EQ(rec["status"], "ok") << rec.dump();
+    EXPECT_EQ(rec["fingerprint"]["world_size"], 2) << rec.dump();
+  }
+  const std::string md = read_text(dir + "/out/search.md");
+  EXPECT_NE(md.find("3 measurements"), std::string::npos) << md;
+  EXPECT_EQ(md.find("needs world size > 1"), std::string::npos) << md;  // shard is valid at two ranks
+  EXPECT_EQ(r.output.find("[rank 1] | stage |"), std::string::npos) << r.output;  // only rank 0 reports
+}
+
 TEST(ResearchCommandsTest, SearchResumesFromItsLedgerWithoutMeasuringAgain) {
   const std::string dir = testing::fresh_dir("search-resume");
   write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "frames": 9},
