@@ -10,6 +10,11 @@ Precision Precision::for_name(const std::string& name) {
   throw UsageError("--dtype: unknown value '" + name + "'; valid values: fp32, bf16");
 }
 
+std::string Precision::resolve_name(const std::string& requested, torch::Device device) {
+  if (!requested.empty()) return requested;
+  return device.is_cuda() ? "bf16" : "fp32";
+}
+
 std::string Precision::name() const { return compute == torch::kBFloat16 ? "bf16" : "fp32"; }
 
 }  // namespace ablate

@@ -14,6 +14,8 @@ struct Precision {
   torch::Dtype text = torch::kFloat;     // text encoder dtype (the reference runs it in pure bf16)
 
   static Precision for_name(const std::string& name);  // "fp32" | "bf16"; UsageError otherwise
+  // The dtype a run uses: `requested`, or when that is empty bf16 on CUDA and fp32 on the CPU.
+  static std::string resolve_name(const std::string& requested, torch::Device device);
   std::string name() const;
 };
 

@@ -11,7 +11,7 @@ PipelineOptions pipeline_options(const Workload& w, torch::Device device, dist::
   PipelineOptions o;
   o.model = preset(w.preset);
   o.device = device;
-  o.precision = Precision::for_name(w.dtype.empty() ? (device.is_cuda() ? "bf16" : "fp32") : w.dtype);
+  o.precision = Precision::for_name(Precision::resolve_name(w.dtype, device));
   o.weight_seed = static_cast<uint64_t>(w.weight_seed);
   o.offload_text_encoder = w.offload_text_encoder;
   o.comm = comm;

@@ -84,26 +84,28 @@ std::string format_journal_entry(int n, const JournalEntry& e) {
   return os.str();
 }
 
-void check_journal(const std::string& path) {
+namespace {
+
+// The journal's text; UsageError when it cannot be read or has no section to append to.
+std::string read_journal(const std::string& path) {
   std::ifstream f(path);
   ABLATE_USAGE_CHECK(f.good(), path, ": cannot read the journal");
   std::stringstream ss;
   ss << f.rdbuf();
   ABLATE_USAGE_CHECK(ss.str().find("\n## Journal") != std::string::npos, path,
                      ": no \"## Journal\" section to append to (is it EXPERIMENTS.md?)");
+  return ss.str();
 }
+
+}  // namespace
+
+void check_journal(const std::string& path) { read_journal(path); }
 
 int append_journal_entry(const std::string& path, const JournalEntry& e) {
   const auto& d = journal_decisions();
   ABLATE_USAGE_CHECK(std::find(d.begin(), d.end(), e.decision) != d.end(), "--decision: unknown decision '", e.decision,
                      "'; valid decisions: keep, discard, invalid, crash");
-  std::ifstream f(path);
-  ABLATE_USAGE_CHECK(f.good(), path, ": cannot read the journal");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::string text = ss.str();
-  ABLATE_USAGE_CHECK(text.find("\n## Journal") != std::string::npos, path,
-                     ": no \"## Journal\" section to append to (is it EXPERIMENTS.md?)");
+  std::string text = read_journal(path);
   const int n = next_experiment_number(text);
   if (!text.empty() && text.back() != '\n') text += "\n";
   text += "\n" + format_journal_entry(n, e);

@@ -102,7 +102,7 @@ PipelineSetup prepare_pipeline(const GenerateCommandOptions& o) {
                      " does not divide the ", popts.model.dit.num_heads(), " attention heads of preset ",
                      popts.model.name, " (sequence parallel splits heads across ranks); valid world sizes divide ",
                      popts.model.dit.num_heads());
-  popts.precision = Precision::for_name(o.dtype.empty() ? (popts.device.is_cuda() ? "bf16" : "fp32") : o.dtype);
+  popts.precision = Precision::for_name(Precision::resolve_name(o.dtype, popts.device));
   popts.weight_seed = static_cast<uint64_t>(o.weight_seed);
   popts.local_attn_size = o.local_attn_size;
   popts.sink_size = o.sink_size;

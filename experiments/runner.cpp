@@ -81,12 +81,26 @@ nlohmann::json reads_json(const HostReadStats& all, const HostReadStats& dit) {
   return {{"total", all.syncs()}, {"dit", dit.syncs()}, {"host_metadata", all.total() - all.syncs()}};
 }
 
+// The bound a tier-B combination is held to: the loosest of its tier-B strategies' bounds (PSNR
+// and max |diff| against the baseline video), over the strategies it switches on.
+std::pair<double, int64_t> tier_b_bound(const std::map<std::string, std::string>& values) {
+  double min_psnr = 1e9;
+  int64_t max_abs = 0;
+  for (const auto& [name, value] : values) {  // values: the non-baseline ones only
+    const auto info = opt::strategy_info(name);
+    if (info.tier != opt::Tier::kB) continue;
+    min_psnr = std::min(min_psnr, info.min_psnr_db);
+    max_abs = std::max(max_abs, info.max_abs_u8);
+  }
+  return {min_psnr, max_abs};
+}
+
 }  // namespace
 
 nlohmann::json run_fingerprint(const MatrixSpec& spec) {
   const int world_size = dist::launched_by_launcher() ? dist::world_from_env().size : 1;
   const torch::Device device = parse_device(spec.workload.device);
-  const std::string dtype = spec.workload.dtype.empty() ? (device.is_cuda() ? "bf16" : "fp32") : spec.workload.dtype;
+  const std::string dtype = Precision::resolve_name(spec.workload.dtype, device);
   configure_determinism();
   return determinism_fingerprint({device, world_size, dtype, spec.workload.to_json()});
 }
@@ -112,7 +126,7 @@ RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
   const bool report = world.rank == 0;
 
   RunnerResult result;
-  const std::string dtype = spec.workload.dtype.empty() ? (device.is_cuda() ? "bf16" : "fp32") : spec.workload.dtype;
+  const std::string dtype = Precision::resolve_name(spec.workload.dtype, device);
   result.fingerprint = run_fingerprint(spec);
   const std::string fp_key = fingerprint_key(result.fingerprint);
   Reference reference;
@@ -468,16 +482,8 @@ RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
               const auto d = video_distance(reference.video_u8, a.video_u8);
               r["psnr_db"] = std::isinf(d.psnr_db) ? nlohmann::json("inf") : nlohmann::json(d.psnr_db);
               r["max_abs_u8"] = d.max_abs;
-              double min_psnr = 1e9;
-              int64_t max_abs = 255;
-              for (const auto& [name, _] : a.combo.values) {
-                const auto info = opt::strategy_info(name);
-                if (info.tier == opt::Tier::kB) {
-                  min_psnr = std::min(min_psnr, info.min_psnr_db);
-                  max_abs = std::min(max_abs, info.max_abs_u8);
-                }
-              }
               if (a.combo.tier == opt::Tier::kB) {
+                const auto [min_psnr, max_abs] = tier_b_bound(a.combo.values);
                 const bool within = d.psnr_db >= min_psnr && d.max_abs <= max_abs;
                 r["bound"] = {{"min_psnr_db", min_psnr}, {"max_abs_u8", max_abs}, {"within", within}};
                 if (!within) ++result.tier_b_out_of_bound, flags.md5_gate_failed = true;
