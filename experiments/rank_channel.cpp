@@ -1,5 +1,6 @@
 #include "experiments/rank_channel.h"
 
+#include <chrono>
 #include <vector>
 
 #include "core/dist/communicator.h"
@@ -7,13 +8,13 @@
 
 namespace ablate {
 
-std::string broadcast_text(const dist::WorldInfo& world, const std::string& device_name, const std::string& text,
-                           std::chrono::milliseconds timeout) {
-  torch::Device device = parse_device(device_name);
+std::string broadcast_text(const dist::WorldInfo& world, const Workload& workload, const std::string& text) {
+  torch::Device device = parse_device(workload.device);
   if (device.is_cuda()) device = torch::Device(torch::kCUDA, world.local_rank);
   dist::WorldInfo channel = world;
   channel.master_port = world.master_port + 1;
-  dist::Communicator comm(channel, device, timeout);
+  dist::Communicator comm(channel, device,
+                          std::chrono::milliseconds(static_cast<int64_t>(workload.collective_timeout_s * 1000)));
   // the length first (the other ranks size their buffer by it), then the bytes, one per int64
   auto length = torch::tensor({static_cast<int64_t>(world.rank == 0 ? text.size() : 0)}, torch::kLong).to(device);
   comm.broadcast(length, 0);

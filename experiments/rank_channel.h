@@ -3,17 +3,17 @@
 // greedy search: which stack next, when the budget is spent) drive the other ranks with it, and
 // every rank then calls run_matrix() on the same spec.
 #pragma once
-#include <chrono>
 #include <string>
 
 #include "core/dist/world.h"
+#include "experiments/matrix_spec.h"
 
 namespace ablate {
 
-// Collective over every rank of `world`: returns rank 0's `text` on every rank (others pass "").
+// Collective over every rank of `world`: returns rank 0's `text` on every rank (others pass ""),
+// on the workload's device, within its collective timeout.
 // Its store listens on master_port + 1, so that it and run_matrix()'s Communicator (master_port)
 // alternate ports: a rank that is done with one can never reach the other's still-open store.
-std::string broadcast_text(const dist::WorldInfo& world, const std::string& device, const std::string& text,
-                           std::chrono::milliseconds timeout);
+std::string broadcast_text(const dist::WorldInfo& world, const Workload& workload, const std::string& text);
 
 }  // namespace ablate

@@ -97,14 +97,19 @@ namespace {
 
 // Ranks other than 0 in a search: run each matrix rank 0 sends, until it sends "".
 int follow_search(const MatrixSpec& spec, const dist::WorldInfo& world) {
-  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(spec.workload.collective_timeout_s * 1000));
   for (;;) {
-    const std::string next = broadcast_text(world, spec.workload.device, "", timeout);
+    const std::string next = broadcast_text(world, spec.workload, "");
     if (next.empty()) return 0;
     RunnerOptions ro;
     ro.audit_syncs = false;
     run_matrix(parse_matrix_spec(nlohmann::json::parse(next), "the search's next stack (from rank 0)"), ro);
   }
+}
+
+// Why a ledger record's measurement failed; "" when it ran.
+std::string failure_of(const nlohmann::json& record) {
+  if (record.value("status", "") == "ok") return "";
+  return record.value("reason", std::string("no reason recorded"));
 }
 
 }  // namespace
@@ -117,9 +122,8 @@ int run_search(const ResearchOptions& o) {
   const torch::Device device = parse_device(spec.workload.device);
   // rank 0 searches and writes every output; the other ranks run the matrices it sends
   if (world_info.rank != 0) return follow_search(spec, world_info);
-  const auto channel_timeout = std::chrono::milliseconds(static_cast<int64_t>(spec.workload.collective_timeout_s * 1000));
   auto tell_ranks = [&](const std::string& text) {
-    if (world_info.size > 1) broadcast_text(world_info, spec.workload.device, text, channel_timeout);
+    if (world_info.size > 1) broadcast_text(world_info, spec.workload, text);
   };
   const int world = world_info.size;
   opt::RunConfig where{{}, device, world};
@@ -184,12 +188,12 @@ int run_search(const ResearchOptions& o) {
   stats::Evaluate evaluate = [&](const std::vector<std::string>& stack) {
     const auto values = values_of(stack);
     const uint64_t order_seed = spec.order_seed + static_cast<uint64_t>(evaluation++);
+    const std::string label = stack.empty() ? "baseline" : c10::Join(", ", stack);
     auto reused = earlier.find(combination_id(values));
     if (reused != earlier.end() && !reused->second.empty()) {
       last = reused->second.front();
       reused->second.pop_front();
-      std::cerr << "search: [" << (stack.empty() ? "baseline" : c10::Join(", ", stack))
-                << "] reused from " << ledger << "\n";
+      std::cerr << "search: [" << label << "] reused from " << ledger << "\n";
     } else {
       MatrixSpec one = spec;
       one.mode = MatrixMode::kList;
@@ -201,13 +205,12 @@ int run_search(const ResearchOptions& o) {
       ro.audit_syncs = false;
       tell_ranks(one.to_json().dump());
       auto r = run_matrix(one, ro);
-      TORCH_CHECK(!r.records.empty(), "search: measuring [", c10::Join(", ", stack), "] wrote no record");
+      TORCH_CHECK(!r.records.empty(), "search: measuring [", label, "] wrote no record");
       last = r.records.back();
     }
-    if (last.value("status", "") != "ok") {
+    if (!failure_of(last).empty()) {
       // one failing stack (an error in generate()) is an INVALID evaluation, not the end of the search
-      std::cerr << "search: [" << (stack.empty() ? "baseline" : c10::Join(", ", stack))
-                << "] failed: " << last.value("reason", std::string("no reason recorded")) << "\n";
+      std::cerr << "search: [" << label << "] failed: " << failure_of(last) << "\n";
       return std::vector<double>{};
     }
     if (stack.empty() && base_md5.empty()) base_md5 = last.value("md5", "");
@@ -225,10 +228,8 @@ int run_search(const ResearchOptions& o) {
   so.result_flags = [&](const std::vector<std::string>&) {
     stats::ResultFlags f;
     // tier A must keep the baseline's output; tier B is admitted only within its bound
-    if (last.value("status", "") != "ok") {
-      f.failure = last.value("reason", std::string("no reason recorded"));
-      return f;
-    }
+    f.failure = failure_of(last);
+    if (!f.failure.empty()) return f;
     f.md5_gate_failed = !base_md5.empty() && last.value("tier", "A") == "A" && last.value("md5", "") != base_md5;
     return f;
   };
