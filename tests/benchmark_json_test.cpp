@@ -1,6 +1,6 @@
 // Google Benchmark JSON from ledger records: GB's field set and order of entries, aggregates,
 // the context block, errors, and Debian's compare.py reading two such files.
-#include "experiments/benchmark_json.h"
+#include "experiments/report/benchmark_json.h"
 
 #include <gtest/gtest.h>
 

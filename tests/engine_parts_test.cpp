@@ -1,14 +1,14 @@
 // Splitting an engine group into balanced parts: the 2^(6-2) factorial of factorial6-1.3b in
 // parts of 4 has every strategy on in exactly half of every part; sizes differ by at most one;
 // the split is a partition, deterministic for a seed.
-#include "experiments/engine_parts.h"
+#include "experiments/runner/engine_parts.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
 
-#include "experiments/matrix_spec.h"
+#include "experiments/runner/matrix_spec.h"
 
 namespace ablate {
 namespace {

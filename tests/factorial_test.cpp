@@ -1,5 +1,5 @@
 // Factorial designs (run counts, resolution) and the analysis recovering injected effects.
-#include "experiments/factorial.h"
+#include "experiments/stats/factorial.h"
 
 #include <gtest/gtest.h>
 

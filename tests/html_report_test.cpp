@@ -1,13 +1,13 @@
 // The HTML report: escaping and formats as strings, then the page loaded in headless Chromium and
 // its DOM checked (table rows, one bar per combination in each chart, escaped names, script ran).
-#include "experiments/html_report.h"
+#include "experiments/report/html_report.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <regex>
 
-#include "experiments/html_text.h"
+#include "experiments/report/html_text.h"
 #include "tests/shell_test_util.h"
 
 namespace ablate {

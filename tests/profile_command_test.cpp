@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "core/error.h"
-#include "experiments/profile_command.h"
+#include "experiments/cli/profile_command.h"
 
 namespace ablate {
 namespace {

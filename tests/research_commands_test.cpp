@@ -6,8 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "experiments/journal.h"
-#include "experiments/ledger.h"
+#include "experiments/research/journal.h"
+#include "experiments/runner/ledger.h"
 #include "optimizations/registry.h"
 #include "tests/cli_test_util.h"
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "experiments/ledger.h"
+#include "experiments/runner/ledger.h"
 #include "tests/cli_test_util.h"
 
 namespace ablate {

@@ -9,12 +9,12 @@
 #include <set>
 
 #include "core/error.h"
-#include "experiments/baseline.h"
-#include "experiments/collective_bandwidth.h"
-#include "experiments/combinations.h"
-#include "experiments/ledger.h"
-#include "experiments/markdown_report.h"
-#include "experiments/matrix_spec.h"
+#include "experiments/gate/baseline.h"
+#include "experiments/runner/collective_bandwidth.h"
+#include "experiments/runner/combinations.h"
+#include "experiments/runner/ledger.h"
+#include "experiments/report/markdown_report.h"
+#include "experiments/runner/matrix_spec.h"
 #include "tests/cli_test_util.h"
 
 namespace ablate {

@@ -1,5 +1,5 @@
 // The greedy stacking search on a synthetic cost model with injected effects and seeded noise.
-#include "experiments/search.h"
+#include "experiments/stats/search.h"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // exact p-values by enumerating every itertools.combinations(range(1, N + 1), n1) rank set (or by
 // the integer recurrence f(m, n, u) = f(m - 1, n, u - n) + f(m, n - 1, u) with fractions.Fraction),
 // asymptotic p-values by the normal formula written out with math.erfc.
-#include "experiments/statistics.h"
+#include "experiments/stats/statistics.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Verdicts on constructed samples (clearly faster / slower, identical, inside the noise floor,
 // too noisy), the A/A noise floor, and VALID / INVALID reasons.
-#include "experiments/verdict.h"
+#include "experiments/stats/verdict.h"
 
 #include <gtest/gtest.h>
 

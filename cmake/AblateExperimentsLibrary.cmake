@@ -1,0 +1,19 @@
+# ablate_experiments_library(<name> DEPS <targets...>): a static library of one experiments/
+# folder: every *.cpp there (the *_cuda.cpp ones only in a CUDA build), LibTorch's flags and the
+# precompiled header shared with ablate_core.
+function(ablate_experiments_library name)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  list(REMOVE_ITEM sources ${CMAKE_CURRENT_SOURCE_DIR}/main.cpp)
+  if(NOT ABLATE_CUDA)
+    list(FILTER sources EXCLUDE REGEX ".*_cuda\\.cpp$")
+  endif()
+  add_library(ablate_${name} STATIC ${sources})
+  add_library(ablate::${name} ALIAS ablate_${name})
+  target_include_directories(ablate_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  ablate_torch_target(ablate_${name})
+  target_link_libraries(ablate_${name} PUBLIC ${ARG_DEPS})
+  if(ABLATE_USE_PCH)
+    target_precompile_headers(ablate_${name} REUSE_FROM ablate_core)
+  endif()
+endfunction()

@@ -1,0 +1,117 @@
+#include "experiments/cli/profile_command.h"
+
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <regex>
+#include <sstream>
+
+#include "core/error.h"
+#include "experiments/cli/pipeline_setup.h"
+#include "profiling/capture_window.h"
+#include "profiling/cuda_profiler.h"
+#include "profiling/phase_timer.h"
+
+namespace ablate {
+namespace {
+
+// Single-quotes an argument for a POSIX shell when it holds anything but safe characters.
+std::string shell_quote(const std::string& s) {
+  static const std::regex safe("[A-Za-z0-9_./=:,+@%-]+");
+  if (!s.empty() && std::regex_match(s, safe)) return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string join_quoted(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) out += (out.empty() ? "" : " ") + shell_quote(a);
+  return out;
+}
+
+}  // namespace
+
+ChunkWindow parse_chunk_window(const std::string& text, const VideoGeometry& g) {
+  const int64_t last_valid = g.num_chunks - 1;
+  const std::string valid = "valid chunks are 0-" + std::to_string(last_valid) + " (this geometry has " +
+                            std::to_string(g.num_chunks) + " chunks of " + std::to_string(g.chunk_size) +
+                            " latent frames)";
+  if (text.empty()) return {last_valid, last_valid};
+  std::smatch m;
+  static const std::regex form("([0-9]+)(-([0-9]+))?");
+  ABLATE_USAGE_CHECK(std::regex_match(text, m, form), "--chunks ", text,
+                     ": expected A-B or A (chunk indices, A <= B); ", valid);
+  ChunkWindow w;
+  w.first = std::stoll(m[1]);
+  w.last = m[3].matched ? std::stoll(m[3]) : w.first;
+  ABLATE_USAGE_CHECK(w.first <= w.last, "--chunks ", text, ": expected A <= B, got A = ", w.first, " > B = ", w.last,
+                     "; ", valid);
+  ABLATE_USAGE_CHECK(w.last <= last_valid, "--chunks ", text, ": chunk ", w.last, " is out of range; ", valid);
+  return w;
+}
+
+std::vector<std::string> profiler_command_lines(const std::vector<std::string>& argv, const ChunkWindow& w) {
+  const std::string run = join_quoted(argv);
+  const std::string tag = "chunks-" + std::to_string(w.first) + "-" + std::to_string(w.last);
+  // ncu matches range names (registered strings included), not payloads: the capture range picks
+  // the chunks, the NVTX filter the part of the model; "domain@name/" is a push/pop range.
+  const std::string ncu = "ncu --profile-from-start off --nvtx";
+  return {
+      "nsys profile --capture-range=cudaProfilerApi --capture-range-end=stop -t cuda,nvtx -o ablate-" + tag + " " + run,
+      "nsys stats -r nvtx_sum,cuda_gpu_kern_sum ablate-" + tag + ".nsys-rep",
+      ncu + " --nvtx-include \"ablate@self_attn/\" --set basic -o ablate-self-attn-" + tag + " " + run,
+      ncu + " --nvtx-include \"ablate@ffn/\" --nvtx-exclude \"ablate@refresh/\" --set basic -o ablate-ffn-" + tag + " " + run,
+      ncu + " --nvtx-include \"ablate@step/\" --nvtx-exclude \"ablate@block/\" --set basic -o ablate-outside-blocks-" + tag + " " + run,
+  };
+}
+
+CLI::App* add_profile_command(CLI::App& app, ProfileCommandOptions& o) {
+  auto* cmd = app.add_subcommand(
+      "profile", "Run generate() once to warm up, then once with chunks A..B inside the CUDA profiler's capture range; "
+                 "print the nsys/ncu command lines for it.");
+  add_pipeline_flags(cmd, o.pipeline);
+  cmd->add_option("--chunks", o.chunks, "Chunks to capture, A-B or A (default: the last chunk)");
+  return cmd;
+}
+
+int run_profile_command(const ProfileCommandOptions& o) {
+  PipelineSetup setup = prepare_pipeline(o.pipeline);
+  const ChunkWindow window = parse_chunk_window(o.chunks, setup.geometry);
+  const bool report = setup.world.rank == 0;
+  std::ostringstream sink;
+  std::ostream& out = report ? std::cout : sink;
+  out << "ablate profile: preset " << setup.options.model.name << " on " << setup.options.device.str() << " ("
+      << setup.options.precision.name() << ")\n"
+      << "geometry: " << setup.geometry.describe() << "\n"
+      << "capture window: chunks " << window.first << "-" << window.last << " of the second generate() "
+      << "(the first warms up)\n";
+  const std::string unavailable = setup.options.device.is_cuda()
+                                      ? cuda_profiler_unavailable_reason()
+                                      : "the run is on the CPU: no CUDA profiler API is there";
+  out << "profile this run with (the capture range is opened by the process itself):\n";
+  for (const auto& line : profiler_command_lines(o.argv, window)) out << "  " << line << "\n";
+  if (!unavailable.empty()) out << "note: " << unavailable << "; running without a capture window\n";
+
+  connect_ranks(setup, o.pipeline.collective_timeout_s);
+  auto pipeline = build_pipeline(setup);
+  if (setup.comm) setup.comm->barrier();
+  pipeline->generate(setup.request);  // warm-up: allocator, cuBLAS/cuDNN handles, kernel caches
+
+  PhaseTimer timer(setup.options.device);
+  CaptureWindow capture(window.first, window.last, &timer);
+  PhaseHooks* hooks = unavailable.empty() ? static_cast<PhaseHooks*>(&capture) : &timer;
+  if (setup.comm) setup.comm->barrier();
+  pipeline->generate(setup.request, hooks);
+  double window_ms = 0;
+  for (const auto& t : timer.finish())
+    if (t.phase == Phase::kChunk && t.index >= window.first && t.index <= window.last)
+      window_ms += t.device_ms >= 0 ? t.device_ms : t.host_ms;
+  out << "captured generate: chunks " << window.first << "-" << window.last << " took " << std::fixed
+      << std::setprecision(1) << window_ms << " ms";
+  if (unavailable.empty()) out << " (profiler started " << capture.starts() << "x, stopped " << capture.stops() << "x)";
+  out << "\n";
+  return 0;
+}
+
+}  // namespace ablate

@@ -1,0 +1,271 @@
+#include "experiments/cli/run_command.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "core/dist/world.h"
+#include "core/error.h"
+#include "core/video_hash.h"
+#include "experiments/runner/combinations.h"
+#include "experiments/common/fingerprint.h"
+#include "experiments/runner/ledger.h"
+#include "experiments/research/ledger_compare.h"
+#include "experiments/report/markdown_report.h"
+#include "experiments/common/output_folder.h"
+#include "experiments/report/report_files.h"
+#include "experiments/common/run_environment.h"
+#include "experiments/runner/runner.h"
+
+namespace ablate {
+namespace fs = std::filesystem;
+
+CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
+  auto* cmd = app.add_subcommand("run", "Run an ablation matrix: ledger (JSONL), Markdown, Google Benchmark JSON, HTML.");
+  cmd->add_option("--matrix", o.matrix, "Matrix spec (JSON, e.g. experiments/matrices/tiny-cpu.json)");
+  cmd->add_option("--out", o.out, "Output folder")->capture_default_str();
+  cmd->add_flag("--resume", o.resume, "Continue the ledger in --out, skipping finished combinations");
+  cmd->add_option("--time-budget-s", o.time_budget_s, "Start no engine group after this many seconds; "
+                                                       "the rest waits for --resume (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-group-size", o.max_group_size, "At most this many combinations share one engine and "
+                                                         "interleave (0: all that can); with --time-budget-s, "
+                                                         "splits a large group over calls")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--baseline", o.baseline, "Gate outputs against this locked baseline (ablate lock)");
+  cmd->add_option("--name", o.name, "Matrix name (without --matrix)");
+  cmd->add_option("--preset", o.preset, "Workload preset (without --matrix)");
+  cmd->add_option("--device", o.device, "cpu, cuda or cuda:N (without --matrix)");
+  cmd->add_option("--dtype", o.dtype, "fp32 or bf16 (without --matrix)");
+  cmd->add_option("--size", o.size, "Max-area size H*W (without --matrix)");
+  cmd->add_option("--frames", o.frames, "Pixel frames 4n+1 (without --matrix)");
+  cmd->add_option("--seed", o.seed, "Noise seed (without --matrix)");
+  cmd->add_option("--mode", o.mode, "full | stack | one_at_a_time | aa (default full); with --matrix only aa: "
+                                    "the spec's workload, its baseline measured twice (the noise floor)");
+  cmd->add_option("--axis", o.axes, "full mode: name=v1,v2 (repeatable)");
+  cmd->add_option("--stack", o.stack, "stack / one_at_a_time modes: name=value, in order (repeatable)");
+  cmd->add_option("--warmup", o.warmup, "Untimed generate() per combination (overrides the spec)");
+  cmd->add_option("--repetitions", o.repetitions, "Timed generate() per combination (overrides the spec)");
+  cmd->add_option("--order-seed", o.order_seed, "Seed of the interleaved order (overrides the spec)");
+  cmd->add_option("--prompt-mode", o.prompt_mode, "repeat | unique (overrides the spec)");
+  cmd->add_flag("--no-sync-audit", o.no_sync_audit, "Skip the extra CUDA sync-debug generate() per combination");
+  return cmd;
+}
+
+CLI::App* add_lock_command(CLI::App& app, CheckCommandOptions& o) {
+  auto* cmd = app.add_subcommand("lock", "Run a matrix's baseline combination and lock its output for this fingerprint.");
+  cmd->add_option("--matrix", o.matrix, "Matrix spec whose workload and combinations the baseline covers")->required();
+  cmd->add_option("--baseline", o.baseline, "Baseline file to write or update")->required();
+  return cmd;
+}
+
+CLI::App* add_check_command(CLI::App& app, CheckCommandOptions& o) {
+  auto* cmd = app.add_subcommand("check", "Run the combinations once each and gate them on the locked baseline.");
+  cmd->add_option("--baseline", o.baseline, "Baseline file (ablate lock)")->required();
+  cmd->add_option("--matrix", o.matrix, "Matrix spec (default: the one the baseline was locked with)");
+  cmd->add_option("--out", o.out, "Folder for the check's ledger and report (optional)");
+  return cmd;
+}
+
+namespace {
+
+MatrixSpec spec_from_flags(const RunCommandOptions& flags) {
+  RunCommandOptions o = flags;
+  if (o.mode.empty()) o.mode = "full";
+  nlohmann::json j{{"name", o.name}, {"mode", o.mode}};
+  j["workload"] = {{"preset", o.preset}, {"device", o.device}, {"frames", o.frames}, {"seed", o.seed}};
+  if (!o.dtype.empty()) j["workload"]["dtype"] = o.dtype;
+  if (!o.size.empty()) j["workload"]["size"] = o.size;
+  if (o.mode == "full") {
+    j["axes"] = nlohmann::json::object();
+    for (const auto& a : o.axes) {
+      const auto eq = a.find('=');
+      ABLATE_USAGE_CHECK(eq != std::string::npos && eq > 0, "--axis ", a, ": expected name=v1,v2 (e.g. sync_elim=off,on)");
+      nlohmann::json values = nlohmann::json::array();
+      std::string rest = a.substr(eq + 1);
+      for (size_t pos = 0; pos <= rest.size();) {
+        const size_t comma = std::min(rest.find(',', pos), rest.size());
+        values.push_back(rest.substr(pos, comma - pos));
+        pos = comma + 1;
+      }
+      j["axes"][a.substr(0, eq)] = values;
+    }
+  } else if (o.mode == "stack" || o.mode == "one_at_a_time") {
+    j["stack"] = o.stack;
+  }
+  ABLATE_USAGE_CHECK(o.mode == "full" || o.axes.empty(), "--axis is for --mode full (mode is ", o.mode, ")");
+  return parse_matrix_spec(j, "command line");
+}
+
+void apply_overrides(const RunCommandOptions& o, MatrixSpec& s) {
+  if (!o.matrix.empty() && !o.mode.empty()) {
+    ABLATE_USAGE_CHECK(o.mode == "aa", "--mode ", o.mode, " with --matrix: the spec sets the mode; only --mode aa "
+                       "(the spec's workload, its baseline twice) may override it");
+    s.mode = MatrixMode::kAA;
+    s.stack.clear();
+    s.name += "-aa";
+  }
+  if (o.warmup >= 0) s.warmup = o.warmup;
+  if (o.repetitions >= 0) {
+    ABLATE_USAGE_CHECK(o.repetitions >= 1, "--repetitions: expected >= 1, found ", o.repetitions);
+    s.repetitions = o.repetitions;
+  }
+  if (o.order_seed >= 0) s.order_seed = static_cast<uint64_t>(o.order_seed);
+  if (!o.prompt_mode.empty()) {
+    ABLATE_USAGE_CHECK(o.prompt_mode == "repeat" || o.prompt_mode == "unique", "--prompt-mode: unknown mode '",
+                       o.prompt_mode, "'; valid modes: repeat, unique");
+    s.workload.prompt_mode = o.prompt_mode;
+  }
+}
+
+bool is_rank0() { return !dist::launched_by_launcher() || dist::world_from_env().rank == 0; }
+
+}  // namespace
+
+int run_run_command(const RunCommandOptions& o) {
+  MatrixSpec spec = o.matrix.empty() ? spec_from_flags(o) : load_matrix_spec(o.matrix);
+  apply_overrides(o, spec);
+  RunnerOptions ro;
+  ro.resume = o.resume;
+  ro.time_budget_s = o.time_budget_s;
+  ro.max_group_size = o.max_group_size;
+  ro.audit_syncs = !o.no_sync_audit;
+  if (!o.baseline.empty()) ro.baseline = read_baseline(o.baseline);
+  const bool rank0 = is_rank0();
+  const std::string ledger = (fs::path(o.out) / "ledger.jsonl").string();
+  if (rank0) {
+    prepare_output_folder(o.out, "--out");
+    ABLATE_USAGE_CHECK(o.resume || !fs::exists(ledger), "--out ", o.out, ": ", ledger,
+                       " exists; pass --resume to continue it, or choose another --out");
+    if (spec.repetitions < 9)
+      std::cerr << "ablate: warning: " << spec.repetitions << " repetitions per combination; 9+ are recommended for verdicts\n";
+  }
+  ro.ledger_path = ledger;
+  std::cerr << "ablate run: matrix " << spec.name << " (" << matrix_mode_name(spec.mode) << "), " << spec.warmup
+            << " warm-up + " << spec.repetitions << " repetitions per combination\n";
+  const auto result = run_matrix(spec, ro);
+  if (!rank0) return 0;
+  const auto records = read_ledger(ledger);  // with the records of earlier (resumed) runs
+  write_reports(records, spec.name, o.out);
+  if (spec.mode == MatrixMode::kAA) {
+    const double floor = aa_noise_floor(records, spec.order_seed);
+    write_file_atomically((fs::path(o.out) / "noise-floor.json").string(),
+                          nlohmann::json{{"noise_floor_ms", floor}, {"matrix", spec.name}}.dump(2) + "\n");
+    std::cout << "A/A noise floor: " << floor << " ms (|median difference| + CI half-width; pass it to compare/search "
+              << "as --noise-floor-ms)\n";
+  }
+  std::cout << matrix_table(records) << "\nwrote " << o.out << "/{ledger.jsonl,report.md,benchmark.json,report.html}\n";
+  if (result.groups_left)
+    std::cout << "incomplete: " << result.groups_left << " engine group(s) not measured (time budget); continue with "
+              << "--resume --out " << o.out << "\n";
+  return result.tier_a_mismatches || result.tier_b_out_of_bound || result.errors ? 1 : 0;
+}
+
+int run_lock_command(const CheckCommandOptions& o) {
+  MatrixSpec spec = load_matrix_spec(o.matrix);
+  BaselineFile file;
+  file.path = o.baseline;
+  if (fs::exists(o.baseline)) {
+    file = read_baseline(o.baseline);  // keeps the other fingerprints' entries
+    ABLATE_USAGE_CHECK(file.matrix["workload"] == spec.workload.to_json(), o.baseline,
+                       ": locked for another workload; lock this matrix into another file");
+  }
+  file.matrix = spec.to_json();
+  const auto all = expand_combinations(spec, opt::RunConfig{{}, parse_device(spec.workload.device),
+                                                             dist::launched_by_launcher() ? dist::world_from_env().size : 1});
+  MatrixSpec base = spec;
+  base.mode = MatrixMode::kList;
+  base.combinations = {{}};
+  base.warmup = 0;
+  base.repetitions = 1;
+  RunnerOptions ro;
+  ro.keep_video = true;
+  ro.audit_syncs = false;
+  const auto result = run_matrix(base, ro);
+  if (!is_rank0()) return 0;
+  TORCH_CHECK(result.baseline_video.defined(), "the baseline combination produced no video (see the errors above)");
+  BaselineEntry e;
+  e.fingerprint = result.fingerprint;
+  e.key = fingerprint_key(e.fingerprint);
+  e.md5 = tensor_md5(result.baseline_video);
+  e.hash_chain = result.baseline_chain;
+  e.steps_per_chunk = result.steps_per_chunk;
+  e.video_file = fs::path(o.baseline).stem().string() + "-" + e.key + ".u8";
+  e.video_shape = result.baseline_video.sizes().vec();
+  const auto v = result.baseline_video.contiguous();
+  e.video_sha256 = sha256_hex(std::string(reinterpret_cast<const char*>(v.data_ptr<uint8_t>()), v.numel()));
+  e.tiers = nlohmann::json::object();
+  for (const auto& c : all) e.tiers[c.id] = opt::tier_name(c.tier);
+  write_baseline(file, e, result.baseline_video);
+  std::cout << "locked " << o.baseline << " [" << e.key << "]: md5 " << e.md5 << ", " << e.hash_chain.size()
+            << " steps, " << all.size() << " combinations' tiers\n";
+  return 0;
+}
+
+int run_check_command(const CheckCommandOptions& o) {
+  BaselineFile file = read_baseline(o.baseline);
+  MatrixSpec spec = o.matrix.empty() ? parse_matrix_spec(file.matrix, o.baseline + ": matrix") : load_matrix_spec(o.matrix);
+  ABLATE_USAGE_CHECK(file.matrix.contains("workload") && file.matrix["workload"] == spec.workload.to_json(), "--matrix ",
+                     o.matrix, ": its workload differs from the one ", o.baseline, " was locked with");
+  const auto fingerprint = run_fingerprint(spec);
+  const std::string key = fingerprint_key(fingerprint);
+  if (!file.find(key)) {
+    std::string closest = file.entries.empty() ? "the file has no entries"
+                                               : fingerprint_difference(file.entries.front().fingerprint, fingerprint);
+    std::cerr << "ablate check: rebaseline required: " << o.baseline << " has no entry for this fingerprint [" << key
+              << "]; against its first entry: " << closest << ". Run `ablate lock --matrix <spec> --baseline "
+              << o.baseline << "` on this machine.\n";
+    return kExitRebaseline;
+  }
+  spec.warmup = 0;
+  spec.repetitions = 1;
+  RunnerOptions ro;
+  ro.baseline = file;
+  ro.audit_syncs = false;
+  if (!o.out.empty() && is_rank0()) {
+    prepare_output_folder(o.out, "--out");
+    ro.ledger_path = (fs::path(o.out) / "ledger.jsonl").string();
+    ABLATE_USAGE_CHECK(!fs::exists(ro.ledger_path), "--out ", o.out, ": ", ro.ledger_path, " exists; choose another --out");
+  }
+  const auto result = run_matrix(spec, ro);
+  if (!is_rank0()) return 0;
+  int passed = 0, failed = 0, skipped = 0;
+  for (const auto& r : result.records) {
+    const std::string id = r["combination"].get<std::string>();
+    if (r["status"] == "skipped") {
+      ++skipped;
+      std::cout << "SKIP " << id << ": " << r["reason"].get<std::string>() << "\n";
+      continue;
+    }
+    if (r["status"] == "error") {
+      ++failed;
+      std::cout << "FAIL " << id << ": error: " << r["reason"].get<std::string>() << "\n";
+      continue;
+    }
+    const bool same = r["md5_ok"].get<bool>();
+    const bool tier_b = r["tier"] == "B";
+    const bool pass = same || (tier_b && r.contains("bound") && r["bound"]["within"].get<bool>());
+    (pass ? passed : failed)++;
+    std::cout << (pass ? "PASS " : "FAIL ") << id << " (tier " << r["tier"].get<std::string>() << "): md5 "
+              << r["md5"].get<std::string>();
+    if (!same) {
+      std::cout << " != baseline " << file.find(key)->md5;
+      if (r.contains("first_divergence") && r["first_divergence"].is_object())
+        std::cout << "; first divergent chunk " << r["first_divergence"]["chunk"] << ", step "
+                  << r["first_divergence"]["step"];
+      else
+        std::cout << "; every denoising step matches, the divergence is in the VAE decode";
+      if (r.contains("psnr_db")) std::cout << "; PSNR " << r["psnr_db"] << " dB, max |diff| " << r["max_abs_u8"];
+      if (r.contains("bound"))
+        std::cout << " (bound: PSNR >= " << r["bound"]["min_psnr_db"] << " dB, max |diff| <= " << r["bound"]["max_abs_u8"]
+                  << ")";
+    }
+    std::cout << "\n";
+  }
+  if (!o.out.empty()) write_reports(read_ledger(ro.ledger_path), spec.name + " (check)", o.out);
+  std::cout << "ablate check: " << passed << " passed, " << failed << " failed, " << skipped << " skipped against "
+            << o.baseline << " [" << key << "]\n";
+  return failed ? 1 : 0;
+}
+
+}  // namespace ablate

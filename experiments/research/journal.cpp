@@ -1,0 +1,125 @@
+#include "experiments/research/journal.h"
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "core/error.h"
+#include "experiments/report/markdown_report.h"
+#include "experiments/common/output_folder.h"
+#include "experiments/stats/verdict.h"
+
+namespace ablate {
+
+const std::vector<std::string>& journal_decisions() {
+  static const std::vector<std::string> d{"keep", "discard", "invalid", "crash"};
+  return d;
+}
+
+int next_experiment_number(const std::string& text) {
+  static const std::regex heading(R"((^|\n)### E(\d+)[:\s])");
+  int n = 0;
+  for (std::sregex_iterator it(text.begin(), text.end(), heading), end; it != end; ++it)
+    n = std::max(n, std::stoi((*it)[2].str()));
+  return n + 1;
+}
+
+std::string format_journal_entry(int n, const JournalEntry& e) {
+  std::ostringstream os;
+  os << "### E" << n << ": " << e.title << "\n\n";
+  os << "- **Hypothesis**: " << e.hypothesis << "\n";
+  std::string fingerprint, matrix;
+  std::vector<std::string> commits;  // in record order: a resumed ledger may span commits
+  std::vector<std::string> commands;  // a ledger resumed over several calls holds each call's command
+  for (const auto& r : e.records) {
+    const std::string command = r.value("command", "");
+    if (!command.empty() && std::find(commands.begin(), commands.end(), command) == commands.end())
+      commands.push_back(command);
+    if (fingerprint.empty()) fingerprint = r.value("fingerprint_key", "");
+    if (r.contains("environment") && r["environment"].contains("git")) {
+      const std::string commit = r["environment"]["git"].value("commit", "") +
+                                 (r["environment"]["git"].value("dirty", false) ? " (dirty)" : "");
+      if (std::find(commits.begin(), commits.end(), commit) == commits.end()) commits.push_back(commit);
+    }
+    if (matrix.empty()) matrix = r.value("matrix", "");
+  }
+  if (commands.size() <= 1) {
+    os << "- **Command**: `" << (commands.empty() ? "(not recorded)" : commands.front()) << "`\n";
+  } else {
+    os << "- **Commands** (one ledger, " << commands.size() << " calls, in order):";
+    for (size_t i = 0; i < commands.size(); ++i) os << (i ? "; " : " ") << "`" << commands[i] << "`";
+    os << "\n";
+  }
+  os << "- **Ledger**: `" << e.ledger_path << "` (matrix " << matrix << ", "
+     << (commits.size() > 1 ? "commits " + c10::Join(", ", commits)
+                            : "commit " + (commits.empty() ? std::string("unknown") : commits.front()))
+     << ")\n";
+  if (!e.records.empty()) {
+    const auto& r = e.records.front();
+    std::string device = r.value("workload", nlohmann::json::object()).value("device", "");
+    if (r.contains("fingerprint") && r["fingerprint"].contains("cuda"))
+      device += " " + r["fingerprint"]["cuda"].value("gpu", "");
+    os << "- **Fingerprint**: `" << fingerprint << "` (" << device << ", world "
+       << r["fingerprint"].value("world_size", 1) << ", " << r["fingerprint"].value("dtype", "") << ", torch "
+       << r["fingerprint"].value("torch", "") << ")\n";
+  }
+  os << "\n" << matrix_table(e.records) << "\n";
+  // verdict lines: every ok combination against the baseline
+  const nlohmann::json* base = nullptr;
+  for (const auto& r : e.records)
+    if (r.value("status", "") == "ok" && r.value("combination", "") == "baseline") base = &r;
+  if (base) {
+    os << "Verdicts against the baseline:";
+    for (const auto& r : e.records) {
+      if (&r == base || r.value("status", "") != "ok") continue;
+      const auto c = stats::compare((*base)["samples_ms"].get<std::vector<double>>(),
+                                    r["samples_ms"].get<std::vector<double>>());
+      os << " " << r["combination"].get<std::string>() << " " << stats::verdict_name(c.verdict) << ";";
+    }
+    os << "\n\n";
+  }
+  if (!e.extra_markdown.empty()) os << e.extra_markdown << "\n";
+  os << "- **Decision**: " << e.decision << "\n\n";
+  return os.str();
+}
+
+namespace {
+
+// The journal's text; UsageError when it cannot be read or has no section to append to.
+std::string read_journal(const std::string& path) {
+  std::ifstream f(path);
+  ABLATE_USAGE_CHECK(f.good(), path, ": cannot read the journal");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  ABLATE_USAGE_CHECK(ss.str().find("\n## Journal") != std::string::npos, path,
+                     ": no \"## Journal\" section to append to (is it EXPERIMENTS.md?)");
+  return ss.str();
+}
+
+}  // namespace
+
+void check_journal(const std::string& path) { read_journal(path); }
+
+int append_journal_entry(const std::string& path, const JournalEntry& e) {
+  const auto& d = journal_decisions();
+  ABLATE_USAGE_CHECK(std::find(d.begin(), d.end(), e.decision) != d.end(), "--decision: unknown decision '", e.decision,
+                     "'; valid decisions: keep, discard, invalid, crash");
+  std::string text = read_journal(path);
+  const int n = next_experiment_number(text);
+  if (!text.empty() && text.back() != '\n') text += "\n";
+  text += "\n" + format_journal_entry(n, e);
+  write_file_atomically(path, text);
+  return n;
+}
+
+std::string replace_strategy_table(const std::string& text, const std::string& table) {
+  const auto b = text.find(kStrategyTableBegin);
+  const auto e = text.find(kStrategyTableEnd);
+  ABLATE_USAGE_CHECK(b != std::string::npos && e != std::string::npos && b < e,
+                     "the journal has no strategy-table markers (", kStrategyTableBegin, " ... ", kStrategyTableEnd, ")");
+  const auto start = b + std::string(kStrategyTableBegin).size();
+  return text.substr(0, start) + "\n" + table + text.substr(e);
+}
+
+}  // namespace ablate

@@ -1,0 +1,58 @@
+// The experiment runner: runs a matrix under the measurement protocol (DESIGN.md §4) and writes
+// one ledger record per combination.
+//  - rank 0 decides the counts and the combinations to run and broadcasts them; every rank runs
+//    the same fixed sequence with a barrier before each generate();
+//  - combinations that share a build key share one engine; within it, rounds of the combinations
+//    in a seeded shuffled order (interleaved, so drift spreads over all of them); the first round(s)
+//    are warm-up, the very first generate() after a build is that combination's cold sample;
+//  - the timed region holds CUDA events per phase and a host clock around generate(); hashes,
+//    reductions and statistics come after it;
+//  - invalid combinations are recorded as skipped with the strategy's reason.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "experiments/gate/baseline.h"
+#include "experiments/runner/matrix_spec.h"
+
+namespace ablate {
+
+struct RunnerOptions {
+  std::string ledger_path;           // JSONL, one record per combination ("" = none)
+  bool resume = false;               // skip combinations the ledger already has (ok or skipped)
+  bool append = false;               // append to an existing ledger without skipping anything; both
+                                     // gate against the baseline record the ledger already holds
+  std::optional<BaselineFile> baseline;  // gate: MD5 / hash chain / video against a locked entry
+  bool audit_syncs = true;           // on CUDA: one extra untimed generate() with sync debugging
+  bool keep_video = false;           // keep the baseline combination's video (for `ablate lock`)
+  int max_group_size = 0;            // at most this many combinations share one engine (0 = no
+                                     // limit): balanced parts (engine_parts.h) that a time budget
+                                     // can fall between
+  double time_budget_s = 0;          // start no engine group after this long (0 = none); the groups
+                                     // left are for a later --resume (a matrix spanning calls)
+  std::ostream* progress = nullptr;  // progress lines (rank 0); null = std::cerr
+};
+
+struct RunnerResult {
+  std::vector<nlohmann::json> records;  // this run's records (rank 0), in execution order
+  int tier_a_mismatches = 0;            // MD5 differs from the reference where tier A promises equality
+  int tier_b_out_of_bound = 0;
+  int errors = 0;
+  int groups_left = 0;                  // engine groups not started: the time budget ran out
+  nlohmann::json fingerprint;
+  torch::Tensor baseline_video;         // uint8, when keep_video and the baseline combination ran
+  std::vector<std::string> baseline_chain;
+  int64_t steps_per_chunk = 4;
+};
+
+RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options);
+
+// The determinism fingerprint a run of `spec` in this process (device, world size from the
+// environment) has; sets the determinism flags first, as run_matrix does.
+nlohmann::json run_fingerprint(const MatrixSpec& spec);
+
+}  // namespace ablate
