@@ -70,12 +70,13 @@ torch::Tensor se3_inverse(const torch::Tensor& T) {
 
 }  // namespace
 
-CameraTrajectory synthetic_trajectory(int64_t n) {
+CameraTrajectory synthetic_trajectory(int64_t n, int64_t variant) {
   auto c2w = torch::zeros({n, 4, 4}, torch::kFloat);
   auto acc = c2w.accessor<float, 3>();
   for (int64_t i = 0; i < n; ++i) {
     const double s = n > 1 ? static_cast<double>(i) / static_cast<double>(n - 1) : 0.0;
-    const double yaw = 0.35 * s, pitch = 0.05 * std::sin(3.0 * s);
+    double yaw = 0.35 * s, pitch = 0.05 * std::sin(3.0 * s);
+    if (variant != 0) yaw = -0.2 * static_cast<double>(variant) * s;
     const double cy = std::cos(yaw), sy = std::sin(yaw), cp = std::cos(pitch), sp = std::sin(pitch);
     // R = Ry(yaw) * Rx(pitch)
     const double R[3][3] = {{cy, sy * sp, sy * cp}, {0, cp, -sp}, {-sy, cy * sp, cy * cp}};

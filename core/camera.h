@@ -14,8 +14,9 @@ struct CameraTrajectory {
   torch::Tensor intrinsics;  // [N, 4] float32 (fx, fy, cx, cy) at 480x832, CPU
 };
 
-// A smooth dolly forward with a slow yaw and a slight sway: N poses.
-CameraTrajectory synthetic_trajectory(int64_t num_poses);
+// A smooth dolly forward with a slow yaw and a slight sway: N poses. variant k > 0 turns and
+// sways more (another request's path); 0 is the default path.
+CameraTrajectory synthetic_trajectory(int64_t num_poses, int64_t variant = 0);
 
 // Poses at `count` evenly spaced targets over [0, N-1]: translation linear, rotation slerp
 // (quaternion signs made continuous first, as the reference). -> [count, 4, 4] float32

@@ -2,6 +2,8 @@
 
 #include "core/error.h"
 
+#include <c10/util/StringUtil.h>
+
 namespace ablate {
 namespace {
 
@@ -37,15 +39,25 @@ ModelConfig make_14b() {
   return c;
 }
 
+// The presets, in the order messages list them.
+const std::vector<std::pair<std::string, ModelConfig (*)()>>& presets() {
+  static const std::vector<std::pair<std::string, ModelConfig (*)()>> table{
+      {"tiny", make_tiny}, {"1.3b", make_1_3b}, {"14b", make_14b}};
+  return table;
+}
+
 }  // namespace
 
-std::vector<std::string> preset_names() { return {"tiny", "1.3b", "14b"}; }
+std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, make] : presets()) names.push_back(name);
+  return names;
+}
 
 ModelConfig preset(const std::string& name) {
-  if (name == "tiny") return make_tiny();
-  if (name == "1.3b") return make_1_3b();
-  if (name == "14b") return make_14b();
-  throw UsageError("--preset: unknown preset '" + name + "'; valid presets: tiny, 1.3b, 14b");
+  for (const auto& [n, make] : presets())
+    if (n == name) return make();
+  throw UsageError("preset: unknown preset '" + name + "'; valid presets: " + c10::Join(", ", preset_names()));
 }
 
 }  // namespace ablate

@@ -24,7 +24,7 @@ void parse_size(const std::string& size, int64_t& h, int64_t& w) {
       ok = false;
     }
   }
-  ABLATE_USAGE_CHECK(ok, "--size: expected HEIGHT*WIDTH with positive integers (e.g. 480*832), got '",
+  ABLATE_USAGE_CHECK(ok, "size: expected HEIGHT*WIDTH with positive integers (e.g. 480*832), got '",
                      size, "'");
 }
 
@@ -50,15 +50,15 @@ double python_floordiv(double vx, double wx) {
 VideoGeometry compute_geometry(const GeometryRequest& r) {
   VideoGeometry g;
   ABLATE_USAGE_CHECK(r.frames >= 1 && (r.frames - 1) % 4 == 0,
-                     "--frames: expected 4n+1 frames (e.g. 17, 81), got ", r.frames);
+                     "frames: expected 4n+1 frames (e.g. 17, 81), got ", r.frames);
   ABLATE_USAGE_CHECK(r.chunk_size >= 1, "chunk size must be >= 1, got ", r.chunk_size);
   ABLATE_USAGE_CHECK(r.world_size >= 1, "world size must be >= 1, got ", r.world_size);
   ABLATE_USAGE_CHECK(r.denoise_steps >= 1, "denoise steps must be >= 1, got ", r.denoise_steps);
 
   if (r.height > 0 || r.width > 0) {
-    ABLATE_USAGE_CHECK(r.height > 0 && r.width > 0, "--height and --width go together; got height ",
+    ABLATE_USAGE_CHECK(r.height > 0 && r.width > 0, "height and width go together; got height ",
                        r.height, " and width ", r.width);
-    for (auto [flag, v] : {std::pair<const char*, int64_t>{"--height", r.height}, {"--width", r.width}}) {
+    for (auto [flag, v] : {std::pair<const char*, int64_t>{"height", r.height}, {"width", r.width}}) {
       ABLATE_USAGE_CHECK(v % kVaeStrideHW == 0, flag, " ", v,
                          " is not a multiple of the VAE stride 8; use a multiple of 16, e.g. ",
                          (v / 16) * 16 > 0 ? (v / 16) * 16 : 16);
@@ -80,7 +80,7 @@ VideoGeometry compute_geometry(const GeometryRequest& r) {
     };
     g.lat_h = lat(std::sqrt(max_area * ar));
     g.lat_w = lat(std::sqrt(max_area / ar));
-    ABLATE_USAGE_CHECK(g.lat_h > 0 && g.lat_w > 0, "--size ", r.size,
+    ABLATE_USAGE_CHECK(g.lat_h > 0 && g.lat_w > 0, "size ", r.size,
                        " gives an empty latent grid (", g.lat_h, "x", g.lat_w, "); use at least 16*16");
   }
   g.height = g.lat_h * kVaeStrideHW;
@@ -89,7 +89,7 @@ VideoGeometry compute_geometry(const GeometryRequest& r) {
   g.chunk_size = r.chunk_size;
   g.lat_f = (r.frames - 1) / kVaeStrideT + 1;
   g.lat_f -= g.lat_f % r.chunk_size;
-  ABLATE_USAGE_CHECK(g.lat_f > 0, "--frames ", r.frames, " gives fewer latent frames than one chunk of ",
+  ABLATE_USAGE_CHECK(g.lat_f > 0, "frames ", r.frames, " gives fewer latent frames than one chunk of ",
                      r.chunk_size, "; use at least ", (r.chunk_size - 1) * 4 + 1, " frames");
   g.frames = (g.lat_f - 1) * kVaeStrideT + 1;
   g.num_chunks = g.lat_f / r.chunk_size;
@@ -101,18 +101,18 @@ VideoGeometry compute_geometry(const GeometryRequest& r) {
   g.local_attn_size = r.local_attn_size;
   g.sink_size = r.sink_size;
   if (r.local_attn_size == -1) {
-    ABLATE_USAGE_CHECK(r.sink_size == 0, "--sink-size ", r.sink_size,
-                       " needs a sliding window (--local-attn-size > 0); the global cache never evicts");
+    ABLATE_USAGE_CHECK(r.sink_size == 0, "sink_size ", r.sink_size,
+                       " needs a sliding window (local_attn_size > 0); the global cache never evicts");
     g.kv_size = g.frame_seqlen * g.lat_f;
   } else {
-    ABLATE_USAGE_CHECK(r.local_attn_size > 0, "--local-attn-size: expected -1 (global) or a window in latent "
+    ABLATE_USAGE_CHECK(r.local_attn_size > 0, "local_attn_size: expected -1 (global) or a window in latent "
                        "frames > 0, got ", r.local_attn_size);
-    ABLATE_USAGE_CHECK(r.local_attn_size <= g.lat_f, "--local-attn-size ", r.local_attn_size,
+    ABLATE_USAGE_CHECK(r.local_attn_size <= g.lat_f, "local_attn_size ", r.local_attn_size,
                        " is larger than the whole cache of ", g.lat_f,
                        " latent frames; use -1 (global) or a window of ", r.chunk_size + r.sink_size,
                        "..", g.lat_f, " frames");
     ABLATE_USAGE_CHECK(r.sink_size >= 0 && r.sink_size + r.chunk_size <= r.local_attn_size,
-                       "--sink-size ", r.sink_size, " with --local-attn-size ", r.local_attn_size,
+                       "sink_size ", r.sink_size, " with local_attn_size ", r.local_attn_size,
                        " leaves no room for a chunk of ", r.chunk_size, " frames; valid sink sizes: 0..",
                        r.local_attn_size - r.chunk_size);
     g.kv_size = g.frame_seqlen * r.local_attn_size;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/dist/world.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/seeded_init.h"
@@ -31,10 +32,7 @@ Pipeline::Pipeline(const PipelineOptions& options)
   dit_->eval();
 
   if (world_size() > 1) {
-    const int64_t heads = options_.model.dit.num_heads();
-    ABLATE_USAGE_CHECK(heads % world_size() == 0, "sequence parallel splits the ", heads,
-                       " attention heads of preset ", options_.model.name, " across ranks, but world size ",
-                       world_size(), " does not divide them; valid world sizes divide ", heads);
+    dist::check_sequence_parallel(options_.model.dit.num_heads(), world_size(), options_.model.name);
     dit_->comm = options_.comm;
     dit_shards_ = std::make_unique<dist::ParamShards>(
         dist::units_by_block_prefix(*dit_, "blocks", options_.model.dit.num_layers()), options_.comm,
@@ -57,13 +55,14 @@ VideoGeometry Pipeline::geometry_for(const GenerateRequest& request) const {
   return compute_geometry(g);
 }
 
-torch::Tensor Pipeline::synthetic_image(int64_t height, int64_t width) const {
+torch::Tensor Pipeline::synthetic_image(int64_t height, int64_t width, int64_t variant) const {
   // A smooth, deterministic test card at twice the video size (the reference resizes a large
   // JPEG down with bicubic interpolation on the CPU).
   const int64_t h = 2 * height, w = 2 * width;
   auto y = torch::linspace(-1.0, 1.0, h, torch::kFloat).view({h, 1}).expand({h, w});
   auto x = torch::linspace(-1.0, 1.0, w, torch::kFloat).view({1, w}).expand({h, w});
   auto r = 0.8 * torch::sin(3.1 * x + 1.7 * y);
+  if (variant != 0) r = 0.8 * torch::sin(3.1 * x + 1.7 * y + 0.9 * static_cast<double>(variant));
   auto g = 0.7 * torch::cos(2.3 * x * y + 0.5);
   auto b = 0.9 * (0.5 * x - 0.4 * y) + 0.1 * torch::sin(12.0 * torch::sqrt(x * x + y * y));
   return torch::stack({r, g, b}).clamp(-1, 1);
@@ -109,8 +108,8 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
 
   PhaseScope whole(hooks, Phase::kGenerate);
   ABLATE_NVTX_RANGE("generate");  // inside the phase scope: a capture window opened by a hook holds all of it
-  const CameraTrajectory trajectory = synthetic_trajectory(g.frames);
-  const auto image = synthetic_image(g.height, g.width);
+  const CameraTrajectory trajectory = synthetic_trajectory(g.frames, request.variant);
+  const auto image = synthetic_image(g.height, g.width, request.variant);
 
   // every rank draws the same noise: the seed comes from rank 0
   uint64_t seed = request.seed;

@@ -46,6 +46,9 @@ struct PipelineOptions {
 struct GenerateRequest {
   std::string prompt = "A lakeside path at dawn, mist over the water, the camera slowly moving forward.";
   uint64_t seed = 42;
+  // Which synthetic test card and camera path: 0 the default ones; k > 0 request k of a cycle of
+  // distinct requests (another card and path, so image and camera caches miss).
+  int64_t variant = 0;
   GeometryRequest geometry;        // size/frames; world_size/window are filled from the pipeline
   bool keep_step_latents = true;   // keep each step's x0 (device copies) for the hash chain
 };
@@ -78,7 +81,7 @@ class Pipeline {
   VideoGeometry geometry_for(const GenerateRequest& request) const;
 
  private:
-  torch::Tensor synthetic_image(int64_t height, int64_t width) const;  // [3, H, W] in [-1, 1]
+  torch::Tensor synthetic_image(int64_t height, int64_t width, int64_t variant) const;  // [3, H, W] in [-1, 1]
   torch::Tensor first_frame_condition(const torch::Tensor& image, const VideoGeometry& g);  // y [20, lat_f, h, w]
   dit::KvCaches kv_caches(const dit::KvCacheShape& shape);  // fresh, or the kept ones zero-filled
 

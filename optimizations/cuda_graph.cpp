@@ -121,4 +121,6 @@ nlohmann::json CudaGraphStrategy::counters() const {
           {"graphs_dropped", dropped_}};
 }
 
+ABLATE_DEFINE_STRATEGY(cuda_graph, CudaGraphStrategy)
+
 }  // namespace ablate::opt

@@ -23,4 +23,6 @@ void GatherPrefetchStrategy::configure(const std::string& value, PipelineOptions
   options.prefetch_gathers = value == "on";
 }
 
+ABLATE_DEFINE_STRATEGY(gather_prefetch, GatherPrefetchStrategy)
+
 }  // namespace ablate::opt

@@ -26,4 +26,6 @@ void KvIndexCopyStrategy::install(const std::string& value, Pipeline& pipeline, 
 
 nlohmann::json KvIndexCopyStrategy::counters() const { return {{"forwards", forwards_}}; }
 
+ABLATE_DEFINE_STRATEGY(kv_index_copy, KvIndexCopyStrategy)
+
 }  // namespace ablate::opt

@@ -8,7 +8,10 @@ StrategyInfo PersistentStrategy::info() const {
   i.description = "engine built once and reused (reuse); per_request rebuilds it per request, timing build + generate";
   i.values = {"reuse", "per_request"};
   i.affects_build = true;
+  i.searchable = false;  // the naive server a stack is compared with, not an optimization
   return i;
 }
+
+ABLATE_DEFINE_STRATEGY(persistent, PersistentStrategy)
 
 }  // namespace ablate::opt

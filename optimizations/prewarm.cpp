@@ -54,4 +54,6 @@ void PrewarmStrategy::install(const std::string& value, Pipeline& pipeline, cons
 
 nlohmann::json PrewarmStrategy::counters() const { return {{"warm_ms", warm_ms_}, {"warm_forwards", forwards_}}; }
 
+ABLATE_DEFINE_STRATEGY(prewarm, PrewarmStrategy)
+
 }  // namespace ablate::opt

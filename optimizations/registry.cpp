@@ -3,21 +3,25 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "optimizations/strategies.h"
 
 namespace ablate::opt {
 
+// the factories, defined in each strategy's file by ABLATE_DEFINE_STRATEGY
+#define ABLATE_STRATEGY(name) std::unique_ptr<Strategy> make_##name##_strategy();
+#include "optimizations/registry.def"
+#undef ABLATE_STRATEGY
+
 std::vector<std::string> strategy_names() {
   return {
-#define ABLATE_STRATEGY(name, cls) #name,
+#define ABLATE_STRATEGY(name) #name,
 #include "optimizations/registry.def"
 #undef ABLATE_STRATEGY
   };
 }
 
 std::unique_ptr<Strategy> make_strategy(const std::string& name) {
-#define ABLATE_STRATEGY(id, cls) \
-  if (name == #id) return std::make_unique<cls>();
+#define ABLATE_STRATEGY(id) \
+  if (name == #id) return make_##id##_strategy();
 #include "optimizations/registry.def"
 #undef ABLATE_STRATEGY
   std::string valid;
@@ -39,6 +43,7 @@ std::string strategy_table_markdown() {
     };
     std::string where = i.cuda_only ? " (CUDA only)" : (i.needs_world ? " (world > 1)" : "");
     if (i.affects_build) where += " [own engine]";
+    if (!i.searchable) where += " [not searched]";
     os << "| " << n << " | " << join(i.values) << " | " << tier_name(i.tier) << " | " << join(i.requires_on) << " | "
        << join(i.conflicts) << " | " << i.description << where << " |\n";
   }

@@ -14,4 +14,6 @@ void SamplerHostTablesStrategy::install(const std::string& value, Pipeline& pipe
   pipeline.seams().sampler_host_lookups = value == "on";
 }
 
+ABLATE_DEFINE_STRATEGY(sampler_host_tables, SamplerHostTablesStrategy)
+
 }  // namespace ablate::opt

@@ -18,4 +18,6 @@ void ShardStrategy::configure(const std::string& value, PipelineOptions& options
                                          : dist::Residency::kFullShard;
 }
 
+ABLATE_DEFINE_STRATEGY(shard, ShardStrategy)
+
 }  // namespace ablate::opt

@@ -28,6 +28,9 @@ struct StrategyInfo {
   // Changes how the engine is built or warmed (configure(), prewarm): combinations that differ in
   // it get their own engine, so its cold run is its own.
   bool affects_build = false;
+  // `ablate search` may add it to a stack (false for axes that are not optimizations, such as
+  // persistent=per_request, the naive server a stack is compared against).
+  bool searchable = true;
   // Tier B: the bound the output must stay within against the baseline video (uint8 RGB, peak 255).
   double min_psnr_db = 0;
   int64_t max_abs_u8 = 255;
@@ -59,7 +62,14 @@ class Strategy {
   virtual void install(const std::string& value, Pipeline& pipeline, const InstallContext& ctx) {}
   // What it did (cache hits, syncs removed, ...), read after the runs.
   virtual nlohmann::json counters() const { return nlohmann::json::object(); }
+  // True when `value` asks for the engine to be rebuilt for every request, each sample then timing
+  // build + install + generate() (the runner and `ablate generate` both honour it).
+  virtual bool rebuilds_engine_per_request(const std::string& value) const { return false; }
 };
+
+// Defines the registry's factory of strategy `name` (registry.def) in the strategy's own file.
+#define ABLATE_DEFINE_STRATEGY(name, cls) \
+  std::unique_ptr<Strategy> make_##name##_strategy() { return std::make_unique<cls>(); }
 
 // Adds `hint` after whatever forward hints are installed already (strategies compose).
 void chain_forward_hints(Seams& seams, std::function<void(dit::ForwardArgs&, const ForwardSite&)> hint);

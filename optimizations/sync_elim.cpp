@@ -26,4 +26,6 @@ nlohmann::json SyncElimStrategy::counters() const {
   return {{"forwards", forwards_}, {"device_reads_removed", 3 * blocks_ * forwards_}};
 }
 
+ABLATE_DEFINE_STRATEGY(sync_elim, SyncElimStrategy)
+
 }  // namespace ablate::opt

@@ -43,4 +43,6 @@ nlohmann::json TextCacheStrategy::counters() const {
   return {{"hits", hits_}, {"misses", misses_}, {"entries", cache_.size()}, {"mlperf_compliant", false}};
 }
 
+ABLATE_DEFINE_STRATEGY(text_cache, TextCacheStrategy)
+
 }  // namespace ablate::opt

@@ -18,4 +18,6 @@ void TextEmbedOnceStrategy::install(const std::string& value, Pipeline& pipeline
   });
 }
 
+ABLATE_DEFINE_STRATEGY(text_embed_once, TextEmbedOnceStrategy)
+
 }  // namespace ablate::opt

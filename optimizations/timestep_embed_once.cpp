@@ -24,4 +24,6 @@ void TimestepEmbedOnceStrategy::install(const std::string& value, Pipeline& pipe
                       [](dit::ForwardArgs& args, const ForwardSite&) { args.broadcast_time_embedding = true; });
 }
 
+ABLATE_DEFINE_STRATEGY(timestep_embed_once, TimestepEmbedOnceStrategy)
+
 }  // namespace ablate::opt

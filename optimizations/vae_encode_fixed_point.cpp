@@ -85,4 +85,6 @@ nlohmann::json VaeEncodeFixedPointStrategy::counters() const {
           {"note", "at 1.3b/14b scale the encoder caches settle at zero group 29: no reuse at 81 frames"}};
 }
 
+ABLATE_DEFINE_STRATEGY(vae_encode_fixed_point, VaeEncodeFixedPointStrategy)
+
 }  // namespace ablate::opt

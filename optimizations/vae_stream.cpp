@@ -23,4 +23,6 @@ nlohmann::json VaeStreamStrategy::counters() const {
   return {{"chunks_decoded_streamed", chunks_streamed_}, {"side_stream", side_stream_}};
 }
 
+ABLATE_DEFINE_STRATEGY(vae_stream, VaeStreamStrategy)
+
 }  // namespace ablate::opt

@@ -6,7 +6,7 @@
 
 namespace ablate {
 
-enum class Phase { kGenerate, kTextEncode, kVaeEncode, kChunk, kStep, kVaeDecode };
+enum class Phase { kGenerate, kTextEncode, kVaeEncode, kChunk, kVaeDecode };
 
 const char* phase_name(Phase phase);
 
@@ -24,7 +24,6 @@ inline const char* phase_name(Phase phase) {
     case Phase::kTextEncode: return "text_encode";
     case Phase::kVaeEncode: return "vae_encode";
     case Phase::kChunk: return "chunk";
-    case Phase::kStep: return "step";
     case Phase::kVaeDecode: return "vae_decode";
   }
   return "invalid";

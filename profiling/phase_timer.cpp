@@ -16,6 +16,7 @@ PhaseTimer::PhaseTimer(torch::Device device) : clock_(make_event_clock(device)) 
 
 void PhaseTimer::begin(Phase phase, int64_t index) {
   const size_t slot = done_.size();
+  if (slot == 0) host_origin_ = std::chrono::steady_clock::now();
   done_.push_back({phase, index});
   events_.push_back({-1, -1});
   open_.push_back({phase, index, std::chrono::steady_clock::now(), clock_ ? clock_->record() : -1, slot});
@@ -30,15 +31,19 @@ void PhaseTimer::end(Phase phase, int64_t index) {
     events_[o.slot] = {o.event_begin, clock_->record()};
     if (phase == Phase::kGenerate) clock_->synchronize();  // the user waits for the device too
   }
-  done_[o.slot].host_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - o.host_begin).count();
+  const auto now = std::chrono::steady_clock::now();
+  done_[o.slot].host_ms = std::chrono::duration<double, std::milli>(now - o.host_begin).count();
+  done_[o.slot].host_end_offset_ms = std::chrono::duration<double, std::milli>(now - host_origin_).count();
 }
 
 std::vector<PhaseTiming> PhaseTimer::finish() {
   TORCH_CHECK(open_.empty(), "PhaseTimer: ", open_.size(), " phases still open");
   if (clock_) {
     clock_->synchronize();
-    for (size_t i = 0; i < done_.size(); ++i) done_[i].device_ms = clock_->elapsed_ms(events_[i].first, events_[i].second);
+    for (size_t i = 0; i < done_.size(); ++i) {
+      done_[i].device_ms = clock_->elapsed_ms(events_[i].first, events_[i].second);
+      done_[i].device_end_offset_ms = clock_->elapsed_ms(events_[0].first, events_[i].second);
+    }
   }
   auto out = std::move(done_);
   done_.clear();

@@ -17,6 +17,10 @@ struct PhaseTiming {
   int64_t index = -1;
   double host_ms = 0;    // steady clock between begin() and end() on the host
   double device_ms = -1; // CUDA events; -1 on the CPU
+  // When the phase ended, counted from the start of the first phase (generate()): what latency
+  // metrics read (time to the first chunk / frame). Device: from CUDA events, else -1.
+  double host_end_offset_ms = 0;
+  double device_end_offset_ms = -1;
   std::string label() const;  // "chunk[3]", "vae_decode", ...
 };
 
@@ -49,6 +53,7 @@ class PhaseTimer : public PhaseHooks {
     size_t slot;
   };
   std::unique_ptr<EventClock> clock_;
+  std::chrono::steady_clock::time_point host_origin_;
   std::vector<Open> open_;
   std::vector<PhaseTiming> done_;
   std::vector<std::pair<int, int>> events_;

@@ -3,7 +3,7 @@
 set -euo pipefail
 # python3-scipy/-numpy: compare.py (libbenchmark-tools) imports them; chromium: the HTML report test
 pkgs=(cmake ninja-build g++ ccache libtorch-dev libgloo-dev libgtest-dev libbenchmark-dev libbenchmark-tools
-      python3-scipy python3-numpy nlohmann-json3-dev libcli11-dev libssl-dev chromium)
+      python3-scipy python3-numpy nlohmann-json3-dev libcli11-dev libssl-dev chromium pmccabe)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

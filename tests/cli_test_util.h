@@ -1,17 +1,45 @@
-// Running the built `ablate` binary from tests: exit code and combined output.
+// The one helper for tests that run a program: the built `ablate` binary (or any shell command)
+// with its exit code, combined stdout + stderr and wall time, and scratch folders and files.
 #pragma once
-#include "tests/shell_test_util.h"
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace ablate::testing {
 
-using CommandResult = ::ablate::test::CommandResult;
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr, interleaved
+  double seconds = 0;
+};
 
-// (shell_test_util.h's runner: stderr folded into the output)
-inline CommandResult run_shell(const std::string& cmd) { return ::ablate::test::run_command(cmd); }
+// Runs `command` with bash -c (quote inner single quotes yourself), stderr folded into the output.
+inline CommandResult run_shell(const std::string& command) {
+  CommandResult result;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string quoted = "'";
+  for (char c : command) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  FILE* pipe = popen(("bash -c " + quoted + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.output.append(buf, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return result;
+}
 
 inline const std::string& ablate_binary() {
   static const std::string path = std::string(ABLATE_BINARY_DIR) + "/experiments/ablate";
@@ -20,6 +48,17 @@ inline const std::string& ablate_binary() {
 
 inline CommandResult run_ablate(const std::string& args) { return run_shell(ablate_binary() + " " + args); }
 
+// `ablate <args>` must exit 2 (bad input, nothing run) with `needle` in its output.
+inline void expect_usage_error(const std::string& args, const std::string& needle) {
+  const auto r = run_ablate(args);
+  EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+  EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
+}
+
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
 inline std::string read_text(const std::string& path) {
   std::ifstream f(path);
   std::stringstream ss;
@@ -27,13 +66,45 @@ inline std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-inline void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+inline void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw std::runtime_error("could not write " + path);
+}
 
-// A fresh folder under the build tree.
+inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
+
+// A JSONL file (a ledger) as written: one JSON object per non-empty line.
+inline std::vector<nlohmann::json> read_json_lines(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::istringstream lines(read_text(path));
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// A fresh folder under the build tree, emptied first (for outputs a test inspects).
 inline std::string fresh_dir(const std::string& name) {
   const std::string d = std::string(ABLATE_BINARY_DIR) + "/test-out/" + name;
   run_shell("rm -rf '" + d + "' && mkdir -p '" + d + "'");
   return d;
+}
+
+// A new folder under gtest's temp dir, one per call (tests may run in parallel under ctest).
+inline std::string make_scratch_dir(const std::string& prefix) {
+  std::string pattern = ::testing::TempDir() + prefix + "XXXXXX";
+  const char* dir = mkdtemp(pattern.data());
+  if (dir == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+  return std::string(dir);
+}
+
+// The first of `names` found on PATH, or "" when none is.
+inline std::string find_program(std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    const CommandResult r = run_shell(std::string("command -v ") + name);
+    if (r.exit_code == 0 && !r.output.empty()) return r.output.substr(0, r.output.find('\n'));
+  }
+  return "";
 }
 
 }  // namespace ablate::testing

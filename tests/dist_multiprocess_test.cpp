@@ -4,46 +4,24 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
-#include <array>
-#include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <string>
-#include <sys/wait.h>
 
 #include "core/config.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate {
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string output;
-  double seconds;
-};
+const std::string kAblate = testing::ablate_binary();
 
-const std::string kAblate = std::string(ABLATE_BINARY_DIR) + "/experiments/ablate";
-
-Result sh(const std::string& script) {
-  const auto t0 = std::chrono::steady_clock::now();
-  FILE* pipe = popen(("bash -c '" + script + "' 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  const int status = pclose(pipe);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, s};
-}
+testing::CommandResult sh(const std::string& script) { return testing::run_shell(script); }
 
 std::string tmp(const std::string& name) { return std::string(ABLATE_BINARY_DIR) + "/dist-test-" + name; }
 
-nlohmann::json load(const std::string& path) {
-  std::ifstream f(path);
-  return nlohmann::json::parse(f);
-}
+nlohmann::json load(const std::string& path) { return testing::read_json(path); }
 
 std::set<std::string> latent_md5s(const std::string& output) {
   std::set<std::string> md5s;
@@ -52,7 +30,7 @@ std::set<std::string> latent_md5s(const std::string& output) {
   return md5s;
 }
 
-const char* kTiny = "generate --preset tiny --frames 17";  // 1 chunk: 5 forwards
+const char* kTiny = "generate --preset tiny --size 32*32 --frames 17";  // 1 chunk: 5 forwards
 
 TEST(DistMultiProcessTest, TwoRanksAgreeAndMatchOneRank) {
   auto two = sh(kAblate + " launch --nproc 2 -- " + kTiny + " --json " + tmp("w2.json") + " --save-latents " + tmp("w2.pt"));
@@ -101,8 +79,12 @@ TEST(DistMultiProcessTest, ShardingModesAreBitIdentical) {
     EXPECT_EQ(j["md5"], md5) << shard;
     const auto& c = j["runs"][0]["collectives"];
     const int64_t units = preset("tiny").dit.num_layers() + 1 + preset("tiny").t5.num_layers() + 1;
-    if (std::string(shard) == "grad_op") EXPECT_EQ(c["param_all_gather"]["calls"].get<int64_t>(), units);
-    if (std::string(shard) == "none") EXPECT_FALSE(c.contains("param_all_gather"));
+    if (std::string(shard) == "grad_op") {
+      EXPECT_EQ(c["param_all_gather"]["calls"].get<int64_t>(), units);
+    }
+    if (std::string(shard) == "none") {
+      EXPECT_FALSE(c.contains("param_all_gather"));
+    }
   }
 }
 

@@ -2,36 +2,17 @@
 // what is valid; a good run prints the geometry and the MD5 and writes its JSON.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <sys/wait.h>
+
+#include "tests/cli_test_util.h"
 
 namespace ablate {
 namespace {
 
-struct CommandResult {
-  int exit_code;
-  std::string output;
-};
-
-CommandResult run_ablate(const std::string& args) {
-  const std::string cmd = std::string(ABLATE_BINARY_DIR) + "/experiments/ablate " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-void expect_usage_error(const std::string& args, const std::string& needle) {
-  const auto r = run_ablate(args);
-  EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
-  EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
-}
+using testing::expect_usage_error;
+using testing::run_ablate;
 
 TEST(GenerateCommandTest, BadInputExitsTwoWithAMessage) {
   expect_usage_error("generate --preset huge", "unknown preset 'huge'; valid presets: tiny, 1.3b, 14b");
@@ -42,6 +23,10 @@ TEST(GenerateCommandTest, BadInputExitsTwoWithAMessage) {
   expect_usage_error("generate --local-attn-size 40", "larger than the whole cache of 21 latent frames");
   expect_usage_error("generate --json /nonexistent-folder/x.json", "does not exist");
   expect_usage_error("generate --frames", "");  // CLI11 parse error
+  expect_usage_error("generate --seed 99999999999999999999", "--seed");        // beyond 64 bits
+  expect_usage_error("generate --seed -1", "--seed");
+  expect_usage_error("generate --runs 0", "--runs");
+  expect_usage_error("generate --size 64*64 --height 64 --width 64", "are exclusive");
 #if !defined(ABLATE_CUDA)
   expect_usage_error("generate --device cuda", "no CUDA GPU is available");
 #endif
@@ -65,6 +50,20 @@ TEST(GenerateCommandTest, TinyRunPrintsGeometryAndWritesJson) {
   EXPECT_TRUE(j["runs"][0]["phases"].contains("vae_decode"));
   EXPECT_TRUE(j["runs"][0]["phases"].contains("chunk[0]"));
   EXPECT_NE(r.output.find("md5: " + j["md5"].get<std::string>()), std::string::npos);
+}
+
+// persistent=per_request does what it says: every run rebuilds the engine and its sample holds
+// the rebuild; reuse (the default) does not.
+TEST(GenerateCommandTest, PersistentPerRequestRebuildsTheEngineEveryRun) {
+  const std::string json_path = std::string(ABLATE_BINARY_DIR) + "/generate-per-request.json";
+  const auto r = run_ablate("generate --preset tiny --size 32*32 --frames 9 --runs 2 --set persistent=per_request --json " +
+                            json_path);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = testing::read_json(json_path);
+  ASSERT_EQ(j["runs"].size(), 2u);
+  for (const auto& run : j["runs"])  // the sample is build + install + generate()
+    EXPECT_GT(run["sample_ms"].get<double>(), run["generate_ms"].get<double>()) << run.dump();
+  EXPECT_EQ(j["runs"][0]["md5"], j["runs"][1]["md5"]);
 }
 
 }  // namespace

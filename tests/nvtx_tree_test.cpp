@@ -3,6 +3,8 @@
 // against the geometry the same run reports in its JSON.
 #include <gtest/gtest.h>
 
+#include "tests/cli_test_util.h"
+
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -72,15 +74,10 @@ Run run_recorded(const std::string& name, const std::string& prefix, const std::
   const std::string dir = std::string(ABLATE_BINARY_DIR) + "/nvtx-tree-test-" + name;
   const std::string json_path = dir + ".json", tree_path = dir + "-rank%r.txt";
   std::remove(json_path.c_str());
-  const std::string cmd = "NVTX_INJECTION64_PATH=" + std::string(ABLATE_NVTX_INJECTION) + " ABLATE_NVTX_TREE_OUT=" +
-                          tree_path + " " + ABLATE_BINARY_DIR + "/experiments/ablate " + prefix + " generate " +
-                          generate_args + " --json " + json_path + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  const int status = pclose(pipe);
-  Run r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, {}, {}};
+  const auto result = testing::run_shell("NVTX_INJECTION64_PATH=" + std::string(ABLATE_NVTX_INJECTION) +
+                                         " ABLATE_NVTX_TREE_OUT=" + tree_path + " " + testing::ablate_binary() + " " +
+                                         prefix + " generate " + generate_args + " --json " + json_path);
+  Run r{result.exit_code, result.output, {}, {}};
   if (r.exit_code != 0) return r;
   std::ifstream f(json_path);
   r.json = nlohmann::json::parse(f);
@@ -169,7 +166,7 @@ void expect_generate(const Range& g, const nlohmann::json& geometry, int64_t lay
 }
 
 TEST(NvtxTreeTest, BaselineGenerateHasTheDocumentedTree) {
-  const auto r = run_recorded("baseline", "", "--preset tiny --device cpu --runs 1");
+  const auto r = run_recorded("baseline", "", "--preset tiny --size 32*32 --device cpu --runs 1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   expect_registered_names(r.tree);
   ASSERT_EQ(labels(r.tree.roots), std::vector<std::string>{"generate"});
@@ -179,7 +176,7 @@ TEST(NvtxTreeTest, BaselineGenerateHasTheDocumentedTree) {
 }
 
 TEST(NvtxTreeTest, TextCacheDropsTheSecondTextEncode) {
-  const auto r = run_recorded("text-cache", "", "--preset tiny --device cpu --runs 2 --set text_cache=on");
+  const auto r = run_recorded("text-cache", "", "--preset tiny --size 32*32 --frames 17 --device cpu --runs 2 --set text_cache=on");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   expect_registered_names(r.tree);
   ASSERT_EQ(labels(r.tree.roots), (std::vector<std::string>{"generate", "generate"}));
@@ -192,7 +189,7 @@ TEST(NvtxTreeTest, TextCacheDropsTheSecondTextEncode) {
 // Two Gloo ranks: one range per collective call, so the ranges inside generate match the
 // communicator's own counts in the JSON; the Ulysses all-to-alls sit inside self_attn.
 TEST(NvtxTreeTest, TwoRanksHaveOneRangePerCollective) {
-  const auto r = run_recorded("two-ranks", "launch --nproc 2 --", "--preset tiny --frames 17 --runs 1");
+  const auto r = run_recorded("two-ranks", "launch --nproc 2 --", "--preset tiny --size 32*32 --frames 17 --runs 1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   expect_registered_names(r.tree);
   // around generate: the command's barriers (and whatever the build gathers), all at the top level

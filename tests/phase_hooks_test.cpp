@@ -26,9 +26,9 @@ TEST(PhaseHooksTest, ScopeCallsBeginAndEndInNestingOrder) {
   RecordingHooks hooks;
   {
     PhaseScope whole(&hooks, Phase::kGenerate);
-    PhaseScope step(&hooks, Phase::kStep, 2);
+    PhaseScope chunk(&hooks, Phase::kChunk, 2);
   }
-  EXPECT_EQ(hooks.calls, (std::vector<std::string>{"begin generate-1", "begin step2", "end step2", "end generate-1"}));
+  EXPECT_EQ(hooks.calls, (std::vector<std::string>{"begin generate-1", "begin chunk2", "end chunk2", "end generate-1"}));
   PhaseScope none(nullptr, Phase::kChunk, 0);  // no hooks: nothing to call
 }
 
@@ -37,7 +37,7 @@ TEST(PhaseHooksTest, EndFailingDuringUnwindingKeepsTheFirstError) {
   hooks.fail_end = true;
   try {
     PhaseScope whole(&hooks, Phase::kGenerate);
-    PhaseScope step(&hooks, Phase::kStep, 0);
+    PhaseScope chunk(&hooks, Phase::kChunk, 0);
     throw std::runtime_error("capture failed");
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "capture failed");

@@ -21,7 +21,7 @@ TEST(PrecisionTest, NamedPrecisionsAndTheirDtypes) {
     Precision::for_name("fp16");
     FAIL() << "fp16 was accepted";
   } catch (const UsageError& e) {
-    EXPECT_STREQ(e.what(), "--dtype: unknown value 'fp16'; valid values: fp32, bf16");
+    EXPECT_STREQ(e.what(), "dtype: unknown value 'fp16'; valid values: fp32, bf16");
   }
 }
 

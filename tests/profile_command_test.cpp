@@ -3,33 +3,17 @@
 // CUDA profiler API is there.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 #include "core/error.h"
 #include "experiments/cli/profile_command.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate {
 namespace {
 
-struct CommandResult {
-  int exit_code;
-  std::string output;
-};
-
-CommandResult run_ablate(const std::string& args) {
-  const std::string cmd = std::string(ABLATE_BINARY_DIR) + "/experiments/ablate " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+using testing::contains;
+using testing::run_ablate;
 
 VideoGeometry seven_chunks() {
   VideoGeometry g;
@@ -79,9 +63,9 @@ TEST(ProfileCommandTest, BadChunkRangeExitsTwoWithAMessage) {
 }
 
 TEST(ProfileCommandTest, GoodRangeRunsAndPrintsTheCommandLines) {
-  const auto r = run_ablate("profile --preset tiny --chunks 2-3");
+  const auto r = run_ablate("profile --preset tiny --size 32*32 --chunks 2-3");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const std::string run = std::string(ABLATE_BINARY_DIR) + "/experiments/ablate profile --preset tiny --chunks 2-3";
+  const std::string run = std::string(ABLATE_BINARY_DIR) + "/experiments/ablate profile --preset tiny --size '32*32' --chunks 2-3";
   EXPECT_TRUE(contains(r.output, "capture window: chunks 2-3")) << r.output;
   EXPECT_TRUE(contains(r.output, "nsys profile --capture-range=cudaProfilerApi --capture-range-end=stop -t cuda,nvtx "
                                  "-o ablate-chunks-2-3 " + run)) << r.output;

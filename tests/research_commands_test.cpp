@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "experiments/research/journal.h"
-#include "experiments/runner/ledger.h"
 #include "optimizations/registry.h"
 #include "tests/cli_test_util.h"
 
@@ -139,7 +138,7 @@ TEST(ResearchCommandsTest, ExperimentsMdCarriesTheRegistryTable) {
 
 TEST(ResearchCommandsTest, SearchOnTinyKeepsOnlyTierAAndWritesItsTable) {
   const std::string dir = testing::fresh_dir("search");
-  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "frames": 9},
+  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "size": "32*32", "frames": 9},
     "mode": "list", "combinations": [{}], "warmup": 1, "repetitions": 5})");
   // a journal that cannot take the entry is refused before anything runs
   const auto r = run_ablate("search --matrix " + dir + "/m.json --candidate sync_elim=on --out " + dir +
@@ -155,19 +154,19 @@ TEST(ResearchCommandsTest, SearchOnTinyKeepsOnlyTierAAndWritesItsTable) {
   EXPECT_NE(md.find("| stage | ms | vs unoptimized | vs prior |"), std::string::npos) << md;
   EXPECT_NE(md.find("timestep_embed_once=on (round 1: tier B not allowed)"), std::string::npos) << md;
   EXPECT_NE(md.find("shard=grad_op (round 1: shard needs world size > 1"), std::string::npos) << md;
-  EXPECT_EQ(read_ledger(dir + "/out2/ledger.jsonl").size(), 2u);  // the baseline and sync_elim=on
+  EXPECT_EQ(testing::read_json_lines(dir + "/out2/ledger.jsonl").size(), 2u);  // the baseline and sync_elim=on
   EXPECT_NE(read_text(dir + "/J.md").find("### E1: search at tiny on cpu"), std::string::npos);
 }
 
 TEST(ResearchCommandsTest, SearchAtTwoRanksMeasuresEveryStackOnBothRanks) {
   const std::string dir = testing::fresh_dir("search-w2");
-  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "frames": 9},
+  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "size": "32*32", "frames": 9},
     "mode": "list", "combinations": [{}], "warmup": 0, "repetitions": 5})");
   // rank 0 decides each stack and writes every output; rank 1 runs the same matrices with it
   const auto r = run_ablate("launch --nproc 2 -- search --matrix " + dir + "/m.json --candidate sync_elim=on "
                             "--candidate shard=grad_op --max-evaluations 3 --max-cv 1 --out " + dir + "/out");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto records = read_ledger(dir + "/out/ledger.jsonl");
+  const auto records = testing::read_json_lines(dir + "/out/ledger.jsonl");
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0]["combination"], "baseline");
   for (const auto& rec : records) {
@@ -182,14 +181,14 @@ TEST(ResearchCommandsTest, SearchAtTwoRanksMeasuresEveryStackOnBothRanks) {
 
 TEST(ResearchCommandsTest, SearchResumesFromItsLedgerWithoutMeasuringAgain) {
   const std::string dir = testing::fresh_dir("search-resume");
-  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "frames": 9},
+  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "size": "32*32", "frames": 9},
     "mode": "list", "combinations": [{}], "warmup": 0, "repetitions": 5})");
   const std::string search = "search --matrix " + dir + "/m.json --candidate sync_elim=on --candidate kv_index_copy=on "
                              "--max-cv 1 --out " + dir + "/out";
   // a budget of one measurement: only the baseline
   const auto first = run_ablate(search + " --max-evaluations 1");
   ASSERT_EQ(first.exit_code, 0) << first.output;
-  ASSERT_EQ(read_ledger(dir + "/out/ledger.jsonl").size(), 1u);
+  ASSERT_EQ(testing::read_json_lines(dir + "/out/ledger.jsonl").size(), 1u);
   const auto again = run_ablate(search + " --max-evaluations 3");
   EXPECT_EQ(again.exit_code, 2) << again.output;
   EXPECT_NE(again.output.find("exists; choose another --out, or pass --resume"), std::string::npos) << again.output;
@@ -201,7 +200,7 @@ TEST(ResearchCommandsTest, SearchResumesFromItsLedgerWithoutMeasuringAgain) {
   const auto resumed = run_ablate(search + " --resume --max-evaluations 3");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("search: [baseline] reused from"), std::string::npos) << resumed.output;
-  const auto records = read_ledger(dir + "/out/ledger.jsonl");
+  const auto records = testing::read_json_lines(dir + "/out/ledger.jsonl");
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0]["combination"], "baseline");
   EXPECT_NE(records[1]["combination"], "baseline");
@@ -212,7 +211,7 @@ TEST(ResearchCommandsTest, SearchResumesFromItsLedgerWithoutMeasuringAgain) {
   // everything measured already: a rerun adds nothing to the ledger
   const auto replay = run_ablate(search + " --resume --max-evaluations 3");
   ASSERT_EQ(replay.exit_code, 0) << replay.output;
-  EXPECT_EQ(read_ledger(dir + "/out/ledger.jsonl").size(), 3u);
+  EXPECT_EQ(testing::read_json_lines(dir + "/out/ledger.jsonl").size(), 3u);
 }
 
 }  // namespace

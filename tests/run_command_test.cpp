@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "experiments/runner/ledger.h"
 #include "tests/cli_test_util.h"
 
 namespace ablate {
@@ -17,7 +16,7 @@ using testing::read_text;
 using testing::run_ablate;
 using testing::write_text;
 
-const std::string kTinyFlags = "--preset tiny --frames 9 --repetitions 2 --warmup 1";
+const std::string kTinyFlags = "--preset tiny --size 32*32 --frames 9 --repetitions 2 --warmup 1";
 
 TEST(RunCommandTest, MatrixWritesLedgerAndReportsAndResumes) {
   const std::string out = testing::fresh_dir("run-matrix");
@@ -26,7 +25,7 @@ TEST(RunCommandTest, MatrixWritesLedgerAndReportsAndResumes) {
   // progress lines: k/N with elapsed and ETA (2 runnable combinations x 3 runs)
   EXPECT_NE(r.output.find("[6/6] "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("ETA"), std::string::npos);
-  const auto records = read_ledger(out + "/ledger.jsonl");
+  const auto records = testing::read_json_lines(out + "/ledger.jsonl");
   ASSERT_EQ(records.size(), 4u);
   int ok = 0, skipped = 0;
   for (const auto& rec : records) {
@@ -56,7 +55,7 @@ TEST(RunCommandTest, MatrixWritesLedgerAndReportsAndResumes) {
   EXPECT_NE(again.output.find("exists; pass --resume to continue it"), std::string::npos) << again.output;
   const auto resumed = run_ablate("run " + kTinyFlags + " --axis sync_elim=off,on --axis text_cache=off,on --resume --out " + out);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  const auto after = read_ledger(out + "/ledger.jsonl");
+  const auto after = testing::read_json_lines(out + "/ledger.jsonl");
   EXPECT_EQ(after.size(), 6u);  // only the two text_cache combinations were new
   EXPECT_EQ(resumed.output.find(" baseline warmup"), std::string::npos) << resumed.output;
 }
@@ -71,13 +70,13 @@ TEST(RunCommandTest, TimeBudgetLeavesEngineGroupsForResume) {
             std::string::npos) << first.output;
   EXPECT_NE(first.output.find("incomplete: 1 engine group(s) not measured (time budget); continue with --resume --out"),
             std::string::npos) << first.output;
-  auto records = read_ledger(out + "/ledger.jsonl");
+  auto records = testing::read_json_lines(out + "/ledger.jsonl");
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0]["combination"], "baseline");  // the baseline's engine goes first
   const auto rest = run_ablate(run + " --resume --time-budget-s 0.001");
   ASSERT_EQ(rest.exit_code, 0) << rest.output;
   EXPECT_EQ(rest.output.find("incomplete"), std::string::npos) << rest.output;
-  records = read_ledger(out + "/ledger.jsonl");
+  records = testing::read_json_lines(out + "/ledger.jsonl");
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1]["combination"], "prewarm=dit");
   EXPECT_EQ(records[1]["md5"], records[0]["md5"]);
@@ -101,12 +100,12 @@ TEST(RunCommandTest, MaxGroupSizeSplitsOneEngineGroupForTheBudget) {
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_NE(first.output.find("engine 1/2 [default] built in"), std::string::npos) << first.output;
   EXPECT_NE(first.output.find("for 2 combination(s)"), std::string::npos) << first.output;
-  auto records = read_ledger(out + "/ledger.jsonl");
+  auto records = testing::read_json_lines(out + "/ledger.jsonl");
   ASSERT_EQ(records.size(), 2u);
   EXPECT_TRUE(records[0]["combination"] == "baseline" || records[1]["combination"] == "baseline");
   const auto rest = run_ablate(run + " --resume");
   ASSERT_EQ(rest.exit_code, 0) << rest.output;
-  records = read_ledger(out + "/ledger.jsonl");
+  records = testing::read_json_lines(out + "/ledger.jsonl");
   ASSERT_EQ(records.size(), 4u);
   for (const auto& r : records) EXPECT_EQ(r["md5"], records[0]["md5"]) << r["combination"];
 }
@@ -139,7 +138,7 @@ TEST(RunCommandTest, BadInputExitsTwoBeforeAnyWork) {
 
 TEST(RunCommandTest, LockThenCheckGatesBitIdentity) {
   const std::string dir = testing::fresh_dir("gate");
-  write_text(dir + "/m.json", R"({"name": "gate", "workload": {"preset": "tiny", "frames": 21},
+  write_text(dir + "/m.json", R"({"name": "gate", "workload": {"preset": "tiny", "size": "32*32", "frames": 21},
     "mode": "list", "combinations": [{}, {"sync_elim": "on"}, {"timestep_embed_once": "on"}, {"shard": "grad_op"}],
     "warmup": 0, "repetitions": 1})");
   const std::string base = dir + "/base.json";
@@ -186,7 +185,7 @@ TEST(RunCommandTest, LockThenCheckGatesBitIdentity) {
   write_text(dir + "/foreign.json", foreign.dump());
   check = run_ablate("check --baseline " + dir + "/foreign.json");
   EXPECT_EQ(check.exit_code, 2);
-  EXPECT_NE(check.output.find("expected schema \"ablate.baseline/1\", found \"someone-else/2\""), std::string::npos);
+  EXPECT_NE(check.output.find("foreign.json.schema: expected \"ablate.baseline/1\", found \"someone-else/2\""), std::string::npos);
   // a flipped byte in the locked video is caught by its SHA-256
   const std::string video = dir + "/" + j["entries"][0]["video_file"].get<std::string>();
   std::string bytes = read_text(video);

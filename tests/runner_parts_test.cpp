@@ -49,7 +49,7 @@ TEST(MatrixSpecTest, ErrorsNameFileFieldAndValidValues) {
             std::string::npos);
   j = minimal();
   j["workload"] = {{"frames", 80}};
-  EXPECT_NE(usage_message(j).find("m.json: workload.frames: expected 4n+1 frames, found 80"), std::string::npos)
+  EXPECT_NE(usage_message(j).find("m.json.workload.frames: expected 4n+1 frames (e.g. 17, 81), got 80"), std::string::npos)
       << usage_message(j);
   j = minimal();
   j["workload"] = {{"preset", "huge"}};
@@ -59,7 +59,20 @@ TEST(MatrixSpecTest, ErrorsNameFileFieldAndValidValues) {
   EXPECT_NE(usage_message(j).find("valid modes: repeat, unique"), std::string::npos);
   j = minimal();
   j["repetitions"] = "five";
-  EXPECT_NE(usage_message(j).find("m.json.repetitions: expected an integer >= 1, found \"five\""), std::string::npos);
+  EXPECT_NE(usage_message(j).find("m.json.repetitions: expected an integer (64-bit), found \"five\""), std::string::npos);
+  j = minimal();
+  j["repetitions"] = 0;
+  EXPECT_NE(usage_message(j).find("m.json.repetitions: expected 1..10000, found 0"), std::string::npos);
+  j = minimal();
+  j["axes"]["sync_elim"] = {"on", "on"};  // degenerate: the same value twice
+  EXPECT_NE(usage_message(j).find("m.json.axes.sync_elim: strategy sync_elim lists value 'on' twice"), std::string::npos)
+      << usage_message(j);
+  j = {{"mode", "list"}, {"combinations", nlohmann::json::array()}};  // an empty matrix
+  EXPECT_NE(usage_message(j).find("m.json.combinations: mode list needs a non-empty list"), std::string::npos);
+  j = minimal();
+  j["workload"] = {{"seed", 18446744073709551615ULL}};  // beyond int64
+  EXPECT_NE(usage_message(j).find("m.json.workload.seed: expected an integer (64-bit)"), std::string::npos)
+      << usage_message(j);
   j = {{"mode", "stack"}, {"stack", {"sync_elim=on", "sync_elim=on"}}};
   EXPECT_NE(usage_message(j).find("m.json.stack[1]: strategy sync_elim appears twice"), std::string::npos);
   j = {{"mode", "stack"}, {"axes", {{"sync_elim", {"on"}}}}};
@@ -149,38 +162,56 @@ TEST(CollectiveBandwidthTest, NcclTestsFactors) {
   EXPECT_DOUBLE_EQ(busbw_factor("broadcast", 8), 1.0);
   EXPECT_THROW(busbw_factor("gossip", 2), std::invalid_argument);
   // 2 ranks each send 1 GB in all-gathers taking 100 ms in total: S = 2 GB, algbw 20 GB/s, busbw 10
-  const auto t = collective_table({{"param_all_gather", {{"calls", 10}, {"bytes", 1000000000}, {"ms", 100.0}}},
-                                   {"all_to_all", {{"calls", 4}, {"bytes", 500000000}, {"ms", 300.0}}}},
-                                  2);
-  EXPECT_NEAR(t["param_all_gather"]["algbw_gbps"].get<double>(), 20.0, 1e-9);
-  EXPECT_NEAR(t["param_all_gather"]["busbw_gbps"].get<double>(), 10.0, 1e-9);
-  EXPECT_NEAR(t["all_to_all"]["algbw_gbps"].get<double>(), 500e6 / 0.3 / 1e9, 1e-9);
-  EXPECT_NEAR(t["param_all_gather"]["share"].get<double>(), 0.25, 1e-12);
+  std::map<std::string, CollectiveRow> t;
+  t["param_all_gather"].calls = 10;
+  t["param_all_gather"].bytes = 1000000000;
+  t["param_all_gather"].ms = 100.0;
+  t["all_to_all"].calls = 4;
+  t["all_to_all"].bytes = 500000000;
+  t["all_to_all"].ms = 300.0;
+  add_bandwidth(t, 2);
+  EXPECT_NEAR(*t["param_all_gather"].algbw_gbps, 20.0, 1e-9);
+  EXPECT_NEAR(*t["param_all_gather"].busbw_gbps, 10.0, 1e-9);
+  EXPECT_NEAR(*t["all_to_all"].algbw_gbps, 500e6 / 0.3 / 1e9, 1e-9);
+  EXPECT_NEAR(*t["param_all_gather"].share, 0.25, 1e-12);
 }
 
 TEST(LedgerTest, AppendsFlushesAndResumes) {
   const std::string dir = testing::fresh_dir("ledger");
   const std::string path = dir + "/l.jsonl";
+  auto record = [](const std::string& id, RecordStatus status) {
+    LedgerRecord r;
+    r.combination = id;
+    r.status = status;
+    if (status == RecordStatus::kOk) r.samples_ms = {1.0, 2.0};
+    return r;
+  };
   {
     LedgerWriter w(path, false);
-    w.write({{"schema", kLedgerSchema}, {"combination", "baseline"}, {"status", "ok"}});
-    w.write({{"schema", kLedgerSchema}, {"combination", "sync_elim=on"}, {"status", "error"}});
+    w.write(record("baseline", RecordStatus::kOk));
+    w.write(record("sync_elim=on", RecordStatus::kError));
     // flushed per record: readable while the writer is open
     EXPECT_EQ(read_ledger(path).size(), 2u);
   }
-  { LedgerWriter(path, true).write({{"schema", kLedgerSchema}, {"combination", "shard=grad_op"}, {"status", "skipped"}}); }
+  { LedgerWriter(path, true).write(record("shard=grad_op", RecordStatus::kSkipped)); }
   const auto records = read_ledger(path);
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(finished_combinations(records), (std::set<std::string>{"baseline", "shard=grad_op"}));  // errors rerun
-  // a truncated last line (a crash mid-write) is ignored; garbage earlier is an error naming the line
+  // a torn last line (a kill mid-write) is ignored, and cut before the next append; garbage earlier
+  // is an error naming the line
   testing::write_text(dir + "/t.jsonl", testing::read_text(path) + "{\"schema\": \"abl");
   EXPECT_EQ(read_ledger(dir + "/t.jsonl").size(), 3u);
+  { LedgerWriter(dir + "/t.jsonl", true).write(record("kv_index_copy=on", RecordStatus::kOk)); }
+  const auto resumed = read_ledger(dir + "/t.jsonl");
+  ASSERT_EQ(resumed.size(), 4u);
+  EXPECT_EQ(resumed.back().combination, "kv_index_copy=on");
+  EXPECT_EQ(resumed.back().samples_ms, (std::vector<double>{1.0, 2.0}));
   testing::write_text(dir + "/bad.jsonl", "{\"schema\":\"other/1\",\"combination\":\"x\"}\n");
   try {
     read_ledger(dir + "/bad.jsonl");
     FAIL();
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("bad.jsonl:1: expected a record with \"schema\": \"ablate.ledger/1\", found \"other/1\""),
+    EXPECT_NE(std::string(e.what()).find("bad.jsonl:1.schema: expected \"ablate.ledger/1\" or \"ablate.ledger/2\", found \"other/1\""),
               std::string::npos)
         << e.what();
   }
@@ -205,6 +236,15 @@ TEST(GateTest, FirstDivergenceAndVideoDistance) {
   EXPECT_NEAR(dist.psnr_db, 10 * std::log10(255.0 * 255.0 / (256.0 / 96.0)), 1e-9);
 }
 
+std::vector<LedgerRecord> typed(const std::vector<nlohmann::json>& records) {
+  std::vector<LedgerRecord> out;
+  for (auto r : records) {
+    r["schema"] = "ablate.ledger/1";
+    out.push_back(LedgerRecord::from_json(r, "test"));
+  }
+  return out;
+}
+
 TEST(MarkdownReportTest, StackTableRatios) {
   auto rec = [](const std::string& stage, double median, bool md5_ok, size_t depth = 0) {
     nlohmann::json strategies = nlohmann::json::object();
@@ -218,21 +258,21 @@ TEST(MarkdownReportTest, StackTableRatios) {
   // in execution order (engine groups, resumed runs); the table puts the stages back in stack order
   const std::vector<nlohmann::json> records{rec("unoptimized", 22146, true), rec("+sync_elim", 13523, false, 3),
                                             rec("+prewarm", 15564, true, 1), rec("+text_cache", 15134, true, 2)};
-  const std::string t = pr_stack_table(records);
+  const std::string t = pr_stack_table(typed(records));
   EXPECT_NE(t.find("| unoptimized | 22146.0 | - | - | yes |"), std::string::npos) << t;
   EXPECT_NE(t.find("| +prewarm | 15564.0 | 1.42x | 1.42x | yes |"), std::string::npos) << t;
   EXPECT_NE(t.find("| +sync_elim | 13523.0 | 1.64x | 1.12x | **no** |"), std::string::npos) << t;
   EXPECT_LT(t.find("| +text_cache |"), t.find("| +sync_elim |")) << t;
-  const std::string m = matrix_table({rec("baseline", 100, true), nlohmann::json{{"combination", "shard=grad_op"},
-                                                                               {"status", "skipped"},
-                                                                               {"reason", "needs world size > 1"},
-                                                                               {"tier", "A"}}});
+  const std::string m = matrix_table(typed({rec("baseline", 100, true), nlohmann::json{{"combination", "shard=grad_op"},
+                                                                                     {"status", "skipped"},
+                                                                                     {"reason", "needs world size > 1"},
+                                                                                     {"tier", "A"}}}));
   EXPECT_NE(m.find("| shard=grad_op | skipped | needs world size > 1 |"), std::string::npos) << m;
   // an error's backtrace and a '|' in its message stay out of the table's cells
-  const std::string e = matrix_table({nlohmann::json{{"combination", "cuda_graph=on"},
-                                                     {"status", "error"},
-                                                     {"reason", "capture failed | out of memory\nException raised from x"},
-                                                     {"tier", "A"}}});
+  const std::string e = matrix_table(typed({nlohmann::json{{"combination", "cuda_graph=on"},
+                                                           {"status", "error"},
+                                                           {"reason", "capture failed | out of memory\nException raised from x"},
+                                                           {"tier", "A"}}}));
   EXPECT_NE(e.find("| cuda_graph=on | error | capture failed \\| out of memory | |"), std::string::npos) << e;
   EXPECT_EQ(e.find("Exception raised"), std::string::npos) << e;
 }

@@ -16,7 +16,7 @@ namespace {
 
 struct Case {
   int64_t frames = 81;
-  int64_t height = 0, width = 0;  // 0: the preset's size (64x64)
+  int64_t height = 32, width = 32;  // small: bit-identity does not need the preset's 64x64
   int64_t local_attn_size = -1, sink_size = 0;
   int generates = 1;
 };
@@ -62,23 +62,6 @@ Result run_case(const std::map<std::string, std::string>& values, const Case& c,
 }
 
 bool same_bits(const torch::Tensor& a, const torch::Tensor& b) { return torch::equal(a, b); }
-
-TEST(StrategiesStreamTest, RegistryListsTheNewStrategiesAtTheEnd) {
-  const auto names = strategy_names();
-  ASSERT_GE(names.size(), 3u);
-  EXPECT_EQ(std::vector<std::string>(names.end() - 3, names.end()),
-            (std::vector<std::string>{"vae_stream", "vae_encode_fixed_point", "cuda_graph"}));
-  for (const auto& n : {"vae_stream", "vae_encode_fixed_point", "cuda_graph"}) {
-    const auto i = strategy_info(n);
-    EXPECT_EQ(i.tier, Tier::kA) << n;
-    EXPECT_EQ(i.values, (std::vector<std::string>{"off", "on"})) << n;
-  }
-  EXPECT_EQ(strategy_info("cuda_graph").requires_on, std::vector<std::string>{"sync_elim"});
-  EXPECT_TRUE(strategy_info("cuda_graph").cuda_only);
-  const auto table = strategy_table_markdown();
-  EXPECT_NE(table.find("| vae_stream | off, on | A | - | - |"), std::string::npos);
-  EXPECT_NE(table.find("| cuda_graph | off, on | A | sync_elim | - |"), std::string::npos);
-}
 
 // --- vae_stream -----------------------------------------------------------------------------
 
@@ -253,6 +236,7 @@ TEST(StrategiesStreamTest, KeptKvCachesKeepTheirStorageAndTheMd5) {
     return call.run(call.inputs);
   };
   GenerateRequest r;
+  r.geometry.height = r.geometry.width = Case{}.height;
   const auto base = run_case({}, Case{});
   const auto a = p.generate(r);
   const auto b = p.generate(r);

@@ -1,4 +1,4 @@
-// Test entry point: seeds torch and keeps LibTorch to the two cores CI has.
+// Test entry point: seeds torch (tests that need other seeds set them).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

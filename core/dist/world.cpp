@@ -38,4 +38,10 @@ WorldInfo world_from_env() {
   return w;
 }
 
+void check_sequence_parallel(int64_t heads, int world_size, const std::string& preset) {
+  ABLATE_USAGE_CHECK(world_size >= 1 && heads % world_size == 0, "world size ", world_size, " does not divide the ",
+                     heads, " attention heads of preset ", preset,
+                     " (sequence parallel splits heads across ranks); valid world sizes divide ", heads);
+}
+
 }  // namespace ablate::dist

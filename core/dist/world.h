@@ -21,4 +21,8 @@ bool launched_by_launcher();
 // Reads and validates the environment; UsageError naming the variable and what is valid.
 WorldInfo world_from_env();
 
+// Sequence parallel (Ulysses) splits the attention heads across the ranks: UsageError unless
+// world_size divides `heads` (of the preset called `preset`).
+void check_sequence_parallel(int64_t heads, int world_size, const std::string& preset);
+
 }  // namespace ablate::dist

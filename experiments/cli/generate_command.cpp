@@ -1,49 +1,57 @@
 #include "experiments/cli/generate_command.h"
 
-#include <chrono>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iomanip>
-#include <iostream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "core/compat.h"
-#include "core/config.h"
-#include "core/dist/communicator.h"
-#include "core/dist/world.h"
-#include "core/cuda_device.h"
 #include "core/error.h"
-#include "core/pipeline.h"
 #include "core/video_hash.h"
-#include "experiments/cli/pipeline_setup.h"
+#include "experiments/common/number_text.h"
+#include "experiments/common/output_folder.h"
 #include "experiments/common/run_environment.h"
-#include "optimizations/registry.h"
+#include "experiments/runner/measure.h"
 #include "profiling/memory_stats.h"
-#include "profiling/phase_timer.h"
 
 namespace ablate {
-namespace {
 
-std::string fmt_ms(double ms) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(1) << ms;
-  return os.str();
+CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
+  auto* cmd = app.add_subcommand("generate", "Build the core pipeline and time generate() on one device.");
+  add_pipeline_flags(cmd, o.pipeline);
+  cmd->add_option("--prompt-mode", o.pipeline.workload.prompt_mode,
+                  "repeat: every run the same request | unique: a cycle of distinct requests")
+      ->capture_default_str();
+  cmd->add_option("--request-cycle", o.pipeline.workload.request_cycle, "Requests per cycle (unique)")
+      ->capture_default_str()
+      ->check(integer_in(1, 1000));
+  cmd->add_option("--runs", o.runs, "generate() calls on the one built pipeline; the first is cold")
+      ->capture_default_str()
+      ->check(integer_in(1, 100000));
+  cmd->add_option("--json", o.json_path, "Write the full result as JSON to this file");
+  cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
+  cmd->add_option("--debug-crash-rank", o.debug_crash_rank)->group("");
+  cmd->add_option("--debug-crash-after-forwards", o.debug_crash_after_forwards)->group("");
+  return cmd;
 }
 
-// Writes `j` to `path` through a temporary file and a rename, so a failure leaves nothing half-written.
-void write_json_atomically(const std::string& path, const nlohmann::json& j) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    TORCH_CHECK(f.good(), "cannot write ", tmp);
-    f << j.dump(2) << "\n";
-    TORCH_CHECK(f.good(), "write to ", tmp, " failed");
-  }
-  std::filesystem::rename(tmp, path);
+namespace {
+
+// Fails before any work when the JSON output cannot be written.
+void check_writable(const std::string& path) {
+  if (path.empty()) return;
+  namespace fs = std::filesystem;
+  const fs::path parent = fs::absolute(fs::path(path)).parent_path();
+  ABLATE_USAGE_CHECK(fs::is_directory(parent), "--json ", path, ": folder ", parent.string(), " does not exist");
+  const fs::path probe = parent / (".ablate-write-probe-" + std::to_string(::getpid()));
+  std::ofstream f(probe);
+  ABLATE_USAGE_CHECK(f.good(), "--json ", path, ": folder ", parent.string(), " is not writable");
+  f.close();
+  fs::remove(probe);
 }
 
 nlohmann::json reads_json(const HostReadStats& s) {
@@ -55,164 +63,138 @@ nlohmann::json reads_json(const HostReadStats& s) {
   return j;
 }
 
-}  // namespace
-
-CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
-  auto* cmd = app.add_subcommand("generate", "Build the core pipeline and time generate() on one device.");
-  add_pipeline_flags(cmd, o);
-  cmd->add_option("--runs", o.runs, "generate() calls on the one built pipeline; the first is cold")->capture_default_str();
-  cmd->add_option("--json", o.json_path, "Write the full result as JSON to this file");
-  cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
-  cmd->add_option("--debug-crash-rank", o.debug_crash_rank)->group("");
-  cmd->add_option("--debug-crash-after-forwards", o.debug_crash_after_forwards)->group("");
-  return cmd;
+nlohmann::json collectives_json(const Measurement& m) {
+  nlohmann::json j = nlohmann::json::object();
+  const auto forwards = static_cast<double>(std::max<int64_t>(m.output.dit_forwards, 1));
+  for (const auto& [name, c] : m.collectives)
+    j[name] = {{"calls", c.calls}, {"bytes", c.bytes}, {"ms", c.ms}, {"calls_per_forward", static_cast<double>(c.calls) / forwards}};
+  return j;
 }
 
-namespace {
+// This run's JSON and its console line (rank 0).
+nlohmann::json run_json(const Measurement& m, int64_t run, const std::string& md5, std::ostream& out) {
+  nlohmann::json r;
+  r["kind"] = run == 0 ? "cold" : "warm";
+  r["generate_ms"] = m.generate_ms;
+  r["sample_ms"] = m.sample_ms;
+  r["phases"] = m.phase_ms;
+  r["latency_ms"] = m.latency_ms;
+  r["md5"] = md5;
+  r["hash_chain"] = hash_chain(m.output.step_latents);
+  r["host_reads"] = reads_json(m.output.host_reads);
+  r["dit_host_reads"] = reads_json(m.output.dit_host_reads);
+  r["dit_forwards"] = m.output.dit_forwards;
+  r["latents_md5"] = m.rank_latent_md5s.front();
+  r["rank_latent_md5s"] = m.rank_latent_md5s;
+  if (!m.collectives.empty()) r["collectives"] = collectives_json(m);
+  out << "run " << run + 1 << " (" << r["kind"].get<std::string>() << "): generate " << fixed_text(m.sample_ms) << " ms |";
+  for (const auto& [label, ms] : m.phase_ms) out << " " << label << " " << fixed_text(ms);
+  out << "\n";
+  return r;
+}
 
-nlohmann::json collectives_json(const dist::Communicator& comm, int64_t forwards) {
-  nlohmann::json j = nlohmann::json::object();
-  const auto stats = comm.stats();
-  for (size_t i = 0; i < stats.size(); ++i) {
-    const auto& s = stats[i];
-    if (s.calls == 0) continue;
-    j[dist::collective_name(static_cast<dist::Collective>(i))] = {
-        {"calls", s.calls}, {"bytes", s.bytes}, {"ms", s.ms},
-        {"calls_per_forward", forwards ? static_cast<double>(s.calls) / static_cast<double>(forwards) : 0.0}};
-  }
-  return j;
+void print_host_reads(const Measurement& m, int64_t blocks, std::ostream& out) {
+  const auto& o = m.output;
+  out << "host reads per generate: " << o.host_reads.syncs() << " device reads (DiT " << o.dit_host_reads.syncs()
+      << " = " << (o.dit_forwards ? o.dit_host_reads.syncs() / (blocks * o.dit_forwards) : 0) << " x " << blocks
+      << " blocks x " << o.dit_forwards << " forwards; sampler "
+      << o.host_reads.of(HostReadSite::kSamplerSigma) + o.host_reads.of(HostReadSite::kSamplerNoiseIndex) << "; text "
+      << o.host_reads.of(HostReadSite::kTextLength) << "), " << o.host_reads.total() - o.host_reads.syncs()
+      << " host-metadata reads\n";
+}
+
+void print_collectives(const Measurement& m, std::ostream& out) {
+  out << "collectives (rank 0):";
+  for (const auto& [name, c] : m.collectives)
+    out << " " << name << " " << c.calls << " calls / " << fixed_text(static_cast<double>(c.bytes) / (1 << 20))
+        << " MiB / " << fixed_text(c.ms) << " ms;";
+  out << "\n";
+}
+
+// Installs the fault-injection hook (tests: a rank that dies mid-generate).
+void install_crash_hook(const GenerateCommandOptions& o, PipelineSetup& s) {
+  if (o.debug_crash_rank != s.world.rank || o.debug_crash_after_forwards < 0) return;
+  opt::chain_forward_hints(s.engine->pipeline().seams(),
+                           [n = o.debug_crash_after_forwards](dit::ForwardArgs&, const ForwardSite& site) {
+                             if (site.forward_index == n) ::raise(SIGKILL);
+                           });
 }
 
 }  // namespace
 
 int run_generate_command(const GenerateCommandOptions& o) {
-  // validate everything before any work
-  PipelineSetup setup = prepare_pipeline(o);
-  const PipelineOptions& popts = setup.options;
-  const dist::WorldInfo& world = setup.world;
-  const GenerateRequest& request = setup.request;
-  const VideoGeometry& geometry = setup.geometry;
-  const opt::RunConfig& run_config = setup.run_config;
-  const auto& strategies = setup.strategies;
-  connect_ranks(setup, o.collective_timeout_s);
-  dist::Communicator* comm = setup.comm.get();
-  const bool report = world.rank == 0;
+  PipelineSetup setup = prepare_pipeline(o.pipeline);  // validates everything before any work
+  if (setup.world.rank == 0) check_writable(o.json_path);
+  connect_ranks(setup);
+  const bool report = setup.world.rank == 0;
   std::ostringstream sink;
-  std::ostream& out_stream = report ? std::cout : sink;  // other ranks print only their own lines
-  out_stream << "ablate generate: preset " << popts.model.name << " on " << popts.device.str() << " ("
-            << popts.precision.name() << "), LibTorch " << compat::torch_version() << "\n"
-            << "geometry: " << geometry.describe() << "\n";
+  std::ostream& out = report ? std::cout : sink;  // other ranks print only their own lines
+  const PipelineOptions popts = pipeline_options(setup.workload, setup.device, setup.comm.get());
+  out << "ablate generate: preset " << popts.model.name << " on " << setup.device.str() << " ("
+      << popts.precision.name() << "), LibTorch " << compat::torch_version() << "\n"
+      << "geometry: " << setup.geometry.describe() << "\n";
 
-  reset_peak_memory(popts.device);
-  const auto build_begin = std::chrono::steady_clock::now();
-  auto pipeline = build_pipeline(setup);
-  if (o.debug_crash_rank == world.rank && o.debug_crash_after_forwards >= 0) {
-    pipeline->seams().forward_hints = [n = o.debug_crash_after_forwards](dit::ForwardArgs&, const ForwardSite& site) {
-      if (site.forward_index == n) ::raise(SIGKILL);
-    };
-  }
-  const double build_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - build_begin).count();
-  out_stream << "build: " << fmt_ms(build_ms) << " ms (weights seeded with " << o.weight_seed << ")\n";
+  reset_peak_memory(setup.device);
+  const double build_ms = build_engine(setup);
+  install_crash_hook(o, setup);
+  out << "build: " << fixed_text(build_ms) << " ms (weights seeded with " << setup.workload.weight_seed << ")\n";
 
   nlohmann::json result;
   result["command"] = "generate";
+  result["workload"] = setup.workload.to_json();
   result["preset"] = popts.model.name;
   result["dtype"] = popts.precision.name();
-  result["seed"] = o.seed;
-  result["weight_seed"] = o.weight_seed;
-  result["prompt"] = request.prompt;
-  result["environment"] = environment_json(popts.device);
-  result["geometry"] = {{"height", geometry.height}, {"width", geometry.width}, {"frames", geometry.frames},
-                        {"lat_f", geometry.lat_f}, {"lat_h", geometry.lat_h}, {"lat_w", geometry.lat_w},
-                        {"frame_seqlen", geometry.frame_seqlen}, {"chunks", geometry.num_chunks},
-                        {"tokens_per_chunk", geometry.tokens_per_chunk}, {"kv_size", geometry.kv_size},
-                        {"forwards", geometry.forwards_per_generate}};
+  result["seed"] = setup.workload.seed;
+  result["weight_seed"] = setup.workload.weight_seed;
+  result["environment"] = environment_json(setup.device);
+  result["geometry"] = {{"height", setup.geometry.height}, {"width", setup.geometry.width},
+                        {"frames", setup.geometry.frames}, {"lat_f", setup.geometry.lat_f},
+                        {"lat_h", setup.geometry.lat_h}, {"lat_w", setup.geometry.lat_w},
+                        {"frame_seqlen", setup.geometry.frame_seqlen}, {"chunks", setup.geometry.num_chunks},
+                        {"tokens_per_chunk", setup.geometry.tokens_per_chunk}, {"kv_size", setup.geometry.kv_size},
+                        {"forwards", setup.geometry.forwards_per_generate}};
   result["build_ms"] = build_ms;
-  result["offload_text_encoder"] = o.offload_text_encoder;
-  result["world_size"] = world.size;
-  result["shard"] = dist::residency_name(popts.residency);
-  result["strategies"] = run_config.values;
+  result["world_size"] = setup.world.size;
+  result["strategies"] = setup.values;
 
-  std::string first_md5;
+  std::vector<std::string> md5s;  // per request of the cycle
   bool md5_stable = true;
+  const int64_t cycle = setup.workload.requests_per_cycle();
   for (int64_t run = 0; run < o.runs; ++run) {
-    if (comm) {
-      comm->barrier();  // every rank starts the repetition together
-      comm->reset_stats();
+    double rebuild_ms = 0;  // a per-request engine: every sample includes its build
+    if (setup.per_request) {
+      rebuild_ms = run == 0 ? build_ms : build_engine(setup);
+      if (run > 0) install_crash_hook(o, setup);
     }
-    reset_peak_memory(popts.device);
-    PhaseTimer timer(popts.device);
-    auto out = pipeline->generate(request, &timer);
-    const auto timings = timer.finish();
-    if (comm) comm->resolve();
-    // hashing happens after the timed region
-    std::cout << "rank " << world.rank << " latents md5 " << tensor_md5(out.latents) << "\n";
+    const Measurement m = measure_generate(setup.engine->pipeline(), make_request(setup.workload, setup.world.size, run),
+                                           setup.comm.get(), rebuild_ms);
+    std::cout << "rank " << setup.world.rank << " latents md5 " << m.rank_latent_md5s[static_cast<size_t>(setup.world.rank)]
+              << "\n";
     if (!report) continue;
-    if (!o.save_latents.empty()) torch::save(out.latents.cpu(), o.save_latents);
-    const auto video = video_to_uint8(out.video);
-    const std::string md5 = tensor_md5(video);
-    const auto chain = hash_chain(out.step_latents);
-    if (run == 0) first_md5 = md5;
-    md5_stable = md5_stable && md5 == first_md5;
-
-    nlohmann::json r;
-    r["kind"] = run == 0 ? "cold" : "warm";
-    nlohmann::json phases = nlohmann::json::object();
-    std::ostringstream line;
-    line << "run " << run + 1 << " (" << r["kind"].get<std::string>() << "):";
-    for (const auto& t : timings) {
-      const double ms = t.device_ms >= 0 && t.phase != Phase::kGenerate ? t.device_ms : t.host_ms;
-      phases[t.label()] = {{"host_ms", t.host_ms}, {"device_ms", t.device_ms}};
-      if (t.phase == Phase::kGenerate) {
-        r["generate_ms"] = t.host_ms;
-        line << " generate " << fmt_ms(t.host_ms) << " ms |";
-      } else {
-        line << " " << t.label() << " " << fmt_ms(ms);
-      }
-    }
-    r["phases"] = phases;
-    r["md5"] = md5;
-    r["hash_chain"] = chain;
-    r["host_reads"] = reads_json(out.host_reads);
-    r["dit_host_reads"] = reads_json(out.dit_host_reads);
-    r["dit_forwards"] = out.dit_forwards;
-    r["latents_md5"] = tensor_md5(out.latents);
-    if (comm) r["collectives"] = collectives_json(*comm, out.dit_forwards);
-    result["runs"].push_back(r);
-    std::cout << line.str() << "\n";
-    if (run == 0) {
-      const int64_t blocks = popts.model.dit.num_layers();
-      std::cout << "host reads per generate: " << out.host_reads.syncs() << " device reads (DiT "
-                << out.dit_host_reads.syncs() << " = " << (out.dit_forwards ? out.dit_host_reads.syncs() / (blocks * out.dit_forwards) : 0)
-                << " x " << blocks << " blocks x " << out.dit_forwards << " forwards; sampler "
-                << out.host_reads.of(HostReadSite::kSamplerSigma) + out.host_reads.of(HostReadSite::kSamplerNoiseIndex)
-                << "; text " << out.host_reads.of(HostReadSite::kTextLength) << "), "
-                << out.host_reads.total() - out.host_reads.syncs() << " host-metadata reads\n";
-    }
-    if (comm) {
-      std::cout << "collectives (rank 0):";
-      for (const auto& [name, c] : r["collectives"].items())
-        std::cout << " " << name << " " << c["calls"].get<int64_t>() << " calls / "
-                  << fmt_ms(static_cast<double>(c["bytes"].get<int64_t>()) / (1 << 20)) << " MiB / "
-                  << fmt_ms(c["ms"].get<double>()) << " ms;";
-      std::cout << "\n";
-    }
+    if (!o.save_latents.empty()) torch::save(m.output.latents.cpu(), o.save_latents);
+    const std::string md5 = tensor_md5(video_to_uint8(m.output.video));
+    const auto k = static_cast<size_t>(run % cycle);
+    if (md5s.size() == k) md5s.push_back(md5);
+    md5_stable = md5_stable && md5s[k] == md5;
+    result["runs"].push_back(run_json(m, run, md5, out));
+    if (run == 0) print_host_reads(m, popts.model.dit.num_layers(), out);
+    if (setup.comm) print_collectives(m, out);
   }
-  const auto mem = peak_memory(popts.device);
-  std::cout << "rank " << world.rank << " peak memory " << mem.peak_bytes << " bytes\n";
-  if (comm) comm->barrier();
+  const auto mem = peak_memory(setup.device);
+  std::cout << "rank " << setup.world.rank << " peak memory " << mem.peak_bytes << " bytes\n";
+  if (setup.comm) setup.comm->barrier();
   if (!report) return 0;
   result["peak_memory"] = {{"bytes", mem.peak_bytes}, {"kind", mem.kind}};
-  result["md5"] = first_md5;
-  for (const auto& [name, s] : strategies) result["strategy_counters"][name] = s->counters();
+  result["md5"] = md5s.front();
+  if (cycle > 1) result["request_md5s"] = md5s;
+  result["strategy_counters"] = setup.engine->installed(0).counters();
   result["md5_stable_across_runs"] = md5_stable;
-  std::cout << "peak memory: " << fmt_ms(static_cast<double>(mem.peak_bytes) / (1024.0 * 1024.0)) << " MiB ("
-            << mem.kind << ")\n"
-            << "md5: " << first_md5 << (md5_stable ? "" : "  (WARNING: differs between runs)") << "\n";
+  out << "peak memory: " << fixed_text(static_cast<double>(mem.peak_bytes) / (1024.0 * 1024.0)) << " MiB (" << mem.kind
+      << ")\n"
+      << "md5: " << md5s.front() << (md5_stable ? "" : "  (WARNING: differs between runs of the same request)") << "\n";
   if (!o.json_path.empty()) {
-    write_json_atomically(o.json_path, result);
-    std::cout << "wrote " << o.json_path << "\n";
+    write_file_atomically(o.json_path, result.dump(2) + "\n");
+    out << "wrote " << o.json_path << "\n";
   }
   return md5_stable ? 0 : 1;
 }

@@ -1,154 +1,124 @@
 #include "experiments/cli/pipeline_setup.h"
 
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <unistd.h>
+#include <limits>
 
-#include "core/config.h"
 #include "core/cuda_device.h"
 #include "core/error.h"
 #include "experiments/common/run_environment.h"
-#include "optimizations/registry.h"
+#include "experiments/runner/assignment.h"
+#include "experiments/runner/combinations.h"
 
 namespace ablate {
+
+CLI::Validator integer_in(int64_t lo, int64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        size_t used = 0;
+        long long v = 0;
+        try {
+          v = std::stoll(text, &used);
+        } catch (const std::out_of_range&) {
+          return "'" + text + "' is beyond the 64-bit integer range; expected an integer in [" + std::to_string(lo) +
+                 ", " + std::to_string(hi) + "]";
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size()) return "'" + text + "' is not an integer";
+        if (v < lo || v > hi)
+          return "'" + text + "' is out of range; expected an integer in [" + std::to_string(lo) + ", " +
+                 std::to_string(hi) + "]";
+        return "";
+      },
+      "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+void add_pipeline_flags(CLI::App* cmd, PipelineFlags& f) {
+  Workload& w = f.workload;
+  const auto nonneg = integer_in(0, std::numeric_limits<int64_t>::max());
+  cmd->add_option("--preset", w.preset, "Model preset: tiny, 1.3b, 14b")->capture_default_str();
+  cmd->add_option("--device", w.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--size", w.size, "Max-area size H*W as the reference's --size (default: the preset's)");
+  cmd->add_option("--height", w.height, "Exact pixel height (multiple of 16), with --width")->check(nonneg);
+  cmd->add_option("--width", w.width, "Exact pixel width (multiple of 16), with --height")->check(nonneg);
+  cmd->add_option("--frames", w.frames, "Pixel frames, 4n+1")->capture_default_str()->check(integer_in(1, 100001));
+  cmd->add_option("--seed", w.seed, "Noise seed (0..2^63-1)")->capture_default_str()->check(nonneg);
+  cmd->add_option("--weight-seed", w.weight_seed, "Seed of the synthetic weights (0..2^63-1)")->capture_default_str()->check(nonneg);
+  cmd->add_option("--prompt", w.prompt, "Text prompt (default: a built-in one)");
+  cmd->add_option("--dtype", w.dtype, "fp32 or bf16 (default: fp32 on cpu, bf16 on cuda)");
+  cmd->add_option("--local-attn-size", w.local_attn_size, "Sliding KV window in latent frames (-1: global)")
+      ->capture_default_str()
+      ->check(integer_in(-1, 100000));
+  cmd->add_option("--sink-size", w.sink_size, "Latent frames never evicted from the window")
+      ->capture_default_str()
+      ->check(integer_in(0, 100000));
+  cmd->add_flag("--offload-text-encoder", w.offload_text_encoder,
+                "Keep the text encoder in host memory between encodes (the reference's offload_model on one GPU)");
+  cmd->add_option("--set", f.sets, "Turn a strategy on: name=value (repeatable; `ablate list` shows them)");
+  cmd->add_option("--shard", f.shard, "Same as --set shard=VALUE (full, grad_op, none)");
+  cmd->add_flag("--prefetch-gathers", f.prefetch_gathers, "Same as --set gather_prefetch=on");
+  cmd->add_option("--world-size", f.world_size, "Expected world size (checked against WORLD_SIZE)")->check(nonneg);
+  cmd->add_option("--collective-timeout", w.collective_timeout_s, "Seconds a collective may wait for the others")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 86400.0));
+}
+
 namespace {
 
-// Fails before any work when the JSON output cannot be written.
-void check_writable(const std::string& path) {
-  if (path.empty()) return;
-  namespace fs = std::filesystem;
-  const fs::path parent = fs::absolute(fs::path(path)).parent_path();
-  ABLATE_USAGE_CHECK(fs::is_directory(parent), "--json ", path, ": folder ", parent.string(), " does not exist");
-  const fs::path probe = parent / (".ablate-write-probe-" + std::to_string(::getpid()));
-  std::ofstream f(probe);
-  ABLATE_USAGE_CHECK(f.good(), "--json ", path, ": folder ", parent.string(), " is not writable");
-  f.close();
-  fs::remove(probe);
-}
-
-dist::Residency parse_residency(const std::string& s) {
-  if (s == "full") return dist::Residency::kFullShard;
-  if (s == "grad_op") return dist::Residency::kKeepGathered;
-  if (s == "none") return dist::Residency::kReplicated;
-  throw UsageError("--shard: unknown value '" + s + "'; valid values: full, grad_op, none");
-}
-
-// Parses --set name=value into the run's strategy values; UsageError naming what is valid.
-std::map<std::string, std::string> parse_strategies(const std::vector<std::string>& sets) {
-  std::map<std::string, std::string> values;
-  for (const auto& s : sets) {
-    const auto eq = s.find('=');
-    ABLATE_USAGE_CHECK(eq != std::string::npos && eq > 0, "--set ", s, ": expected name=value, e.g. sync_elim=on");
-    const std::string name = s.substr(0, eq), value = s.substr(eq + 1);
-    const auto info = opt::strategy_info(name);  // UsageError for an unknown name
-    bool known = false;
-    std::string valid;
-    for (const auto& v : info.values) {
-      known = known || v == value;
-      valid += (valid.empty() ? "" : ", ") + v;
-    }
-    ABLATE_USAGE_CHECK(known, "--set ", s, ": strategy ", name, " takes values ", valid);
-    values[name] = value;
-  }
+// --set, with --shard / --prefetch-gathers as exact aliases: one parser, one set of messages.
+StrategyValues strategy_values(const PipelineFlags& f) {
+  StrategyValues values = parse_assignments(f.sets, "--set");
+  auto alias = [&](const std::string& name, const std::string& value, const std::string& flag) {
+    auto [n, v] = parse_assignment(name + "=" + value, flag);
+    ABLATE_USAGE_CHECK(!values.count(n) || values[n] == v, flag, ": strategy ", n, " is also set by --set to '",
+                       values[n], "'");
+    values[n] = v;
+  };
+  if (!f.shard.empty()) alias("shard", f.shard, "--shard");
+  if (f.prefetch_gathers) alias("gather_prefetch", "on", "--prefetch-gathers");
   return values;
 }
 
 }  // namespace
 
-void add_pipeline_flags(CLI::App* cmd, GenerateCommandOptions& o) {
-  cmd->add_option("--preset", o.preset, "Model preset: tiny, 1.3b, 14b")->capture_default_str();
-  cmd->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--size", o.size, "Max-area size H*W as the reference's --size (default: the preset's)");
-  cmd->add_option("--height", o.height, "Exact pixel height (multiple of 16), with --width");
-  cmd->add_option("--width", o.width, "Exact pixel width (multiple of 16), with --height");
-  cmd->add_option("--frames", o.frames, "Pixel frames, 4n+1")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Noise seed")->capture_default_str();
-  cmd->add_option("--weight-seed", o.weight_seed, "Seed of the synthetic weights")->capture_default_str();
-  cmd->add_option("--prompt", o.prompt, "Text prompt (default: a built-in one)");
-  cmd->add_option("--dtype", o.dtype, "fp32 or bf16 (default: fp32 on cpu, bf16 on cuda)");
-  cmd->add_option("--local-attn-size", o.local_attn_size, "Sliding KV window in latent frames (-1: global)")->capture_default_str();
-  cmd->add_option("--sink-size", o.sink_size, "Latent frames never evicted from the window")->capture_default_str();
-  cmd->add_flag("--offload-text-encoder", o.offload_text_encoder,
-                "Keep the text encoder in host memory between encodes (the reference's offload_model on one GPU)");
-  cmd->add_option("--set", o.strategies, "Turn a strategy on: name=value (repeatable; `ablate list` shows them)");
-  cmd->add_option("--world-size", o.world_size, "Expected world size (checked against WORLD_SIZE)");
-  cmd->add_option("--shard", o.shard, "Parameter residency when sharded: full, grad_op, none")->capture_default_str();
-  cmd->add_flag("--prefetch-gathers", o.prefetch_gathers, "Start the next unit's parameter all-gather early");
-  cmd->add_option("--collective-timeout", o.collective_timeout_s, "Seconds a collective may wait for the others")
-      ->capture_default_str();
-}
-
-PipelineSetup prepare_pipeline(const GenerateCommandOptions& o) {
+PipelineSetup prepare_pipeline(const PipelineFlags& f) {
   PipelineSetup s;
-  PipelineOptions& popts = s.options;
-  dist::WorldInfo& world = s.world;
-  popts.model = preset(o.preset);
+  s.workload = f.workload;
   const bool distributed = dist::launched_by_launcher();
-  if (distributed) world = dist::world_from_env();
-  ABLATE_USAGE_CHECK(o.world_size == 0 || (distributed && o.world_size == world.size), "--world-size ",
-                     o.world_size, " does not match the environment (",
-                     distributed ? "WORLD_SIZE=" + std::to_string(world.size) : std::string("no WORLD_SIZE set"),
-                     "); start ", o.world_size, " ranks with `ablate launch --nproc ", o.world_size,
+  if (distributed) s.world = dist::world_from_env();
+  ABLATE_USAGE_CHECK(f.world_size == 0 || (distributed && f.world_size == s.world.size), "--world-size ",
+                     f.world_size, " does not match the environment (",
+                     distributed ? "WORLD_SIZE=" + std::to_string(s.world.size) : std::string("no WORLD_SIZE set"),
+                     "); start ", f.world_size, " ranks with `ablate launch --nproc ", f.world_size,
                      " -- generate ...` or torchrun");
-  popts.residency = parse_residency(o.shard);
-  popts.prefetch_gathers = o.prefetch_gathers;
-  ABLATE_USAGE_CHECK(o.collective_timeout_s > 0, "--collective-timeout: expected seconds > 0, got ",
-                     o.collective_timeout_s);
-  popts.device = parse_device(o.device);
-  if (distributed && popts.device.is_cuda()) popts.device = torch::Device(torch::kCUDA, world.local_rank);
-  use_device(popts.device);
-  ABLATE_USAGE_CHECK(popts.model.dit.num_heads() % world.size == 0, "world size ", world.size,
-                     " does not divide the ", popts.model.dit.num_heads(), " attention heads of preset ",
-                     popts.model.name, " (sequence parallel splits heads across ranks); valid world sizes divide ",
-                     popts.model.dit.num_heads());
-  popts.precision = Precision::for_name(Precision::resolve_name(o.dtype, popts.device));
-  popts.weight_seed = static_cast<uint64_t>(o.weight_seed);
-  popts.local_attn_size = o.local_attn_size;
-  popts.sink_size = o.sink_size;
-  popts.offload_text_encoder = o.offload_text_encoder;
-  ABLATE_USAGE_CHECK(o.runs >= 1, "--runs: expected at least 1, got ", o.runs);
-  ABLATE_USAGE_CHECK(o.seed >= 0, "--seed: expected a non-negative seed, got ", o.seed);
-  ABLATE_USAGE_CHECK(!(!o.size.empty() && (o.height > 0 || o.width > 0)), "--size ", o.size,
-                     " and --height/--width are exclusive; give one of them");
-  GenerateRequest& request = s.request;
-  if (!o.prompt.empty()) request.prompt = o.prompt;
-  request.seed = static_cast<uint64_t>(o.seed);
-  request.geometry.size = o.size.empty() && o.height == 0 && o.width == 0 ? popts.model.default_size : o.size;
-  request.geometry.height = o.height;
-  request.geometry.width = o.width;
-  request.geometry.frames = o.frames;
-  request.geometry.local_attn_size = o.local_attn_size;
-  request.geometry.sink_size = o.sink_size;
-  request.geometry.world_size = world.size;
-  s.geometry = compute_geometry(request.geometry);
-  if (world.rank == 0) check_writable(o.json_path);
-  s.run_config.values = parse_strategies(o.strategies);
-  s.run_config.device = popts.device;
-  s.run_config.world_size = world.size;
-  for (const auto& [name, value] : s.run_config.values) {
-    auto strategy = opt::make_strategy(name);
-    const std::string reason = strategy->validate(value, s.run_config);
-    ABLATE_USAGE_CHECK(reason.empty(), "--set ", name, "=", value, " cannot run here: ", reason);
-    strategy->configure(value, popts);
-    s.strategies.emplace_back(name, std::move(strategy));
-  }
+  check_workload(s.workload, s.world.size, flag_field_name());
+  s.device = parse_device(s.workload.device);
+  if (distributed && s.device.is_cuda()) s.device = torch::Device(torch::kCUDA, s.world.local_rank);
+  use_device(s.device);
+  s.geometry = workload_geometry(s.workload, s.world.size);
+  s.values = strategy_values(f);
+  opt::RunConfig where;
+  where.device = s.device;
+  where.world_size = s.world.size;
+  const Combination c = make_combination(s.values, where);
+  ABLATE_USAGE_CHECK(c.skip_reason.empty(), "--set ", c.id, " cannot run here: ", c.skip_reason);
+  s.values = c.values;  // baseline values dropped, as in a matrix
+  s.per_request = c.per_request_engine;
   configure_determinism();
   return s;
 }
 
-void connect_ranks(PipelineSetup& s, double collective_timeout_s) {
+void connect_ranks(PipelineSetup& s) {
   if (!dist::launched_by_launcher() || s.world.size <= 1) return;
   s.comm = std::make_unique<dist::Communicator>(
-      s.world, s.options.device, std::chrono::milliseconds(static_cast<int64_t>(collective_timeout_s * 1000)));
-  s.options.comm = s.comm.get();
+      s.world, s.device, std::chrono::milliseconds(static_cast<int64_t>(s.workload.collective_timeout_s * 1000)));
 }
 
-std::unique_ptr<Pipeline> build_pipeline(PipelineSetup& s) {
-  auto pipeline = std::make_unique<Pipeline>(s.options);
-  opt::InstallContext install_ctx{s.request};
-  for (auto& [name, strategy] : s.strategies) strategy->install(s.run_config.values.at(name), *pipeline, install_ctx);
-  return pipeline;
+double build_engine(PipelineSetup& s) {
+  if (!s.engine) s.engine = std::make_unique<Engine>(s.workload, s.device, s.comm.get(), s.values);
+  const double build_ms = s.engine->build();
+  const double install_ms = s.engine->install(0, s.values, make_request(s.workload, s.world.size, 0)).install_ms;
+  s.engine->use(0);
+  return build_ms + install_ms;
 }
 
 }  // namespace ablate

@@ -1,43 +1,55 @@
-// What `ablate generate` and `ablate profile` share: the flags that describe the pipeline and the
-// request, their validation before any work, and building the pipeline with its strategies.
+// What `ablate generate` and `ablate profile` share: the flags that describe the workload and the
+// strategies (mapped onto the same Workload and strategy values a matrix spec gives), their
+// validation before any work, and the engine built from them the way the runner builds one.
 #pragma once
 #include <CLI/CLI.hpp>
 
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "core/dist/communicator.h"
 #include "core/dist/world.h"
-#include "core/geometry.h"
-#include "core/pipeline.h"
-#include "experiments/cli/generate_command.h"
-#include "optimizations/strategy.h"
+#include "experiments/runner/engine.h"
+#include "experiments/runner/workload.h"
 
 namespace ablate {
 
-struct PipelineSetup {
-  PipelineOptions options;
-  dist::WorldInfo world;   // rank 0 of 1 unless a launcher set WORLD_SIZE
-  GenerateRequest request;
-  VideoGeometry geometry;
-  opt::RunConfig run_config;
-  std::vector<std::pair<std::string, std::unique_ptr<opt::Strategy>>> strategies;  // validated and configured
-  std::unique_ptr<dist::Communicator> comm;  // set by connect_ranks() when there are several ranks
+struct PipelineFlags {
+  Workload workload;
+  std::vector<std::string> sets;  // --set name=value
+  std::string shard;              // --shard X: exactly --set shard=X
+  bool prefetch_gathers = false;  // --prefetch-gathers: exactly --set gather_prefetch=on
+  int world_size = 0;             // 0: from WORLD_SIZE; else must equal it
 };
 
-// Registers the pipeline and request flags (preset, device, size, frames, seeds, dtype, window,
-// --set, world/shard options) on `cmd`.
-void add_pipeline_flags(CLI::App* cmd, GenerateCommandOptions& o);
+struct PipelineSetup {
+  Workload workload;
+  StrategyValues values;
+  dist::WorldInfo world;   // rank 0 of 1 unless a launcher set WORLD_SIZE
+  torch::Device device = torch::kCPU;
+  VideoGeometry geometry;
+  bool per_request = false;                  // a strategy asks for a rebuilt engine per request
+  std::unique_ptr<dist::Communicator> comm;  // set by connect_ranks() when there are several ranks
+  std::unique_ptr<Engine> engine;            // set by build_engine()
+};
 
-// Validates every flag, configures the strategies and determinism; UsageError naming the flag.
-PipelineSetup prepare_pipeline(const GenerateCommandOptions& o);
+// A CLI11 check that the flag's text is an integer within [lo, hi] (CLI11 2.1 converts
+// out-of-range text without complaint), naming the range.
+CLI::Validator integer_in(int64_t lo, int64_t hi);
 
-// Meets the other ranks (no-op for one process); the communicator is then in options.comm.
-void connect_ranks(PipelineSetup& setup, double collective_timeout_s);
+// Registers the workload and strategy flags (preset, device, size, frames, seeds, dtype, window,
+// --set and its aliases, world options) on `cmd`.
+void add_pipeline_flags(CLI::App* cmd, PipelineFlags& flags);
 
-// Builds the pipeline and installs the strategies on it.
-std::unique_ptr<Pipeline> build_pipeline(PipelineSetup& setup);
+// Validates every flag and strategy value (the same parser and checks as a matrix spec), sets
+// the determinism flags; UsageError naming the flag.
+PipelineSetup prepare_pipeline(const PipelineFlags& flags);
+
+// Meets the other ranks (no-op for one process).
+void connect_ranks(PipelineSetup& setup);
+
+// Builds the engine and installs the strategies; returns the build + install ms.
+double build_engine(PipelineSetup& setup);
 
 }  // namespace ablate

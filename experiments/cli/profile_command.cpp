@@ -81,28 +81,29 @@ int run_profile_command(const ProfileCommandOptions& o) {
   const bool report = setup.world.rank == 0;
   std::ostringstream sink;
   std::ostream& out = report ? std::cout : sink;
-  out << "ablate profile: preset " << setup.options.model.name << " on " << setup.options.device.str() << " ("
-      << setup.options.precision.name() << ")\n"
+  out << "ablate profile: preset " << setup.workload.preset << " on " << setup.device.str() << " ("
+      << Precision::resolve_name(setup.workload.dtype, setup.device) << ")\n"
       << "geometry: " << setup.geometry.describe() << "\n"
       << "capture window: chunks " << window.first << "-" << window.last << " of the second generate() "
       << "(the first warms up)\n";
-  const std::string unavailable = setup.options.device.is_cuda()
-                                      ? cuda_profiler_unavailable_reason()
-                                      : "the run is on the CPU: no CUDA profiler API is there";
+  const std::string unavailable = setup.device.is_cuda() ? cuda_profiler_unavailable_reason()
+                                                         : "the run is on the CPU: no CUDA profiler API is there";
   out << "profile this run with (the capture range is opened by the process itself):\n";
   for (const auto& line : profiler_command_lines(o.argv, window)) out << "  " << line << "\n";
   if (!unavailable.empty()) out << "note: " << unavailable << "; running without a capture window\n";
 
-  connect_ranks(setup, o.pipeline.collective_timeout_s);
-  auto pipeline = build_pipeline(setup);
+  connect_ranks(setup);
+  build_engine(setup);
+  Pipeline& pipeline = setup.engine->pipeline();
+  const GenerateRequest request = make_request(setup.workload, setup.world.size, 0);
   if (setup.comm) setup.comm->barrier();
-  pipeline->generate(setup.request);  // warm-up: allocator, cuBLAS/cuDNN handles, kernel caches
+  pipeline.generate(request);  // warm-up: allocator, cuBLAS/cuDNN handles, kernel caches
 
-  PhaseTimer timer(setup.options.device);
+  PhaseTimer timer(setup.device);
   CaptureWindow capture(window.first, window.last, &timer);
   PhaseHooks* hooks = unavailable.empty() ? static_cast<PhaseHooks*>(&capture) : &timer;
   if (setup.comm) setup.comm->barrier();
-  pipeline->generate(setup.request, hooks);
+  pipeline.generate(request, hooks);
   double window_ms = 0;
   for (const auto& t : timer.finish())
     if (t.phase == Phase::kChunk && t.index >= window.first && t.index <= window.last)

@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "core/geometry.h"
-#include "experiments/cli/generate_command.h"
+#include "experiments/cli/pipeline_setup.h"
 
 namespace ablate {
 
 struct ProfileCommandOptions {
-  GenerateCommandOptions pipeline;  // the pipeline flags of `generate` (runs, json unused)
+  PipelineFlags pipeline;           // the workload and strategy flags of `generate`
   std::string chunks;               // "A-B" or "A"; default: the last chunk
   std::vector<std::string> argv;    // this process's command line, repeated in the printed commands
 };

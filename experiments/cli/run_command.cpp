@@ -3,12 +3,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "core/dist/world.h"
 #include "core/error.h"
 #include "core/video_hash.h"
+#include "experiments/runner/assignment.h"
 #include "experiments/runner/combinations.h"
 #include "experiments/common/fingerprint.h"
+#include "experiments/common/number_text.h"
+#include "experiments/gate/gate.h"
 #include "experiments/runner/ledger.h"
 #include "experiments/research/ledger_compare.h"
 #include "experiments/report/markdown_report.h"
@@ -49,6 +53,7 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
   cmd->add_option("--order-seed", o.order_seed, "Seed of the interleaved order (overrides the spec)");
   cmd->add_option("--prompt-mode", o.prompt_mode, "repeat | unique (overrides the spec)");
   cmd->add_flag("--no-sync-audit", o.no_sync_audit, "Skip the extra CUDA sync-debug generate() per combination");
+  cmd->add_option("--debug-perturb-rank", o.debug_perturb_rank)->group("");
   return cmd;
 }
 
@@ -64,6 +69,7 @@ CLI::App* add_check_command(CLI::App& app, CheckCommandOptions& o) {
   cmd->add_option("--baseline", o.baseline, "Baseline file (ablate lock)")->required();
   cmd->add_option("--matrix", o.matrix, "Matrix spec (default: the one the baseline was locked with)");
   cmd->add_option("--out", o.out, "Folder for the check's ledger and report (optional)");
+  cmd->add_option("--debug-perturb-rank", o.debug_perturb_rank)->group("");
   return cmd;
 }
 
@@ -76,24 +82,20 @@ MatrixSpec spec_from_flags(const RunCommandOptions& flags) {
   j["workload"] = {{"preset", o.preset}, {"device", o.device}, {"frames", o.frames}, {"seed", o.seed}};
   if (!o.dtype.empty()) j["workload"]["dtype"] = o.dtype;
   if (!o.size.empty()) j["workload"]["size"] = o.size;
+  ABLATE_USAGE_CHECK(o.mode == "full" || o.axes.empty(), "--axis is for --mode full (mode is ", o.mode, ")");
+  ABLATE_USAGE_CHECK(o.stack.empty() || o.mode == "stack" || o.mode == "one_at_a_time", "--stack is for --mode stack or "
+                     "one_at_a_time (mode is ", o.mode, ")");
   if (o.mode == "full") {
     j["axes"] = nlohmann::json::object();
     for (const auto& a : o.axes) {
-      const auto eq = a.find('=');
-      ABLATE_USAGE_CHECK(eq != std::string::npos && eq > 0, "--axis ", a, ": expected name=v1,v2 (e.g. sync_elim=off,on)");
-      nlohmann::json values = nlohmann::json::array();
-      std::string rest = a.substr(eq + 1);
-      for (size_t pos = 0; pos <= rest.size();) {
-        const size_t comma = std::min(rest.find(',', pos), rest.size());
-        values.push_back(rest.substr(pos, comma - pos));
-        pos = comma + 1;
-      }
-      j["axes"][a.substr(0, eq)] = values;
+      const auto [name, values] = parse_axis(a, "--axis");
+      ABLATE_USAGE_CHECK(!j["axes"].contains(name), "--axis: strategy ", name, " is given twice");
+      j["axes"][name] = values;
     }
   } else if (o.mode == "stack" || o.mode == "one_at_a_time") {
+    for (const auto& e : o.stack) parse_assignment(e, "--stack");
     j["stack"] = o.stack;
   }
-  ABLATE_USAGE_CHECK(o.mode == "full" || o.axes.empty(), "--axis is for --mode full (mode is ", o.mode, ")");
   return parse_matrix_spec(j, "command line");
 }
 
@@ -120,6 +122,24 @@ void apply_overrides(const RunCommandOptions& o, MatrixSpec& s) {
 
 bool is_rank0() { return !dist::launched_by_launcher() || dist::world_from_env().rank == 0; }
 
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// What the gate saw, in one line: the MD5 and, when it differs, where and by how much.
+std::string gate_summary(const LedgerRecord& r) {
+  std::ostringstream os;
+  os << "md5 " << r.md5;
+  const auto& g = r.gate;
+  if (!g.md5_ok || *g.md5_ok) return os.str();
+  if (g.failing_request) os << "; request " << *g.failing_request << " differs";
+  if (g.first_divergence)
+    os << "; first divergent chunk " << g.first_divergence->first << ", step " << g.first_divergence->second;
+  else
+    os << "; every denoising step matches, the divergence is in the VAE decode";
+  if (g.psnr_db) os << "; PSNR " << fixed_text(*g.psnr_db, 2) << " dB, max |diff| " << g.max_abs_u8.value_or(0);
+  if (g.bound) os << " (bound: PSNR >= " << g.bound->min_psnr_db << " dB, max |diff| <= " << g.bound->max_abs_u8 << ")";
+  return os.str();
+}
+
 }  // namespace
 
 int run_run_command(const RunCommandOptions& o) {
@@ -130,6 +150,7 @@ int run_run_command(const RunCommandOptions& o) {
   ro.time_budget_s = o.time_budget_s;
   ro.max_group_size = o.max_group_size;
   ro.audit_syncs = !o.no_sync_audit;
+  ro.debug_perturb_rank = o.debug_perturb_rank;
   if (!o.baseline.empty()) ro.baseline = read_baseline(o.baseline);
   const bool rank0 = is_rank0();
   const std::string ledger = (fs::path(o.out) / "ledger.jsonl").string();
@@ -158,7 +179,7 @@ int run_run_command(const RunCommandOptions& o) {
   if (result.groups_left)
     std::cout << "incomplete: " << result.groups_left << " engine group(s) not measured (time budget); continue with "
               << "--resume --out " << o.out << "\n";
-  return result.tier_a_mismatches || result.tier_b_out_of_bound || result.errors ? 1 : 0;
+  return result.gate_failures || result.errors ? 1 : 0;
 }
 
 int run_lock_command(const CheckCommandOptions& o) {
@@ -173,11 +194,11 @@ int run_lock_command(const CheckCommandOptions& o) {
   file.matrix = spec.to_json();
   const auto all = expand_combinations(spec, opt::RunConfig{{}, parse_device(spec.workload.device),
                                                              dist::launched_by_launcher() ? dist::world_from_env().size : 1});
-  MatrixSpec base = spec;
+  MatrixSpec base = spec;  // the baseline, once per request of the cycle
   base.mode = MatrixMode::kList;
   base.combinations = {{}};
   base.warmup = 0;
-  base.repetitions = 1;
+  base.repetitions = spec.workload.requests_per_cycle();
   RunnerOptions ro;
   ro.keep_video = true;
   ro.audit_syncs = false;
@@ -187,18 +208,21 @@ int run_lock_command(const CheckCommandOptions& o) {
   BaselineEntry e;
   e.fingerprint = result.fingerprint;
   e.key = fingerprint_key(e.fingerprint);
-  e.md5 = tensor_md5(result.baseline_video);
-  e.hash_chain = result.baseline_chain;
+  e.md5 = result.baseline_md5s.front();
+  e.hash_chain = result.baseline_chains.front();
+  if (result.baseline_md5s.size() > 1) {
+    e.request_md5s = result.baseline_md5s;
+    e.request_chains = result.baseline_chains;
+  }
   e.steps_per_chunk = result.steps_per_chunk;
   e.video_file = fs::path(o.baseline).stem().string() + "-" + e.key + ".u8";
   e.video_shape = result.baseline_video.sizes().vec();
   const auto v = result.baseline_video.contiguous();
   e.video_sha256 = sha256_hex(std::string(reinterpret_cast<const char*>(v.data_ptr<uint8_t>()), v.numel()));
-  e.tiers = nlohmann::json::object();
   for (const auto& c : all) e.tiers[c.id] = opt::tier_name(c.tier);
   write_baseline(file, e, result.baseline_video);
   std::cout << "locked " << o.baseline << " [" << e.key << "]: md5 " << e.md5 << ", " << e.hash_chain.size()
-            << " steps, " << all.size() << " combinations' tiers\n";
+            << " steps, " << result.baseline_md5s.size() << " request(s), " << all.size() << " combinations' tiers\n";
   return 0;
 }
 
@@ -218,9 +242,10 @@ int run_check_command(const CheckCommandOptions& o) {
     return kExitRebaseline;
   }
   spec.warmup = 0;
-  spec.repetitions = 1;
+  spec.repetitions = spec.workload.requests_per_cycle();  // one cycle: every request once
   RunnerOptions ro;
   ro.baseline = file;
+  ro.debug_perturb_rank = o.debug_perturb_rank;
   ro.audit_syncs = false;
   if (!o.out.empty() && is_rank0()) {
     prepare_output_folder(o.out, "--out");
@@ -231,36 +256,20 @@ int run_check_command(const CheckCommandOptions& o) {
   if (!is_rank0()) return 0;
   int passed = 0, failed = 0, skipped = 0;
   for (const auto& r : result.records) {
-    const std::string id = r["combination"].get<std::string>();
-    if (r["status"] == "skipped") {
+    if (r.status == RecordStatus::kSkipped) {
       ++skipped;
-      std::cout << "SKIP " << id << ": " << r["reason"].get<std::string>() << "\n";
+      std::cout << "SKIP " << r.combination << ": " << r.reason << "\n";
       continue;
     }
-    if (r["status"] == "error") {
+    if (r.status == RecordStatus::kError) {
       ++failed;
-      std::cout << "FAIL " << id << ": error: " << r["reason"].get<std::string>() << "\n";
+      std::cout << "FAIL " << r.combination << ": error: " << first_line(r.reason) << "\n";
       continue;
     }
-    const bool same = r["md5_ok"].get<bool>();
-    const bool tier_b = r["tier"] == "B";
-    const bool pass = same || (tier_b && r.contains("bound") && r["bound"]["within"].get<bool>());
-    (pass ? passed : failed)++;
-    std::cout << (pass ? "PASS " : "FAIL ") << id << " (tier " << r["tier"].get<std::string>() << "): md5 "
-              << r["md5"].get<std::string>();
-    if (!same) {
-      std::cout << " != baseline " << file.find(key)->md5;
-      if (r.contains("first_divergence") && r["first_divergence"].is_object())
-        std::cout << "; first divergent chunk " << r["first_divergence"]["chunk"] << ", step "
-                  << r["first_divergence"]["step"];
-      else
-        std::cout << "; every denoising step matches, the divergence is in the VAE decode";
-      if (r.contains("psnr_db")) std::cout << "; PSNR " << r["psnr_db"] << " dB, max |diff| " << r["max_abs_u8"];
-      if (r.contains("bound"))
-        std::cout << " (bound: PSNR >= " << r["bound"]["min_psnr_db"] << " dB, max |diff| <= " << r["bound"]["max_abs_u8"]
-                  << ")";
-    }
-    std::cout << "\n";
+    const GateVerdict verdict = gate_verdict(r.tier, r.gate);
+    (verdict.pass ? passed : failed)++;
+    std::cout << (verdict.pass ? "PASS " : "FAIL ") << r.combination << " (tier " << r.tier << "): " << gate_summary(r)
+              << (verdict.pass ? "" : " -- " + verdict.reason) << "\n";
   }
   if (!o.out.empty()) write_reports(read_ledger(ro.ledger_path), spec.name + " (check)", o.out);
   std::cout << "ablate check: " << passed << " passed, " << failed << " failed, " << skipped << " skipped against "

@@ -26,12 +26,14 @@ struct RunCommandOptions {
   int64_t order_seed = -1;
   std::string prompt_mode;
   bool no_sync_audit = false;
+  int debug_perturb_rank = -1;       // test hook: this rank's final latents differ (a rank error)
 };
 
 struct CheckCommandOptions {
   std::string baseline;
   std::string matrix;                // default: the matrix the baseline was locked with
   std::string out;                   // optional folder for the check's ledger and report
+  int debug_perturb_rank = -1;       // test hook, as for run
 };
 
 CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o);

@@ -1,12 +1,15 @@
 #include "experiments/gate/baseline.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 
 #include "core/error.h"
 #include "core/video_hash.h"
+#include "experiments/common/json_fields.h"
 #include "experiments/common/output_folder.h"
 
 namespace ablate {
@@ -18,16 +21,56 @@ const BaselineEntry* BaselineFile::find(const std::string& key) const {
   return nullptr;
 }
 
+GateReference BaselineEntry::reference(const std::string& source, const torch::Tensor& video_u8) const {
+  GateReference r;
+  r.source = source;
+  r.md5s = request_md5s.empty() ? std::vector<std::string>{md5} : request_md5s;
+  r.chains = request_chains.empty() ? std::vector<std::vector<std::string>>{hash_chain} : request_chains;
+  r.video_u8 = video_u8;
+  r.steps_per_chunk = steps_per_chunk;
+  return r;
+}
+
 namespace {
 
-template <typename T>
-T field(const nlohmann::json& j, const char* key, const std::string& where) {
-  ABLATE_USAGE_CHECK(j.is_object() && j.contains(key), where, ": missing field '", key, "'");
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw UsageError(where + "." + key + ": wrong type (" + j.at(key).dump().substr(0, 80) + ")");
+void check_md5(const JsonFields& f, const std::string& key, const std::string& md5) {
+  f.check(md5.size() == 32 && md5.find_first_not_of("0123456789abcdef") == std::string::npos, key,
+          "an MD5 of 32 lower-case hex digits", md5);
+}
+
+BaselineEntry parse_entry(const JsonFields& e) {
+  BaselineEntry b;
+  b.fingerprint = e.object("fingerprint").json();
+  b.key = e.string("key");
+  b.md5 = e.string("md5");
+  check_md5(e, "md5", b.md5);
+  b.hash_chain = e.strings("hash_chain");
+  b.steps_per_chunk = e.integer("steps_per_chunk");
+  e.check(b.steps_per_chunk >= 1, "steps_per_chunk", "an integer >= 1", b.steps_per_chunk);
+  b.video_file = e.string("video_file");
+  e.check(!b.video_file.empty() && b.video_file.find('/') == std::string::npos && b.video_file.find("..") == std::string::npos,
+          "video_file", "a file name beside the baseline file", b.video_file);
+  b.video_shape = e.integers("video_shape");
+  e.check(b.video_shape.size() == 4 && b.video_shape[3] == 3 &&
+              std::all_of(b.video_shape.begin(), b.video_shape.end(), [](int64_t d) { return d > 0 && d < (1 << 20); }),
+          "video_shape", "[F, H, W, 3] with positive sizes", b.video_shape);
+  b.video_sha256 = e.string("video_sha256");
+  b.tiers = e.string_map("tiers");
+  for (const auto& [id, tier] : b.tiers) e.check(tier == "A" || tier == "B", "tiers." + id, "\"A\" or \"B\"", tier);
+  if (e.has("request_md5s")) {
+    b.request_md5s = e.strings("request_md5s");
+    for (const auto& m : b.request_md5s) check_md5(e, "request_md5s", m);
+    e.check(!b.request_md5s.empty() && b.request_md5s.front() == b.md5, "request_md5s",
+            "a list starting with the entry's md5", nlohmann::json(b.request_md5s));
   }
+  if (e.has("request_chains")) {
+    const auto& chains = e.json().at("request_chains");
+    e.check(chains.is_array() && chains.size() == b.request_md5s.size(), "request_chains",
+            "one hash chain per request of request_md5s", chains.size());
+    for (size_t k = 0; k < chains.size(); ++k)
+      b.request_chains.push_back(JsonFields(nlohmann::json{{"chain", chains[k]}}, e.path("request_chains[" + std::to_string(k) + "]")).strings("chain"));
+  }
+  return b;
 }
 
 }  // namespace
@@ -41,31 +84,17 @@ BaselineFile read_baseline(const std::string& path) {
   } catch (const nlohmann::json::parse_error& e) {
     throw UsageError(path + ": corrupted baseline (not valid JSON): " + e.what());
   }
-  ABLATE_USAGE_CHECK(j.is_object() && j.value("schema", "") == kBaselineSchema, path, ": expected schema \"",
-                     kBaselineSchema, "\", found ", j.is_object() && j.contains("schema") ? j["schema"].dump() : "none");
+  const JsonFields top(j, path);
+  top.allow_only({"schema", "matrix", "entries"});
+  const std::string schema = top.string("schema");
+  top.check(schema == kBaselineSchema, "schema", std::string("\"") + kBaselineSchema + "\"", schema);
   BaselineFile out;
   out.path = path;
-  out.matrix = field<nlohmann::json>(j, "matrix", path);
-  const auto entries = field<nlohmann::json>(j, "entries", path);
-  ABLATE_USAGE_CHECK(entries.is_array(), path, ".entries: expected a list");
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const std::string where = path + ".entries[" + std::to_string(i) + "]";
-    const auto& e = entries[i];
-    BaselineEntry b;
-    b.fingerprint = field<nlohmann::json>(e, "fingerprint", where);
-    b.key = field<std::string>(e, "key", where);
-    b.md5 = field<std::string>(e, "md5", where);
-    b.hash_chain = field<std::vector<std::string>>(e, "hash_chain", where);
-    b.steps_per_chunk = field<int64_t>(e, "steps_per_chunk", where);
-    b.video_file = field<std::string>(e, "video_file", where);
-    b.video_shape = field<std::vector<int64_t>>(e, "video_shape", where);
-    b.video_sha256 = field<std::string>(e, "video_sha256", where);
-    b.tiers = field<nlohmann::json>(e, "tiers", where);
-    ABLATE_USAGE_CHECK(b.md5.size() == 32, where, ".md5: expected 32 hex digits, found '", b.md5, "'");
-    ABLATE_USAGE_CHECK(b.video_shape.size() == 4 && b.video_shape[3] == 3, where,
-                       ".video_shape: expected [F, H, W, 3]");
-    out.entries.push_back(std::move(b));
-  }
+  out.matrix = top.object("matrix").json();
+  const auto& entries = top.json().at("entries");
+  top.check(entries.is_array(), "entries", "a list of entries", entries);
+  for (size_t i = 0; i < entries.size(); ++i)
+    out.entries.push_back(parse_entry(JsonFields(entries[i], path + ".entries[" + std::to_string(i) + "]")));
   return out;
 }
 
@@ -77,10 +106,15 @@ void write_baseline(const BaselineFile& file, const BaselineEntry& updated, cons
   nlohmann::json j{{"schema", kBaselineSchema}, {"matrix", file.matrix}, {"entries", nlohmann::json::array()}};
   bool replaced = false;
   auto to_json = [](const BaselineEntry& e) {
-    return nlohmann::json{{"fingerprint", e.fingerprint}, {"key", e.key}, {"md5", e.md5},
-                          {"hash_chain", e.hash_chain}, {"steps_per_chunk", e.steps_per_chunk},
-                          {"video_file", e.video_file}, {"video_shape", e.video_shape},
-                          {"video_sha256", e.video_sha256}, {"tiers", e.tiers}};
+    nlohmann::json j{{"fingerprint", e.fingerprint}, {"key", e.key}, {"md5", e.md5},
+                     {"hash_chain", e.hash_chain}, {"steps_per_chunk", e.steps_per_chunk},
+                     {"video_file", e.video_file}, {"video_shape", e.video_shape},
+                     {"video_sha256", e.video_sha256}, {"tiers", e.tiers}};
+    if (e.request_md5s.size() > 1) {
+      j["request_md5s"] = e.request_md5s;
+      j["request_chains"] = e.request_chains;
+    }
+    return j;
   };
   for (const auto& e : file.entries) {
     if (e.key == updated.key) {

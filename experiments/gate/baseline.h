@@ -5,9 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "experiments/gate/gate.h"
 
 namespace ablate {
 
@@ -22,7 +25,12 @@ struct BaselineEntry {
   std::string video_file;                 // raw uint8 [F, H, W, 3], relative to the baseline file
   std::vector<int64_t> video_shape;
   std::string video_sha256;
-  nlohmann::json tiers;                   // combination id -> "A" | "B"
+  std::map<std::string, std::string> tiers;  // combination id -> "A" | "B"
+  // unique workloads: every request of the cycle (md5 / hash_chain are request 0's)
+  std::vector<std::string> request_md5s;
+  std::vector<std::vector<std::string>> request_chains;
+  // The gate's reference for this entry (every request; the video when given).
+  GateReference reference(const std::string& source, const torch::Tensor& video_u8) const;
 };
 
 struct BaselineFile {

@@ -12,29 +12,15 @@ namespace {
 
 using nlohmann::json;
 
-std::string record_name(const json& record) {
-  return record.value("combination", std::string("?"));
-}
-
-// The record's samples; throws unless it holds a non-empty array of numbers.
-std::vector<double> samples_of(const json& record) {
-  const std::string what = "benchmark_json: record '" + record_name(record) + "'";
-  const auto it = record.find("samples_ms");
-  if (it == record.end() || !it->is_array() || it->empty()) {
-    throw std::invalid_argument(what + ": expected a non-empty samples_ms array for status ok, but got " +
-                                (it == record.end() ? std::string("none") : it->dump()));
-  }
-  std::vector<double> samples;
-  for (const json& s : *it) {
-    if (!s.is_number()) throw std::invalid_argument(what + ": expected numeric samples_ms, but got " + s.dump());
-    samples.push_back(s.get<double>());
-  }
-  const auto reps = record.find("repetitions");
-  if (reps != record.end() && reps->is_number_integer() && reps->get<int64_t>() != int64_t(samples.size())) {
-    throw std::invalid_argument(what + ": expected " + std::to_string(reps->get<int64_t>()) +
-                                " samples (its repetitions), but got " + std::to_string(samples.size()));
-  }
-  return samples;
+// The record's samples; throws unless there are some and as many as its repetitions.
+const std::vector<double>& samples_of(const LedgerRecord& record) {
+  const std::string what = "benchmark_json: record '" + record.combination + "'";
+  if (record.samples_ms.empty())
+    throw std::invalid_argument(what + ": expected a non-empty samples_ms array for status ok, but got none");
+  if (record.repetitions > 0 && record.repetitions != static_cast<int64_t>(record.samples_ms.size()))
+    throw std::invalid_argument(what + ": expected " + std::to_string(record.repetitions) +
+                                " samples (its repetitions), but got " + std::to_string(record.samples_ms.size()));
+  return record.samples_ms;
 }
 
 // Fields every entry of one family shares, in the order GB writes them.
@@ -79,7 +65,7 @@ std::string lower(std::string s) {
 }
 
 // GB's keys with neutral values, then what the ledger knows about the run.
-json default_context(const json* first_ok) {
+json default_context(const LedgerRecord* first_ok) {
   json context = {{"date", ""},
                   {"host_name", ""},
                   {"executable", "ablate"},
@@ -91,42 +77,32 @@ json default_context(const json* first_ok) {
                   {"library_build_type", "release"},
                   {"json_schema_version", 1}};
   if (first_ok == nullptr) return context;
-  const auto env = first_ok->find("environment");
-  if (env != first_ok->end() && env->is_object()) {
-    for (auto it = env->begin(); it != env->end(); ++it) context[it.key()] = it.value();
-    // GB's values are lower case ("release" / "debug"); CMake's are capitalised
-    if (env->contains("build_type") && (*env)["build_type"].is_string()) {
-      context["library_build_type"] = lower((*env)["build_type"].get<std::string>());
-    }
-  }
-  for (const char* key : {"schema", "matrix", "workload"}) {
-    if (first_ok->contains(key)) context[std::string(key) == "schema" ? "ledger_schema" : key] = (*first_ok)[key];
-  }
+  const json& env = first_ok->environment;
+  for (auto it = env.begin(); it != env.end(); ++it) context[it.key()] = it.value();
+  // GB's values are lower case ("release" / "debug"); CMake's are capitalised
+  if (env.contains("build_type") && env["build_type"].is_string())
+    context["library_build_type"] = lower(env["build_type"].get<std::string>());
+  context["ledger_schema"] = "ablate.ledger/" + std::to_string(first_ok->schema_version);
+  context["matrix"] = first_ok->matrix;
+  context["workload"] = first_ok->workload;
   return context;
 }
 
 }  // namespace
 
-json benchmark_json(const std::vector<json>& records, const json& context) {
+json benchmark_json(const std::vector<LedgerRecord>& records, const json& context) {
   if (!context.is_null() && !context.is_object()) {
     throw std::invalid_argument("benchmark_json: expected the context to be an object or null, but got " +
                                 context.dump());
   }
   json benchmarks = json::array();
-  const json* first_ok = nullptr;
+  const LedgerRecord* first_ok = nullptr;
   int64_t family_index = 0;
-  for (const json& record : records) {
-    if (!record.is_object()) {
-      throw std::invalid_argument("benchmark_json: expected each record to be an object, but got " + record.dump());
-    }
-    if (record.value("status", std::string()) != "ok") continue;  // skipped / error: nothing was timed
-    if (!record.contains("combination") || !record["combination"].is_string()) {
-      throw std::invalid_argument("benchmark_json: expected an ok record to name its combination, but got " +
-                                  record.dump());
-    }
+  for (const auto& record : records) {
+    if (!record.ok()) continue;  // skipped / error: nothing was timed
     if (first_ok == nullptr) first_ok = &record;
-    const std::vector<double> samples = samples_of(record);
-    const json base = family_entry("generate/" + record_name(record), family_index++, samples.size());
+    const std::vector<double>& samples = samples_of(record);
+    const json base = family_entry("generate/" + record.combination, family_index++, samples.size());
     for (size_t i = 0; i < samples.size(); ++i) {
       json entry = base;
       entry["run_type"] = "iteration";

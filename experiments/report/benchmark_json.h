@@ -2,6 +2,8 @@
 // ledgers the way they diff two `--benchmark_format=json --benchmark_repetitions=N` outputs.
 #pragma once
 #include <nlohmann/json.hpp>
+
+#include "experiments/runner/ledger_record.h"
 #include <string>
 #include <vector>
 
@@ -16,9 +18,9 @@ namespace ablate {
 /// cpu_scaling_enabled, caches, load_avg, library_build_type, json_schema_version), the first ok
 /// record's environment fields, "matrix" and "workload"; the keys of `context` (an object, or null)
 /// override all of these: pass benchmark_host_context() there for the machine's facts.
-/// Throws std::invalid_argument when a record is not an object, an ok record has no numeric
-/// samples, or its "repetitions" disagrees with its sample count.
-nlohmann::json benchmark_json(const std::vector<nlohmann::json>& records, const nlohmann::json& context);
+/// Throws std::invalid_argument when an ok record has no samples or its "repetitions" disagrees
+/// with its sample count.
+nlohmann::json benchmark_json(const std::vector<LedgerRecord>& records, const nlohmann::json& context);
 
 /// GB's context keys read from this machine now: date (local, RFC 3339), host_name, executable,
 /// num_cpus, mhz_per_cpu, cpu_scaling_enabled, caches (from sysfs), load_avg.

@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
+#include <optional>
 #include <sstream>
 
 #include "experiments/report/html_charts.h"
 #include "experiments/report/html_text.h"
-#include "experiments/runner/ledger_view.h"
+#include "experiments/stats/statistics.h"
 
 namespace ablate {
 namespace {
@@ -56,12 +58,9 @@ const char kScript[] = R"((function () {
 })();
 )";
 
-std::string combination(const json& r) {
-  const std::string c = ledger_string(r, "combination");
-  return c.empty() ? "?" : c;
-}
+std::string combination(const LedgerRecord& r) { return r.combination.empty() ? "?" : r.combination; }
 
-bool is_ok(const json& r) { return ledger_string(r, "status") == "ok"; }
+bool is_ok(const LedgerRecord& r) { return r.ok(); }
 
 // A cell; numeric cells carry data-value for sorting.
 std::string td(const std::string& escaped_text, std::optional<double> sort_value = std::nullopt,
@@ -76,53 +75,46 @@ std::string td(const std::string& escaped_text, std::optional<double> sort_value
 
 std::string optional_ms(std::optional<double> v) { return v ? format_fixed(*v, 1) : "–"; }
 
-std::string status_cell(const json& r) {
-  const std::string status = ledger_string(r, "status");
-  const std::string reason = ledger_string(r, "reason");
-  std::string text = html_escape(status.empty() ? "?" : status);
-  if (!reason.empty()) text += ": " + html_escape(reason);
-  if (ledger_string(r, "validity") == "INVALID") {
+std::string status_cell(const LedgerRecord& r) {
+  std::string text = html_escape(record_status_name(r.status));
+  if (!r.reason.empty()) text += ": " + html_escape(r.reason);
+  if (r.validity == "INVALID") {
     std::string reasons;
-    if (r.contains("invalid_reasons") && r["invalid_reasons"].is_array()) {
-      for (const json& why : r["invalid_reasons"]) {
-        reasons += (reasons.empty() ? "" : "; ") + (why.is_string() ? why.get<std::string>() : why.dump());
-      }
-    }
+    for (const auto& why : r.invalid_reasons) reasons += (reasons.empty() ? "" : "; ") + why;
     text += " · <span class=\"bad\">INVALID</span>" + (reasons.empty() ? "" : ": " + html_escape(reasons));
   }
   return td(text);
 }
 
-std::string md5_cell(const json& r) {
-  const std::string md5 = ledger_string(r, "md5");
-  if (!r.contains("md5_ok") || r["md5_ok"].is_null()) {
-    return td(md5.empty() ? "–" : "<code>" + html_escape(md5.substr(0, 8)) + "</code>");
-  }
-  if (!r["md5_ok"].is_boolean()) {
-    throw std::invalid_argument("ledger record '" + combination(r) +
-                                "': expected a boolean or null for md5_ok, but got " + r["md5_ok"].dump());
-  }
-  if (r["md5_ok"].get<bool>()) return td("✓ same");
+std::string md5_cell(const LedgerRecord& r) {
+  if (!r.gate.md5_ok) return td(r.md5.empty() ? "–" : "<code>" + html_escape(r.md5.substr(0, 8)) + "</code>");
+  if (*r.gate.md5_ok) return td("✓ same");
   std::string text = "<span class=\"bad\">✗ differs</span>";
-  const json& d = r.value("first_divergence", json());
-  if (d.is_object()) {
-    text += html_escape(" at chunk " + d.value("chunk", json()).dump() + " step " + d.value("step", json()).dump());
-  }
+  if (r.gate.first_divergence)
+    text += html_escape(" at chunk " + std::to_string(r.gate.first_divergence->first) + " step " +
+                        std::to_string(r.gate.first_divergence->second));
   return td(text);
 }
 
-std::string syncs_cell(const json& r) {
-  std::optional<double> dit, total;
-  for (const auto& [key, value] : ledger_breakdown(r, "syncs")) {
-    if (key == "dit") dit = value;
-    if (key == "total") total = value;
-  }
-  if (!dit && !total) return td("–");
-  std::string text = (dit ? format_fixed(*dit, 0) : "–") + " / " + (total ? format_fixed(*total, 0) : "–");
-  return td(text, total ? total : dit);
+std::string syncs_cell(const LedgerRecord& r) {
+  if (!r.syncs) return td("–");
+  const double dit = static_cast<double>(r.syncs->dit), total = static_cast<double>(r.syncs->total);
+  return td(format_fixed(dit, 0) + " / " + format_fixed(total, 0), total);
 }
 
-std::string delta_cell(const LedgerTimes& t, std::optional<double> baseline, bool is_baseline) {
+struct Times {
+  std::optional<double> median, min, max, cv;
+};
+
+Times times_of(const LedgerRecord& r) {
+  Times t;
+  if (r.stats) return {r.stats->median, r.stats->min, r.stats->max, r.stats->cv};
+  if (r.samples_ms.empty()) return t;
+  return {stats::median(r.samples_ms), *std::min_element(r.samples_ms.begin(), r.samples_ms.end()),
+          *std::max_element(r.samples_ms.begin(), r.samples_ms.end()), stats::cv(r.samples_ms)};
+}
+
+std::string delta_cell(const Times& t, std::optional<double> baseline, bool is_baseline) {
   if (is_baseline) return td("baseline", 0.0);
   if (!t.median || !baseline || *baseline <= 0) return td("–");
   const double diff = *t.median - *baseline;
@@ -132,42 +124,42 @@ std::string delta_cell(const LedgerTimes& t, std::optional<double> baseline, boo
             rel < 0 ? "faster" : rel > 0 ? "slower" : "");
 }
 
-std::optional<double> baseline_median(const std::vector<json>& records) {
-  for (const json& r : records) {
-    if (combination(r) == "baseline" && is_ok(r)) return ledger_times(r).median;
+std::optional<double> baseline_median(const std::vector<LedgerRecord>& records) {
+  for (const auto& r : records) {
+    if (combination(r) == "baseline" && is_ok(r)) return times_of(r).median;
   }
   return std::nullopt;
 }
 
-std::string summary_table(const std::vector<json>& records) {
+std::string summary_table(const std::vector<LedgerRecord>& records) {
   const std::optional<double> baseline = baseline_median(records);
   std::ostringstream out;
   out << "<table id=\"summary\"><thead><tr><th>Combination</th><th>Status</th><th>Median ms</th>"
          "<th>Spread (min–max, CV)</th><th>Δ vs baseline</th><th>Tier</th><th>MD5</th><th>Syncs (DiT / total)</th>"
          "<th>NCCL ms</th><th>Peak memory</th><th>Cold ms</th></tr></thead>\n<tbody>\n";
-  for (const json& r : records) {
+  for (const auto& r : records) {
     const std::string name = combination(r);
-    const std::string status = ledger_string(r, "status");
-    const LedgerTimes t = ledger_times(r);
+    const std::string status = record_status_name(r.status);
+    const Times t = times_of(r);
     std::string spread = "–";
     if (t.min && t.max) {
       spread = format_fixed(*t.min, 1) + "–" + format_fixed(*t.max, 1);
       if (t.cv) spread += " (" + format_fixed(100 * *t.cv, 1) + " %)";
     }
-    const auto peak = ledger_peak_memory(r);
+    std::optional<double> peak;
+    for (const auto b : r.peak_memory_bytes) peak = std::max(peak.value_or(0.0), static_cast<double>(b));
     std::string memory = "–";
     if (peak) {
-      memory = format_bytes(peak->first);
-      if (peak->second > 1) memory += " (max of " + std::to_string(peak->second) + " ranks)";
+      memory = format_bytes(*peak);
+      if (r.peak_memory_bytes.size() > 1) memory += " (max of " + std::to_string(r.peak_memory_bytes.size()) + " ranks)";
     }
-    const std::string tier = ledger_string(r, "tier");
+    const std::optional<double> nccl = r.ok() ? std::optional<double>(r.nccl_ms) : std::nullopt;
     out << "<tr class=\"combination " << html_escape(status) << "\" data-combination=\"" << html_escape(name)
         << "\" data-status=\"" << html_escape(status) << "\">" << td("<b>" + html_escape(name) + "</b>")
         << status_cell(r) << td(optional_ms(t.median), t.median) << td(html_escape(spread), t.cv)
-        << delta_cell(t, baseline, name == "baseline" && is_ok(r)) << td(tier.empty() ? "–" : html_escape(tier))
-        << md5_cell(r) << syncs_cell(r) << td(optional_ms(ledger_number(r, "nccl_ms")), ledger_number(r, "nccl_ms"))
-        << td(html_escape(memory), peak ? std::optional<double>(peak->first) : std::nullopt)
-        << td(optional_ms(ledger_number(r, "cold_ms")), ledger_number(r, "cold_ms")) << "</tr>\n";
+        << delta_cell(t, baseline, name == "baseline" && is_ok(r)) << td(r.tier.empty() ? "–" : html_escape(r.tier))
+        << md5_cell(r) << syncs_cell(r) << td(optional_ms(nccl), nccl) << td(html_escape(memory), peak)
+        << td(optional_ms(r.cold_ms), r.cold_ms) << "</tr>\n";
   }
   out << "</tbody></table>\n";
   return out.str();
@@ -202,11 +194,14 @@ std::vector<std::string> union_keys(const std::vector<StackedRow>& rows, bool pi
   return keys;
 }
 
-std::string stacked_section(const std::vector<json>& records, const char* id, const char* heading,
-                            const char* key, const char* sub, const char* attr, bool pipeline_order) {
+// Per record, (name, ms) of what `segments` picks (phases, or collectives' ms).
+using Segments = std::function<std::vector<std::pair<std::string, double>>(const LedgerRecord&)>;
+
+std::string stacked_section(const std::vector<LedgerRecord>& records, const char* id, const char* heading,
+                            const Segments& segments_of, const char* attr, bool pipeline_order) {
   std::vector<StackedRow> rows;
-  for (const json& r : records) {
-    auto segments = ledger_breakdown(r, key, sub);
+  for (const auto& r : records) {
+    auto segments = segments_of(r);
     if (segments.empty()) continue;
     rows.push_back({combination(r), std::move(segments)});
   }
@@ -220,10 +215,20 @@ std::string stacked_section(const std::vector<json>& records, const char* id, co
   return std::string("<h2>") + heading + "</h2>\n" + svg_stacked_chart(id, "ms", attr, keys, rows);
 }
 
-std::string medians_section(const std::vector<json>& records) {
+std::vector<std::pair<std::string, double>> phase_segments(const LedgerRecord& r) {
+  return {r.phases_ms.begin(), r.phases_ms.end()};
+}
+
+std::vector<std::pair<std::string, double>> collective_segments(const LedgerRecord& r) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& [name, c] : r.collectives) out.emplace_back(name, c.ms);
+  return out;
+}
+
+std::string medians_section(const std::vector<LedgerRecord>& records) {
   std::vector<WhiskerRow> rows;
-  for (const json& r : records) {
-    const LedgerTimes t = ledger_times(r);
+  for (const auto& r : records) {
+    const Times t = times_of(r);
     if (!is_ok(r) || !t.median) continue;
     rows.push_back({combination(r), *t.median, t.min.value_or(*t.median), t.max.value_or(*t.median),
                     combination(r) == "baseline"});
@@ -233,36 +238,26 @@ std::string medians_section(const std::vector<json>& records) {
          svg_whisker_chart("medians", "ms", rows);
 }
 
-// Facts shared by the run: from the first record that has them.
-std::string facts(const std::vector<json>& records) {
+std::string fact_text(const json& v) { return html_escape(v.is_string() ? v.get<std::string>() : v.dump()); }
+
+// Facts shared by the run: from the first record.
+std::string facts(const std::vector<LedgerRecord>& records) {
   size_t ok = 0, skipped = 0, error = 0;
-  for (const json& r : records) {
-    const std::string s = ledger_string(r, "status");
-    ok += s == "ok";
-    skipped += s == "skipped";
-    error += s == "error";
+  for (const auto& r : records) {
+    ok += r.status == RecordStatus::kOk;
+    skipped += r.status == RecordStatus::kSkipped;
+    error += r.status == RecordStatus::kError;
   }
   std::ostringstream out;
   out << "<dl class=\"facts\"><dt>Combinations</dt><dd>" << records.size() << " (" << ok << " ok, " << skipped
       << " skipped, " << error << " error)</dd>";
-  auto first_with = [&](const char* key) -> const json* {
-    for (const json& r : records) {
-      if (r.contains(key) && !r[key].is_null()) return &r[key];
-    }
-    return nullptr;
-  };
-  for (const char* key : {"matrix", "repetitions", "warmup"}) {
-    if (const json* v = first_with(key)) {
-      out << "<dt>" << key << "</dt><dd>" << html_escape(v->is_string() ? v->get<std::string>() : v->dump()) << "</dd>";
-    }
-  }
-  for (const char* group : {"workload", "environment"}) {
-    const json* obj = first_with(group);
-    if (obj == nullptr || !obj->is_object()) continue;
-    for (auto it = obj->begin(); it != obj->end(); ++it) {
-      out << "<dt>" << html_escape(it.key()) << "</dt><dd>"
-          << html_escape(it->is_string() ? it->get<std::string>() : it->dump()) << "</dd>";
-    }
+  if (!records.empty()) {
+    const auto& r = records.front();
+    out << "<dt>matrix</dt><dd>" << html_escape(r.matrix) << "</dd><dt>repetitions</dt><dd>" << r.repetitions
+        << "</dd><dt>warmup</dt><dd>" << r.warmup << "</dd>";
+    for (const json* group : {&r.workload, &r.environment})
+      for (auto it = group->begin(); it != group->end(); ++it)
+        out << "<dt>" << html_escape(it.key()) << "</dt><dd>" << fact_text(*it) << "</dd>";
   }
   out << "</dl>\n";
   return out.str();
@@ -270,18 +265,13 @@ std::string facts(const std::vector<json>& records) {
 
 }  // namespace
 
-std::string html_report(const std::vector<json>& records, const std::string& title) {
-  for (const json& r : records) {
-    if (!r.is_object()) {
-      throw std::invalid_argument("html_report: expected each record to be an object, but got " + r.dump());
-    }
-  }
+std::string html_report(const std::vector<LedgerRecord>& records, const std::string& title) {
   std::ostringstream out;
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << html_escape(title)
       << "</title>\n<style>" << kCss << "</style></head>\n<body>\n<h1>" << html_escape(title) << "</h1>\n"
       << facts(records) << "<h2>Summary</h2>\n" << summary_table(records) << medians_section(records)
-      << stacked_section(records, "phases", "Phase breakdown (median ms)", "phases_ms", nullptr, "phase", true)
-      << stacked_section(records, "collectives", "Collectives (ms)", "collectives", "ms", "collective", false)
+      << stacked_section(records, "phases", "Phase breakdown (median ms)", phase_segments, "phase", true)
+      << stacked_section(records, "collectives", "Collectives (ms)", collective_segments, "collective", false)
       << "<script>\n" << kScript << "</script>\n</body></html>\n";
   return out.str();
 }

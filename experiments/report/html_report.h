@@ -1,6 +1,6 @@
 // One self-contained HTML page over the runner's ledger: summary table and inline SVG charts.
 #pragma once
-#include <nlohmann/json.hpp>
+#include "experiments/runner/ledger_record.h"
 #include <string>
 #include <vector>
 
@@ -17,6 +17,6 @@ namespace ablate {
 /// Every ledger string is HTML-escaped. Fields may be absent or null; a field of the wrong type
 /// throws std::invalid_argument naming the record, the field, what was expected and what was found.
 /// The script sets data-script="ok" on <html> once it has run.
-std::string html_report(const std::vector<nlohmann::json>& records, const std::string& title);
+std::string html_report(const std::vector<LedgerRecord>& records, const std::string& title);
 
 }  // namespace ablate

@@ -17,20 +17,24 @@ std::string pct(double ratio_minus_one) {
   return os.str();
 }
 
-bool ok(const nlohmann::json& r) { return r.value("status", "") == "ok" && r.contains("stats"); }
-double median_of(const nlohmann::json& r) { return r["stats"]["median"].get<double>(); }
+bool ok(const LedgerRecord& r) { return r.ok() && r.stats.has_value(); }
+double median_of(const LedgerRecord& r) { return r.stats->median; }
 
-std::string md5_cell(const nlohmann::json& r) {
-  if (!r.contains("md5_ok") || r["md5_ok"].is_null()) return "n/a";
-  if (r["md5_ok"].get<bool>()) return "yes";
+std::string md5_cell(const LedgerRecord& r) {
+  const auto& g = r.gate;
+  if (!g.md5_ok) return "n/a";
+  if (*g.md5_ok) return "yes";
   std::string s = "**no**";
-  if (r.contains("first_divergence") && r["first_divergence"].is_object())
-    s += " (chunk " + std::to_string(r["first_divergence"]["chunk"].get<int64_t>()) + ", step " +
-         std::to_string(r["first_divergence"]["step"].get<int64_t>()) + ")";
-  if (r.contains("psnr_db") && r["psnr_db"].is_number()) s += ", " + fixed_text(r["psnr_db"].get<double>()) + " dB";
-  if (r.contains("bound")) s += r["bound"]["within"].get<bool>() ? ", within bound" : ", **outside bound**";
+  if (g.failing_request && *g.failing_request > 0) s += " (request " + std::to_string(*g.failing_request) + ")";
+  if (g.first_divergence)
+    s += " (chunk " + std::to_string(g.first_divergence->first) + ", step " + std::to_string(g.first_divergence->second) + ")";
+  if (g.psnr_db && std::isfinite(*g.psnr_db)) s += ", " + fixed_text(*g.psnr_db) + " dB";
+  if (g.bound) s += g.bound->within ? ", within bound" : ", **outside bound**";
   return s;
 }
+
+std::string stage_or_id(const LedgerRecord& r) { return r.stage.empty() ? r.combination : r.stage; }
+std::string status_text(const LedgerRecord& r) { return record_status_name(r.status); }
 
 }  // namespace
 
@@ -42,22 +46,22 @@ std::string markdown_cell(const std::string& text) {
   return out;
 }
 
-std::string pr_stack_table(const std::vector<nlohmann::json>& records) {
+std::string pr_stack_table(const std::vector<LedgerRecord>& records) {
   std::ostringstream os;
   os << "| stage | generate() ms (median) | vs unoptimized | vs prior | MD5 ok |\n|---|---:|---:|---:|---|\n";
   // a cumulative stack adds one strategy per stage; the ledger holds them in execution order
   // (engine groups, resumed runs), so the stages are put back in stack order
-  std::vector<const nlohmann::json*> stages;
+  std::vector<const LedgerRecord*> stages;
   for (const auto& r : records) stages.push_back(&r);
-  auto depth = [](const nlohmann::json* r) { return r->contains("strategies") ? (*r)["strategies"].size() : size_t{0}; };
+  auto depth = [](const LedgerRecord* r) { return r->strategies.size(); };
   std::stable_sort(stages.begin(), stages.end(), [&](auto* a, auto* b) { return depth(a) < depth(b); });
-  const nlohmann::json* first = nullptr;
-  const nlohmann::json* prior = nullptr;
+  const LedgerRecord* first = nullptr;
+  const LedgerRecord* prior = nullptr;
   for (const auto* rp : stages) {
     const auto& r = *rp;
-    const std::string stage = markdown_cell(r.value("stage", r.value("combination", "")));
+    const std::string stage = markdown_cell(stage_or_id(r));
     if (!ok(r)) {
-      os << "| " << stage << " | " << r.value("status", "?") << ": " << markdown_cell(r.value("reason", "")) << " | | | |\n";
+      os << "| " << stage << " | " << status_text(r) << ": " << markdown_cell(r.reason) << " | | | |\n";
       continue;
     }
     const double m = median_of(r);
@@ -69,66 +73,76 @@ std::string pr_stack_table(const std::vector<nlohmann::json>& records) {
   return os.str();
 }
 
-std::string matrix_table(const std::vector<nlohmann::json>& records) {
-  const nlohmann::json* base = nullptr;
+std::string matrix_table(const std::vector<LedgerRecord>& records) {
+  const LedgerRecord* base = nullptr;
   for (const auto& r : records)
-    if (ok(r) && r.value("combination", "") == "baseline") base = &r;
+    if (ok(r) && r.combination == "baseline") base = &r;
   std::ostringstream os;
   os << "| combination | median ms | spread (min-max) | CV | delta vs baseline | verdict | tier | MD5 ok | syncs (DiT/all)"
         " | NCCL ms | peak memory (MiB, max rank) | validity |\n"
         "|---|---:|---|---:|---:|---|---|---|---|---:|---:|---|\n";
   for (const auto& r : records) {
-    const std::string id = markdown_cell(r.value("combination", ""));
+    const std::string id = markdown_cell(r.combination);
     if (!ok(r)) {
-      os << "| " << id << " | " << r.value("status", "?") << " | " << markdown_cell(r.value("reason", ""))
-         << " | | | | " << r.value("tier", "") << " | | | | | |\n";
+      os << "| " << id << " | " << status_text(r) << " | " << markdown_cell(r.reason) << " | | | | " << r.tier
+         << " | | | | | |\n";
       continue;
     }
-    const auto& s = r["stats"];
+    const auto& s = *r.stats;
     std::string delta = "-", verdict = "-";
     if (base && base != &r) {
-      const auto a = (*base)["samples_ms"].get<std::vector<double>>();
-      const auto b = r["samples_ms"].get<std::vector<double>>();
       delta = pct(median_of(r) / median_of(*base) - 1.0);
-      const auto c = stats::compare(a, b);
-      verdict = stats::verdict_name(c.verdict);
+      verdict = stats::verdict_name(stats::compare(base->samples_ms, r.samples_ms).verdict);
     }
     int64_t peak = 0;
-    for (const auto& p : r.value("peak_memory_bytes", std::vector<int64_t>{})) peak = std::max(peak, p);
-    const auto& sy = r["syncs"];
-    std::string validity = r.value("validity", "");
-    for (const auto& why : r.value("invalid_reasons", std::vector<std::string>{})) validity += "; " + why;
-    os << "| " << id << " | " << fixed_text(s["median"].get<double>()) << " | " << fixed_text(s["min"].get<double>()) << "-"
-       << fixed_text(s["max"].get<double>()) << " | " << fixed_text(100 * s["cv"].get<double>(), 1) << "% | " << delta << " | "
-       << verdict << " | " << r.value("tier", "") << " | " << md5_cell(r) << " | " << sy.value("dit", int64_t{0})
-       << "/" << sy.value("total", int64_t{0}) << " | " << fixed_text(r.value("nccl_ms", 0.0)) << " | "
+    for (const auto p : r.peak_memory_bytes) peak = std::max(peak, p);
+    const SyncCounts sy = r.syncs.value_or(SyncCounts{});
+    std::string validity = r.validity;
+    for (const auto& why : r.invalid_reasons) validity += "; " + why;
+    os << "| " << id << " | " << fixed_text(s.median) << " | " << fixed_text(s.min) << "-" << fixed_text(s.max) << " | "
+       << fixed_text(100 * s.cv, 1) << "% | " << delta << " | " << verdict << " | " << r.tier << " | " << md5_cell(r)
+       << " | " << sy.dit << "/" << sy.total << " | " << fixed_text(r.nccl_ms) << " | "
        << fixed_text(static_cast<double>(peak) / (1 << 20), 0) << " | " << markdown_cell(validity) << " |\n";
   }
   return os.str();
 }
 
-std::string markdown_report(const std::vector<nlohmann::json>& records, const std::string& title) {
+std::string markdown_report(const std::vector<LedgerRecord>& records, const std::string& title) {
   std::ostringstream os;
   os << "# " << title << "\n\n";
   if (!records.empty()) {
     const auto& r = records.front();
-    os << "Workload: `" << r.value("workload", nlohmann::json::object()).dump() << "`  \n"
-       << "Fingerprint: `" << r.value("fingerprint_key", "") << "`, " << r.value("warmup", int64_t{0}) << " warm-up + "
-       << r.value("repetitions", int64_t{0}) << " timed generate() per combination, mode "
-       << r.value("mode", "") << ".\n\n";
-    if (r.value("mode", "") == "stack") os << "## PR stack\n\n" << pr_stack_table(records) << "\n";
+    os << "Workload: `" << r.workload.dump() << "`  \n"
+       << "Fingerprint: `" << r.fingerprint_key << "`, " << r.warmup << " warm-up + " << r.repetitions
+       << " timed generate() per combination, mode " << r.mode << ".\n\n";
+    if (r.mode == "stack") os << "## PR stack\n\n" << pr_stack_table(records) << "\n";
   }
   os << "## Matrix\n\nVerdicts: Mann-Whitney U against the baseline's samples with the default thresholds "
         "(alpha 0.05, 1% and 5 ms).\n\n"
      << matrix_table(records);
   int cold = 0;
-  for (const auto& r : records) cold += ok(r) && r.contains("cold_ms") && r["cold_ms"].is_number();
+  for (const auto& r : records) cold += ok(r) && r.cold_ms.has_value();
   if (cold) {
     os << "\n## Cold (first generate() after a build)\n\n| combination | cold ms | warm median ms |\n|---|---:|---:|\n";
     for (const auto& r : records)
-      if (ok(r) && r["cold_ms"].is_number())
-        os << "| " << markdown_cell(r["combination"].get<std::string>()) << " | " << fixed_text(r["cold_ms"].get<double>()) << " | "
-           << fixed_text(median_of(r)) << " |\n";
+      if (ok(r) && r.cold_ms)
+        os << "| " << markdown_cell(r.combination) << " | " << fixed_text(*r.cold_ms) << " | " << fixed_text(median_of(r))
+           << " |\n";
+  }
+  int latency = 0;
+  for (const auto& r : records) latency += ok(r) && !r.latency_ms.empty();
+  if (latency) {
+    os << "\n## Latency (from the start of generate(), medians)\n\n"
+          "| combination | first chunk denoised ms | first frames decoded ms | generate() ms |\n|---|---:|---:|---:|\n";
+    for (const auto& r : records) {
+      if (!ok(r) || r.latency_ms.empty()) continue;
+      auto cell = [&](const char* key) {
+        auto it = r.latency_ms.find(key);
+        return it == r.latency_ms.end() ? std::string("-") : fixed_text(it->second);
+      };
+      os << "| " << markdown_cell(r.combination) << " | " << cell("first_chunk") << " | " << cell("first_frame") << " | "
+         << fixed_text(median_of(r)) << " |\n";
+    }
   }
   return os.str();
 }

@@ -2,7 +2,7 @@
 // ms, vs unoptimized, vs prior, MD5 ok) and the full matrix (median, spread, delta and verdict
 // against the baseline, tier, syncs, NCCL ms, peak memory, validity).
 #pragma once
-#include <nlohmann/json.hpp>
+#include "experiments/runner/ledger_record.h"
 
 #include <string>
 #include <vector>
@@ -13,9 +13,9 @@ namespace ablate {
 std::string markdown_cell(const std::string& text);
 
 // Rows in record order; "vs unoptimized" against the first ok row, "vs prior" against the row above.
-std::string pr_stack_table(const std::vector<nlohmann::json>& records);
-std::string matrix_table(const std::vector<nlohmann::json>& records);
+std::string pr_stack_table(const std::vector<LedgerRecord>& records);
+std::string matrix_table(const std::vector<LedgerRecord>& records);
 // Title, workload and fingerprint, the stack table when the matrix is a stack, the matrix table.
-std::string markdown_report(const std::vector<nlohmann::json>& records, const std::string& title);
+std::string markdown_report(const std::vector<LedgerRecord>& records, const std::string& title);
 
 }  // namespace ablate

@@ -9,7 +9,7 @@
 
 namespace ablate {
 
-void write_reports(const std::vector<nlohmann::json>& records, const std::string& title, const std::string& dir) {
+void write_reports(const std::vector<LedgerRecord>& records, const std::string& title, const std::string& dir) {
   const std::filesystem::path d(dir);
   write_file_atomically((d / "report.md").string(), markdown_report(records, title));
   write_file_atomically((d / "benchmark.json").string(),

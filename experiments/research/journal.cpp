@@ -33,16 +33,16 @@ std::string format_journal_entry(int n, const JournalEntry& e) {
   std::vector<std::string> commits;  // in record order: a resumed ledger may span commits
   std::vector<std::string> commands;  // a ledger resumed over several calls holds each call's command
   for (const auto& r : e.records) {
-    const std::string command = r.value("command", "");
+    const std::string& command = r.command;
     if (!command.empty() && std::find(commands.begin(), commands.end(), command) == commands.end())
       commands.push_back(command);
-    if (fingerprint.empty()) fingerprint = r.value("fingerprint_key", "");
-    if (r.contains("environment") && r["environment"].contains("git")) {
-      const std::string commit = r["environment"]["git"].value("commit", "") +
-                                 (r["environment"]["git"].value("dirty", false) ? " (dirty)" : "");
+    if (fingerprint.empty()) fingerprint = r.fingerprint_key;
+    if (r.environment.contains("git") && r.environment["git"].is_object()) {
+      const auto& git = r.environment["git"];
+      const std::string commit = git.value("commit", "") + (git.value("dirty", false) ? " (dirty)" : "");
       if (std::find(commits.begin(), commits.end(), commit) == commits.end()) commits.push_back(commit);
     }
-    if (matrix.empty()) matrix = r.value("matrix", "");
+    if (matrix.empty()) matrix = r.matrix;
   }
   if (commands.size() <= 1) {
     os << "- **Command**: `" << (commands.empty() ? "(not recorded)" : commands.front()) << "`\n";
@@ -57,25 +57,22 @@ std::string format_journal_entry(int n, const JournalEntry& e) {
      << ")\n";
   if (!e.records.empty()) {
     const auto& r = e.records.front();
-    std::string device = r.value("workload", nlohmann::json::object()).value("device", "");
-    if (r.contains("fingerprint") && r["fingerprint"].contains("cuda"))
-      device += " " + r["fingerprint"]["cuda"].value("gpu", "");
-    os << "- **Fingerprint**: `" << fingerprint << "` (" << device << ", world "
-       << r["fingerprint"].value("world_size", 1) << ", " << r["fingerprint"].value("dtype", "") << ", torch "
-       << r["fingerprint"].value("torch", "") << ")\n";
+    std::string device = r.workload.value("device", "");
+    if (r.fingerprint.contains("cuda")) device += " " + r.fingerprint["cuda"].value("gpu", "");
+    os << "- **Fingerprint**: `" << fingerprint << "` (" << device << ", world " << r.fingerprint.value("world_size", 1)
+       << ", " << r.fingerprint.value("dtype", "") << ", torch " << r.fingerprint.value("torch", "") << ")\n";
   }
   os << "\n" << matrix_table(e.records) << "\n";
   // verdict lines: every ok combination against the baseline
-  const nlohmann::json* base = nullptr;
+  const LedgerRecord* base = nullptr;
   for (const auto& r : e.records)
-    if (r.value("status", "") == "ok" && r.value("combination", "") == "baseline") base = &r;
+    if (r.ok() && r.combination == "baseline") base = &r;
   if (base) {
     os << "Verdicts against the baseline:";
     for (const auto& r : e.records) {
-      if (&r == base || r.value("status", "") != "ok") continue;
-      const auto c = stats::compare((*base)["samples_ms"].get<std::vector<double>>(),
-                                    r["samples_ms"].get<std::vector<double>>());
-      os << " " << r["combination"].get<std::string>() << " " << stats::verdict_name(c.verdict) << ";";
+      if (&r == base || !r.ok()) continue;
+      const auto c = stats::compare(base->samples_ms, r.samples_ms);
+      os << " " << r.combination << " " << stats::verdict_name(c.verdict) << ";";
     }
     os << "\n\n";
   }

@@ -3,6 +3,8 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include "experiments/runner/ledger_record.h"
+
 #include <string>
 #include <vector>
 
@@ -13,7 +15,7 @@ struct JournalEntry {
   std::string hypothesis;
   std::string decision;        // keep | discard | invalid | crash
   std::string ledger_path;     // where the numbers come from (committed under reports/)
-  std::vector<nlohmann::json> records;
+  std::vector<LedgerRecord> records;
   std::string extra_markdown;  // e.g. a search's chain table or a factorial analysis
 };
 

@@ -9,16 +9,16 @@
 namespace ablate {
 namespace {
 
-std::map<std::string, const nlohmann::json*> ok_by_id(const std::vector<nlohmann::json>& records) {
-  std::map<std::string, const nlohmann::json*> m;
+std::map<std::string, const LedgerRecord*> ok_by_id(const std::vector<LedgerRecord>& records) {
+  std::map<std::string, const LedgerRecord*> m;
   for (const auto& r : records)
-    if (r.value("status", "") == "ok" && r.contains("samples_ms")) m[r["combination"].get<std::string>()] = &r;
+    if (r.ok() && !r.samples_ms.empty()) m[r.combination] = &r;
   return m;
 }
 
 }  // namespace
 
-nlohmann::json compare_ledgers(const std::vector<nlohmann::json>& a, const std::vector<nlohmann::json>& b,
+nlohmann::json compare_ledgers(const std::vector<LedgerRecord>& a, const std::vector<LedgerRecord>& b,
                                const stats::Thresholds& t) {
   const auto ma = ok_by_id(a), mb = ok_by_id(b);
   nlohmann::json out{{"rows", nlohmann::json::array()}, {"only_in_a", nlohmann::json::array()},
@@ -32,9 +32,7 @@ nlohmann::json compare_ledgers(const std::vector<nlohmann::json>& a, const std::
       continue;
     }
     const auto& rb = *it->second;
-    const auto sa = (*ra)["samples_ms"].get<std::vector<double>>();
-    const auto sb = rb["samples_ms"].get<std::vector<double>>();
-    const auto c = stats::compare(sa, sb, t);
+    const auto c = stats::compare(ra->samples_ms, rb.samples_ms, t);
     out["rows"].push_back({{"combination", id},
                            {"a_median", c.baseline_median_ms},
                            {"b_median", c.candidate_median_ms},
@@ -46,9 +44,9 @@ nlohmann::json compare_ledgers(const std::vector<nlohmann::json>& a, const std::
                            {"ci_high", c.diff_ci.hi},
                            {"verdict", stats::verdict_name(c.verdict)},
                            {"reason", c.reason},
-                           {"a_validity", ra->value("validity", "")},
-                           {"b_validity", rb.value("validity", "")},
-                           {"md5_same", ra->value("md5", "") == rb.value("md5", "")}});
+                           {"a_validity", ra->validity},
+                           {"b_validity", rb.validity},
+                           {"md5_same", ra->md5 == rb.md5}});
   }
   for (const auto& [id, _] : mb)
     if (!ma.count(id)) out["only_in_b"].push_back(id);
@@ -73,19 +71,18 @@ std::string compare_markdown(const nlohmann::json& c, const std::string& a_name,
   return os.str();
 }
 
-double aa_noise_floor(const std::vector<nlohmann::json>& records, uint64_t seed) {
-  const nlohmann::json *first = nullptr, *second = nullptr;
+double aa_noise_floor(const std::vector<LedgerRecord>& records, uint64_t seed) {
+  const LedgerRecord *first = nullptr, *second = nullptr;
   for (const auto& r : records) {
-    if (r.value("status", "") != "ok") continue;
-    const std::string id = r["combination"].get<std::string>();
+    if (!r.ok()) continue;
+    const std::string& id = r.combination;
     if (id.size() > 2 && id.substr(id.size() - 2) == "#2") second = &r;
     else if (!first) first = &r;
   }
   ABLATE_USAGE_CHECK(first && second, "expected an A/A ledger (mode aa: one configuration measured twice)");
   stats::BootstrapOptions bo;
   bo.seed = seed;
-  return stats::noise_floor((*first)["samples_ms"].get<std::vector<double>>(),
-                            (*second)["samples_ms"].get<std::vector<double>>(), bo);
+  return stats::noise_floor(first->samples_ms, second->samples_ms, bo);
 }
 
 }  // namespace ablate

@@ -19,23 +19,16 @@ double collective_size_bytes(const std::string& c, int64_t sent, int n) {
   return s;
 }
 
-nlohmann::json collective_table(const nlohmann::json& stats, int n) {
+void add_bandwidth(std::map<std::string, CollectiveRow>& rows, int n) {
   double total_ms = 0;
-  for (const auto& [name, s] : stats.items()) total_ms += s.value("ms", 0.0);
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [name, s] : stats.items()) {
-    const double ms = s.value("ms", 0.0);
-    const int64_t bytes = s.value("bytes", int64_t{0});
-    nlohmann::json row{{"calls", s.value("calls", int64_t{0})}, {"bytes", bytes}, {"ms", ms},
-                       {"share", total_ms > 0 ? ms / total_ms : 0.0}};
-    if (name != "barrier" && ms > 0) {
-      const double algbw = collective_size_bytes(name, bytes, n) / (ms * 1e-3) / 1e9;  // GB/s, as nccl-tests
-      row["algbw_gbps"] = algbw;
-      row["busbw_gbps"] = algbw * busbw_factor(name, n);
-    }
-    out[name] = row;
+  for (const auto& [name, r] : rows) total_ms += r.ms;
+  for (auto& [name, r] : rows) {
+    r.share = total_ms > 0 ? r.ms / total_ms : 0.0;
+    if (name == "barrier" || r.ms <= 0) continue;
+    const double algbw = collective_size_bytes(name, r.bytes, n) / (r.ms * 1e-3) / 1e9;  // GB/s, as nccl-tests
+    r.algbw_gbps = algbw;
+    r.busbw_gbps = algbw * busbw_factor(name, n);
   }
-  return out;
 }
 
 }  // namespace ablate

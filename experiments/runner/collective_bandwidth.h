@@ -2,10 +2,12 @@
 // operation's size, and busbw = algbw * factor, the factor making busbw comparable with the
 // hardware's peak bus bandwidth whatever the rank count n.
 #pragma once
-#include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
+
+#include "experiments/runner/ledger_record.h"
 
 namespace ablate {
 
@@ -18,8 +20,8 @@ double busbw_factor(const std::string& collective, int world_size);
 // gathered buffer); all-to-all S = sent (a rank's send buffer); broadcast S = sent.
 double collective_size_bytes(const std::string& collective, int64_t sent_bytes_per_call, int world_size);
 
-// {"calls", "bytes", "ms", "algbw_gbps", "busbw_gbps", "share"} per collective from per-type
-// stats {name: {calls, bytes (sent per rank, summed), ms (summed)}}; share = ms / sum of ms.
-nlohmann::json collective_table(const nlohmann::json& stats, int world_size);
+// Fills algbw_gbps, busbw_gbps (collectives with a duration, barriers aside) and share (ms / sum
+// of ms) of per-type rows {calls, bytes sent per rank, ms}, as nccl-tests defines them.
+void add_bandwidth(std::map<std::string, CollectiveRow>& rows, int world_size);
 
 }  // namespace ablate

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "experiments/runner/engine.h"
 #include "experiments/stats/factorial.h"
 #include "optimizations/registry.h"
 
@@ -37,6 +38,7 @@ Combination make_combination(std::map<std::string, std::string> values, const op
     if (info.affects_build) c.build_key += (c.build_key.empty() ? "" : "+") + name + "=" + it->second;
   }
   if (c.build_key.empty()) c.build_key = "default";
+  c.per_request_engine = rebuilds_engine_per_request(values);
   return c;
 }
 

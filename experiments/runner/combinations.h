@@ -18,6 +18,7 @@ struct Combination {
   std::string skip_reason;                    // why it cannot run here ("" = runs)
   opt::Tier tier = opt::Tier::kA;             // B when any strategy that is on is tier B
   std::string build_key;                      // equal keys share one engine
+  bool per_request_engine = false;            // a strategy asks for a rebuilt engine per request
 };
 
 // Canonical id of a set of values (baseline values dropped).

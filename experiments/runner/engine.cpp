@@ -2,34 +2,16 @@
 
 #include <chrono>
 
-#include "core/config.h"
 #include "optimizations/registry.h"
 
 namespace ablate {
+namespace {
 
-PipelineOptions pipeline_options(const Workload& w, torch::Device device, dist::Communicator* comm) {
-  PipelineOptions o;
-  o.model = preset(w.preset);
-  o.device = device;
-  o.precision = Precision::for_name(Precision::resolve_name(w.dtype, device));
-  o.weight_seed = static_cast<uint64_t>(w.weight_seed);
-  o.offload_text_encoder = w.offload_text_encoder;
-  o.comm = comm;
-  return o;
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-GenerateRequest make_request(const Workload& w, int world_size, int64_t unique_index) {
-  GenerateRequest r;
-  if (!w.prompt.empty()) r.prompt = w.prompt;
-  if (unique_index >= 0) r.prompt += " (request " + std::to_string(unique_index) + ")";
-  r.seed = static_cast<uint64_t>(w.seed);
-  r.geometry.size = w.size.empty() && w.height == 0 && w.width == 0 ? preset(w.preset).default_size : w.size;
-  r.geometry.height = w.height;
-  r.geometry.width = w.width;
-  r.geometry.frames = w.frames;
-  r.geometry.world_size = world_size;
-  return r;
-}
+}  // namespace
 
 nlohmann::json InstalledStrategies::counters() const {
   nlohmann::json j = nlohmann::json::object();
@@ -40,26 +22,49 @@ nlohmann::json InstalledStrategies::counters() const {
   return j;
 }
 
-void configure_strategies(const std::map<std::string, std::string>& values, PipelineOptions& options) {
-  for (const auto& [name, value] : values) opt::make_strategy(name)->configure(value, options);
+bool rebuilds_engine_per_request(const StrategyValues& values) {
+  for (const auto& [name, value] : values)
+    if (opt::make_strategy(name)->rebuilds_engine_per_request(value)) return true;
+  return false;
 }
 
-InstalledStrategies install_strategies(const std::map<std::string, std::string>& values, Pipeline& pipeline,
-                                       const GenerateRequest& request) {
-  InstalledStrategies out;
+Engine::Engine(Workload workload, torch::Device device, dist::Communicator* comm, StrategyValues build_values)
+    : workload_(std::move(workload)), device_(device), comm_(comm), build_values_(std::move(build_values)) {}
+
+double Engine::build() {
+  reset();
   const auto t0 = std::chrono::steady_clock::now();
-  pipeline.seams() = Seams{};
+  PipelineOptions options = pipeline_options(workload_, device_, comm_);
+  for (const auto& [name, value] : build_values_) opt::make_strategy(name)->configure(value, options);
+  pipeline_ = std::make_unique<Pipeline>(options);
+  return ms_since(t0);
+}
+
+InstalledStrategies& Engine::install(size_t slot, const StrategyValues& values, const GenerateRequest& request) {
+  if (slots_.size() <= slot) slots_.resize(slot + 1);
+  slots_[slot].reset();  // the old strategies (their graph pools, caches) go before new ones are made
+  auto out = std::make_unique<InstalledStrategies>();
+  const auto t0 = std::chrono::steady_clock::now();
+  pipeline_->seams() = Seams{};
   opt::InstallContext ctx{request};
   for (const auto& name : opt::strategy_names()) {  // registry order: installs compose the same way every time
     auto it = values.find(name);
     if (it == values.end()) continue;
     auto s = opt::make_strategy(name);
-    s->install(it->second, pipeline, ctx);
-    out.strategies.emplace_back(name, std::move(s));
+    s->install(it->second, *pipeline_, ctx);
+    out->strategies.emplace_back(name, std::move(s));
   }
-  out.seams = pipeline.seams();
-  out.install_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  return out;
+  out->seams = pipeline_->seams();
+  out->install_ms = ms_since(t0);
+  slots_[slot] = std::move(out);
+  return *slots_[slot];
+}
+
+void Engine::use(size_t slot) { pipeline_->seams() = slots_.at(slot)->seams; }
+
+void Engine::reset() {
+  slots_.clear();  // strategies first: their seams may hold graphs on the pipeline's memory
+  pipeline_.reset();
 }
 
 }  // namespace ablate

@@ -1,5 +1,7 @@
-// Turning a workload + a combination into a built pipeline with its strategies installed: the
-// part of a matrix run that happens outside timed work.
+// An engine: a pipeline built from a workload and the build-affecting strategy values, with the
+// strategies of each combination it serves installed in their own slot (their seams kept per slot
+// and put back on the pipeline before that combination's generate()). `ablate generate`,
+// `ablate profile` and the runner all build through it.
 #pragma once
 #include <map>
 #include <memory>
@@ -7,31 +9,53 @@
 #include <vector>
 
 #include "core/pipeline.h"
-#include "experiments/runner/matrix_spec.h"
+#include "experiments/runner/workload.h"
 #include "optimizations/strategy.h"
 
 namespace ablate {
 
-// The pipeline options of `workload` on `device` (dtype default: fp32 on CPU, bf16 on CUDA).
-PipelineOptions pipeline_options(const Workload& workload, torch::Device device, dist::Communicator* comm);
-
-// The request generate() gets; `unique_index` >= 0 makes the prompt unique (prompt_mode unique).
-GenerateRequest make_request(const Workload& workload, int world_size, int64_t unique_index = -1);
+using StrategyValues = std::map<std::string, std::string>;
 
 // One combination's strategy objects; they keep their state (cache counters) for the whole run.
 struct InstalledStrategies {
   std::vector<std::pair<std::string, std::unique_ptr<opt::Strategy>>> strategies;
-  Seams seams;  // the pipeline's seams after install(): assigned back on every switch to this combination
+  Seams seams;  // the pipeline's seams after install()
   double install_ms = 0;
   nlohmann::json counters() const;
 };
 
-// Applies configure() of every strategy in `values` to `options`.
-void configure_strategies(const std::map<std::string, std::string>& values, PipelineOptions& options);
+// True when a strategy among `values` asks for the engine to be rebuilt for every request.
+bool rebuilds_engine_per_request(const StrategyValues& values);
 
-// Creates the strategies of `values`, installs them on `pipeline` (starting from default seams) and
-// keeps the resulting seams.
-InstalledStrategies install_strategies(const std::map<std::string, std::string>& values, Pipeline& pipeline,
-                                       const GenerateRequest& request);
+class Engine {
+ public:
+  // `build_values`: the values whose configure() shapes the build (every value of the group's
+  // combinations that affects the build; the others' configure() does nothing).
+  Engine(Workload workload, torch::Device device, dist::Communicator* comm, StrategyValues build_values);
+
+  // Builds the pipeline (again: the old one and every slot's strategies are dropped first);
+  // returns its duration in ms.
+  double build();
+  // Creates `values`' strategies, installs them in registry order on default seams and keeps them
+  // in `slot` (replacing what it held). Returns them.
+  InstalledStrategies& install(size_t slot, const StrategyValues& values, const GenerateRequest& request);
+  // Puts `slot`'s seams on the pipeline.
+  void use(size_t slot);
+  InstalledStrategies& installed(size_t slot) { return *slots_.at(slot); }
+  // Whether `slot` holds strategies (a rebuild drops every slot).
+  bool has(size_t slot) const { return slot < slots_.size() && slots_[slot] != nullptr; }
+
+  bool built() const { return pipeline_ != nullptr; }
+  Pipeline& pipeline() { return *pipeline_; }
+  void reset();  // frees the pipeline and the strategies
+
+ private:
+  Workload workload_;
+  torch::Device device_;
+  dist::Communicator* comm_;
+  StrategyValues build_values_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::vector<std::unique_ptr<InstalledStrategies>> slots_;
+};
 
 }  // namespace ablate

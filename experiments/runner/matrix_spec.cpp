@@ -3,82 +3,11 @@
 #include <fstream>
 #include <set>
 
-#include "core/config.h"
 #include "core/error.h"
-#include "optimizations/registry.h"
+#include "experiments/common/json_fields.h"
+#include "experiments/runner/assignment.h"
 
 namespace ablate {
-namespace {
-
-// Rejects fields outside `valid` (typos must not be ignored silently).
-void check_fields(const nlohmann::json& j, const std::string& where, const std::vector<std::string>& valid) {
-  ABLATE_USAGE_CHECK(j.is_object(), where, ": expected a JSON object, found ", j.type_name());
-  const std::set<std::string> ok(valid.begin(), valid.end());
-  for (const auto& [key, _] : j.items())
-    ABLATE_USAGE_CHECK(ok.count(key), where, ": unknown field '", key, "'; valid fields: ", c10::Join(", ", valid));
-}
-
-template <typename T>
-void read(const nlohmann::json& j, const char* key, T& out, const std::string& where, const char* expected) {
-  if (!j.contains(key)) return;
-  try {
-    out = j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw UsageError(where + "." + key + ": expected " + expected + ", found " + j.at(key).dump());
-  }
-}
-
-void check_value(const std::string& name, const std::string& value, const std::string& where) {
-  opt::StrategyInfo info;
-  try {
-    info = opt::strategy_info(name);
-  } catch (const UsageError&) {
-    throw UsageError(where + ": unknown strategy '" + name + "'; valid strategies: " + c10::Join(", ", opt::strategy_names()));
-  }
-  for (const auto& v : info.values)
-    if (v == value) return;
-  throw UsageError(where + ": strategy " + name + " has no value '" + value + "'; valid values: " + c10::Join(", ", info.values));
-}
-
-Workload parse_workload(const nlohmann::json& j, const std::string& where) {
-  check_fields(j, where, {"preset", "device", "dtype", "size", "height", "width", "frames", "seed", "weight_seed",
-                          "prompt_mode", "prompt", "offload_text_encoder", "collective_timeout_s"});
-  Workload w;
-  read(j, "preset", w.preset, where, "a preset name");
-  try {
-    preset(w.preset);
-  } catch (const std::exception& e) {
-    throw UsageError(where + ".preset: " + e.what());
-  }
-  read(j, "device", w.device, where, "cpu, cuda or cuda:N");
-  ABLATE_USAGE_CHECK(w.device == "cpu" || w.device == "cuda" || w.device.rfind("cuda:", 0) == 0, where,
-                     ".device: unknown device '", w.device, "'; valid devices: cpu, cuda, cuda:N");
-  read(j, "dtype", w.dtype, where, "fp32 or bf16");
-  ABLATE_USAGE_CHECK(w.dtype.empty() || w.dtype == "fp32" || w.dtype == "bf16", where, ".dtype: unknown dtype '",
-                     w.dtype, "'; valid dtypes: fp32, bf16");
-  read(j, "size", w.size, where, "\"H*W\"");
-  read(j, "height", w.height, where, "an integer");
-  read(j, "width", w.width, where, "an integer");
-  read(j, "frames", w.frames, where, "an integer 4n+1");
-  ABLATE_USAGE_CHECK(w.frames >= 1 && (w.frames - 1) % 4 == 0, where, ".frames: expected 4n+1 frames, found ",
-                     w.frames);
-  read(j, "seed", w.seed, where, "an integer");
-  ABLATE_USAGE_CHECK(w.seed >= 0, where, ".seed: expected >= 0, found ", w.seed);
-  read(j, "weight_seed", w.weight_seed, where, "an integer");
-  read(j, "prompt_mode", w.prompt_mode, where, "\"repeat\" or \"unique\"");
-  ABLATE_USAGE_CHECK(w.prompt_mode == "repeat" || w.prompt_mode == "unique", where, ".prompt_mode: unknown mode '",
-                     w.prompt_mode, "'; valid modes: repeat, unique");
-  read(j, "prompt", w.prompt, where, "a string");
-  read(j, "offload_text_encoder", w.offload_text_encoder, where, "true or false");
-  read(j, "collective_timeout_s", w.collective_timeout_s, where, "seconds");
-  ABLATE_USAGE_CHECK(w.collective_timeout_s > 0, where, ".collective_timeout_s: expected > 0, found ",
-                     w.collective_timeout_s);
-  ABLATE_USAGE_CHECK(w.size.empty() || (w.height == 0 && w.width == 0), where,
-                     ": size and height/width are exclusive; give one of them");
-  return w;
-}
-
-}  // namespace
 
 const char* matrix_mode_name(MatrixMode m) {
   switch (m) {
@@ -93,20 +22,12 @@ const char* matrix_mode_name(MatrixMode m) {
   return "invalid";
 }
 
-std::pair<std::string, std::string> parse_assignment(const std::string& text, const std::string& where) {
-  const auto eq = text.find('=');
-  ABLATE_USAGE_CHECK(eq != std::string::npos && eq > 0, where, ": expected name=value (e.g. sync_elim=on), found '",
-                     text, "'");
-  std::pair<std::string, std::string> p{text.substr(0, eq), text.substr(eq + 1)};
-  check_value(p.first, p.second, where);
-  return p;
-}
-
-nlohmann::json Workload::to_json() const {
-  return {{"preset", preset}, {"device", device}, {"dtype", dtype}, {"size", size}, {"height", height},
-          {"width", width}, {"frames", frames}, {"seed", seed}, {"weight_seed", weight_seed},
-          {"prompt_mode", prompt_mode}, {"prompt", prompt}, {"offload_text_encoder", offload_text_encoder},
-          {"collective_timeout_s", collective_timeout_s}};
+MatrixMode parse_matrix_mode(const std::string& name, const std::string& where) {
+  for (auto m : {MatrixMode::kFull, MatrixMode::kList, MatrixMode::kStack, MatrixMode::kOneAtATime,
+                 MatrixMode::kCovering, MatrixMode::kFactorial, MatrixMode::kAA})
+    if (name == matrix_mode_name(m)) return m;
+  throw UsageError(where + ": unknown mode '" + name +
+                   "'; valid modes: full, list, stack, one_at_a_time, covering, factorial, aa");
 }
 
 nlohmann::json MatrixSpec::to_json() const {
@@ -123,82 +44,90 @@ nlohmann::json MatrixSpec::to_json() const {
   return j;
 }
 
+namespace {
+
+bool takes_axes(MatrixMode m) { return m == MatrixMode::kFull || m == MatrixMode::kCovering || m == MatrixMode::kFactorial; }
+bool takes_stack(MatrixMode m) { return m == MatrixMode::kStack || m == MatrixMode::kOneAtATime || m == MatrixMode::kAA; }
+
+void parse_axes(const JsonFields& f, MatrixSpec& s) {
+  const auto axes = f.object("axes");
+  for (const auto& [name, values] : axes.json().items()) {
+    const std::string where = axes.path(name);
+    ABLATE_USAGE_CHECK(values.is_array() && !values.empty(), where, ": expected a non-empty list of values, found ",
+                       json_excerpt(values));
+    std::vector<std::string> texts;
+    for (const auto& v : values) {
+      ABLATE_USAGE_CHECK(v.is_string(), where, ": expected string values, found ", json_excerpt(v));
+      texts.push_back(v.get<std::string>());
+    }
+    auto [n, vs] = parse_axis(name + "=" + c10::Join(",", texts), where);
+    ABLATE_USAGE_CHECK(s.mode != MatrixMode::kFactorial || vs.size() == 2, where,
+                       ": mode factorial needs exactly two levels per axis, found ", vs.size());
+    s.axes.emplace_back(n, vs);
+  }
+}
+
+void parse_combinations(const JsonFields& f, MatrixSpec& s) {
+  const auto& list = f.json().at("combinations");
+  ABLATE_USAGE_CHECK(list.is_array() && !list.empty(), f.path("combinations"),
+                     ": mode list needs a non-empty list of {strategy: value} objects, found ", json_excerpt(list));
+  for (size_t i = 0; i < list.size(); ++i) {
+    const JsonFields c(list[i], f.path("combinations") + "[" + std::to_string(i) + "]");
+    std::vector<std::string> texts;
+    for (const auto& [name, _] : c.json().items()) texts.push_back(name + "=" + c.string(name));
+    s.combinations.push_back(parse_assignments(texts, c.where()));
+  }
+}
+
+void parse_stack(const JsonFields& f, MatrixSpec& s) {
+  const auto texts = f.strings("stack");
+  ABLATE_USAGE_CHECK(s.mode == MatrixMode::kAA || !texts.empty(), f.path("stack"), ": mode ", matrix_mode_name(s.mode),
+                     " needs a non-empty list of \"name=value\" strings");
+  std::set<std::string> seen;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string where = f.path("stack") + "[" + std::to_string(i) + "]";
+    auto p = parse_assignment(texts[i], where);
+    ABLATE_USAGE_CHECK(seen.insert(p.first).second, where, ": strategy ", p.first, " appears twice in the stack");
+    s.stack.push_back(p);
+  }
+}
+
+}  // namespace
+
 MatrixSpec parse_matrix_spec(const nlohmann::json& j, const std::string& file) {
-  check_fields(j, file, {"name", "workload", "mode", "axes", "combinations", "stack", "warmup", "repetitions",
-                         "order_seed", "comment"});
+  const JsonFields f(j, file);
+  f.allow_only({"name", "workload", "mode", "axes", "combinations", "stack", "warmup", "repetitions", "order_seed",
+                "comment"});
   MatrixSpec s;
   s.source = file;
-  read(j, "name", s.name, file, "a string");
-  if (j.contains("workload")) s.workload = parse_workload(j.at("workload"), file + ": workload");
-  std::string mode = "full";
-  read(j, "mode", mode, file, "a string");
-  if (mode == "full") s.mode = MatrixMode::kFull;
-  else if (mode == "list") s.mode = MatrixMode::kList;
-  else if (mode == "stack") s.mode = MatrixMode::kStack;
-  else if (mode == "one_at_a_time") s.mode = MatrixMode::kOneAtATime;
-  else if (mode == "covering") s.mode = MatrixMode::kCovering;
-  else if (mode == "factorial") s.mode = MatrixMode::kFactorial;
-  else if (mode == "aa") s.mode = MatrixMode::kAA;
-  else throw UsageError(file + ".mode: unknown mode '" + mode +
-                        "'; valid modes: full, list, stack, one_at_a_time, covering, factorial, aa");
-  read(j, "warmup", s.warmup, file, "an integer >= 0");
-  ABLATE_USAGE_CHECK(s.warmup >= 0, file, ".warmup: expected >= 0, found ", s.warmup);
-  read(j, "repetitions", s.repetitions, file, "an integer >= 1");
-  ABLATE_USAGE_CHECK(s.repetitions >= 1, file, ".repetitions: expected >= 1, found ", s.repetitions);
-  read(j, "order_seed", s.order_seed, file, "a non-negative integer");
+  s.name = f.string_or("name", s.name);
+  if (f.has("workload")) s.workload = parse_workload(f.object("workload"));
+  const std::string mode = f.string_or("mode", "full");
+  s.mode = parse_matrix_mode(mode, f.path("mode"));
+  s.warmup = f.integer_or("warmup", s.warmup);
+  f.check(s.warmup >= 0 && s.warmup <= 1000, "warmup", "0..1000", s.warmup);
+  s.repetitions = f.integer_or("repetitions", s.repetitions);
+  f.check(s.repetitions >= 1 && s.repetitions <= 10000, "repetitions", "1..10000", s.repetitions);
+  const int64_t order_seed = f.integer_or("order_seed", 0);
+  f.check(order_seed >= 0, "order_seed", "a non-negative integer", order_seed);
+  s.order_seed = static_cast<uint64_t>(order_seed);
 
-  const bool full = s.mode == MatrixMode::kFull || s.mode == MatrixMode::kCovering || s.mode == MatrixMode::kFactorial;
-  const bool list = s.mode == MatrixMode::kList, aa = s.mode == MatrixMode::kAA;
-  const bool stacked = !full && !list;
-  ABLATE_USAGE_CHECK(!j.contains("axes") || full, file, ".axes: only modes full, covering and factorial take axes (mode is ", mode, ")");
-  ABLATE_USAGE_CHECK(!j.contains("combinations") || list, file, ".combinations: only mode list takes combinations (mode is ",
-                     mode, ")");
-  ABLATE_USAGE_CHECK(!j.contains("stack") || stacked, file, ".stack: only modes stack, one_at_a_time and aa take a stack (mode is ",
-                     mode, ")");
-  if (full) {
-    ABLATE_USAGE_CHECK(j.contains("axes") && j.at("axes").is_object(), file,
-                       ".axes: mode ", mode, " needs an object {strategy: [values]}");
-    for (const auto& [name, values] : j.at("axes").items()) {
-      const std::string where = file + ".axes." + name;
-      ABLATE_USAGE_CHECK(values.is_array() && !values.empty(), where, ": expected a non-empty list of values, found ",
-                         values.dump());
-      std::vector<std::string> vs;
-      for (const auto& v : values) {
-        ABLATE_USAGE_CHECK(v.is_string(), where, ": expected string values, found ", v.dump());
-        check_value(name, v.get<std::string>(), where);
-        vs.push_back(v.get<std::string>());
-      }
-      ABLATE_USAGE_CHECK(s.mode != MatrixMode::kFactorial || vs.size() == 2, where,
-                         ": mode factorial needs exactly two levels per axis, found ", vs.size());
-      s.axes.emplace_back(name, vs);
-    }
-  } else if (list) {
-    ABLATE_USAGE_CHECK(j.contains("combinations") && j.at("combinations").is_array(), file,
-                       ".combinations: mode list needs a list of {strategy: value} objects");
-    int index = 0;
-    for (const auto& c : j.at("combinations")) {
-      const std::string where = file + ".combinations[" + std::to_string(index++) + "]";
-      ABLATE_USAGE_CHECK(c.is_object(), where, ": expected an object {strategy: value}, found ", c.dump());
-      std::map<std::string, std::string> values;
-      for (const auto& [name, v] : c.items()) {
-        ABLATE_USAGE_CHECK(v.is_string(), where, ".", name, ": expected a string value, found ", v.dump());
-        check_value(name, v.get<std::string>(), where);
-        values[name] = v.get<std::string>();
-      }
-      s.combinations.push_back(values);
-    }
-  } else if (!(aa && !j.contains("stack"))) {
-    ABLATE_USAGE_CHECK(j.contains("stack") && j.at("stack").is_array() && (aa || !j.at("stack").empty()), file, ".stack: mode ",
-                       mode, " needs a non-empty list of \"name=value\" strings");
-    std::set<std::string> seen;
-    int index = 0;
-    for (const auto& e : j.at("stack")) {
-      const std::string where = file + ".stack[" + std::to_string(index++) + "]";
-      ABLATE_USAGE_CHECK(e.is_string(), where, ": expected \"name=value\", found ", e.dump());
-      auto p = parse_assignment(e.get<std::string>(), where);
-      ABLATE_USAGE_CHECK(seen.insert(p.first).second, where, ": strategy ", p.first, " appears twice in the stack");
-      s.stack.push_back(p);
-    }
+  ABLATE_USAGE_CHECK(!f.has("axes") || takes_axes(s.mode), f.path("axes"),
+                     ": only modes full, covering and factorial take axes (mode is ", mode, ")");
+  ABLATE_USAGE_CHECK(!f.has("combinations") || s.mode == MatrixMode::kList, f.path("combinations"),
+                     ": only mode list takes combinations (mode is ", mode, ")");
+  ABLATE_USAGE_CHECK(!f.has("stack") || takes_stack(s.mode), f.path("stack"),
+                     ": only modes stack, one_at_a_time and aa take a stack (mode is ", mode, ")");
+  if (takes_axes(s.mode)) {
+    ABLATE_USAGE_CHECK(f.has("axes"), f.path("axes"), ": mode ", mode, " needs an object {strategy: [values]}");
+    parse_axes(f, s);
+  } else if (s.mode == MatrixMode::kList) {
+    ABLATE_USAGE_CHECK(f.has("combinations"), f.path("combinations"),
+                       ": mode list needs a list of {strategy: value} objects");
+    parse_combinations(f, s);
+  } else if (f.has("stack") || s.mode != MatrixMode::kAA) {
+    ABLATE_USAGE_CHECK(f.has("stack"), f.path("stack"), ": mode ", mode, " needs a list of \"name=value\" strings");
+    parse_stack(f, s);
   }
   return s;
 }

@@ -10,24 +10,9 @@
 #include <utility>
 #include <vector>
 
-namespace ablate {
+#include "experiments/runner/workload.h"
 
-// What every combination generates.
-struct Workload {
-  std::string preset = "tiny";
-  std::string device = "cpu";
-  std::string dtype;          // default: fp32 on cpu, bf16 on cuda
-  std::string size;           // max-area "H*W"; default: the preset's
-  int64_t height = 0, width = 0;
-  int64_t frames = 81;
-  int64_t seed = 42;
-  int64_t weight_seed = 0;
-  std::string prompt_mode = "repeat";  // repeat: one prompt (what text_cache hits) | unique: one per generate()
-  std::string prompt;                  // default: the core's built-in prompt
-  bool offload_text_encoder = false;
-  double collective_timeout_s = 300;
-  nlohmann::json to_json() const;
-};
+namespace ablate {
 
 enum class MatrixMode {
   kFull,        // the cross product of the axes
@@ -39,6 +24,8 @@ enum class MatrixMode {
   kAA,          // the same configuration (the stack, default baseline) twice: the noise floor
 };
 const char* matrix_mode_name(MatrixMode m);
+// "full" | "list" | ... -> the mode; UsageError naming `where` and the valid modes.
+MatrixMode parse_matrix_mode(const std::string& name, const std::string& where);
 
 struct MatrixSpec {
   std::string name = "matrix";
@@ -58,7 +45,5 @@ struct MatrixSpec {
 MatrixSpec parse_matrix_spec(const nlohmann::json& j, const std::string& file);
 // Reads `path` (UsageError when missing or not JSON, naming the line).
 MatrixSpec load_matrix_spec(const std::string& path);
-// "name=value" -> pair, checked against the registry (UsageError naming `where` and the valid values).
-std::pair<std::string, std::string> parse_assignment(const std::string& text, const std::string& where);
 
 }  // namespace ablate

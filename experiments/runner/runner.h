@@ -5,9 +5,13 @@
 //  - combinations that share a build key share one engine; within it, rounds of the combinations
 //    in a seeded shuffled order (interleaved, so drift spreads over all of them); the first round(s)
 //    are warm-up, the very first generate() after a build is that combination's cold sample;
+//  - a unique workload's requests cycle in the same order for every combination: the gate and
+//    the stability check compare request k with request k;
 //  - the timed region holds CUDA events per phase and a host clock around generate(); hashes,
 //    reductions and statistics come after it;
 //  - invalid combinations are recorded as skipped with the strategy's reason.
+// The steps (run_steps.h): open the run, plan it, and per engine group build, measure, audit and
+// record.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "experiments/gate/baseline.h"
+#include "experiments/runner/ledger_record.h"
 #include "experiments/runner/matrix_spec.h"
 
 namespace ablate {
@@ -26,7 +31,7 @@ struct RunnerOptions {
   bool resume = false;               // skip combinations the ledger already has (ok or skipped)
   bool append = false;               // append to an existing ledger without skipping anything; both
                                      // gate against the baseline record the ledger already holds
-  std::optional<BaselineFile> baseline;  // gate: MD5 / hash chain / video against a locked entry
+  std::optional<BaselineFile> baseline;  // gate: MD5s / hash chains / video against a locked entry
   bool audit_syncs = true;           // on CUDA: one extra untimed generate() with sync debugging
   bool keep_video = false;           // keep the baseline combination's video (for `ablate lock`)
   int max_group_size = 0;            // at most this many combinations share one engine (0 = no
@@ -34,18 +39,20 @@ struct RunnerOptions {
                                      // can fall between
   double time_budget_s = 0;          // start no engine group after this long (0 = none); the groups
                                      // left are for a later --resume (a matrix spanning calls)
+  int debug_perturb_rank = -1;       // test hook: this rank's final latents are changed before hashing
   std::ostream* progress = nullptr;  // progress lines (rank 0); null = std::cerr
 };
 
 struct RunnerResult {
-  std::vector<nlohmann::json> records;  // this run's records (rank 0), in execution order
-  int tier_a_mismatches = 0;            // MD5 differs from the reference where tier A promises equality
-  int tier_b_out_of_bound = 0;
+  std::vector<LedgerRecord> records;  // this run's records (rank 0), in execution order
+  int gate_failures = 0;              // the gate's rule failed (tier A mismatch, tier-B bound, rank error)
   int errors = 0;
-  int groups_left = 0;                  // engine groups not started: the time budget ran out
+  int groups_left = 0;                // engine groups not started: the time budget ran out
   nlohmann::json fingerprint;
-  torch::Tensor baseline_video;         // uint8, when keep_video and the baseline combination ran
-  std::vector<std::string> baseline_chain;
+  // the baseline combination's outputs (keep_video): request 0's video, every request's MD5 and chain
+  torch::Tensor baseline_video;
+  std::vector<std::string> baseline_md5s;
+  std::vector<std::vector<std::string>> baseline_chains;
   int64_t steps_per_chunk = 4;
 };
 

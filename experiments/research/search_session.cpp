@@ -1,0 +1,248 @@
+#include "experiments/research/search_session.h"
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "experiments/common/fingerprint.h"
+#include "experiments/common/number_text.h"
+#include "experiments/common/output_folder.h"
+#include "experiments/common/run_environment.h"
+#include "experiments/gate/gate.h"
+#include "experiments/report/markdown_report.h"
+#include "experiments/research/journal.h"
+#include "experiments/runner/assignment.h"
+#include "experiments/runner/combinations.h"
+#include "experiments/runner/engine.h"
+#include "experiments/runner/ledger.h"
+#include "experiments/runner/rank_channel.h"
+#include "experiments/runner/runner.h"
+#include "optimizations/registry.h"
+
+namespace ablate {
+namespace {
+namespace fs = std::filesystem;
+
+// Why a ledger record's measurement failed; "" when it ran.
+std::string failure_of(const LedgerRecord& record) {
+  if (record.ok()) return "";
+  return record.reason.empty() ? std::string("no reason recorded") : record.reason;
+}
+
+StrategyValues values_of(const std::vector<std::string>& stack) {
+  StrategyValues v;
+  for (const auto& s : stack) v[s.substr(0, s.find('='))] = s.substr(s.find('=') + 1);
+  return v;
+}
+
+// Ranks other than 0: run each matrix rank 0 sends, until it sends "".
+int follow_search(const MatrixSpec& spec, const dist::WorldInfo& world) {
+  for (;;) {
+    const std::string next = broadcast_text(world, spec.workload, "");
+    if (next.empty()) return 0;
+    RunnerOptions ro;
+    ro.audit_syncs = false;
+    run_matrix(parse_matrix_spec(nlohmann::json::parse(next), "the search's next stack (from rank 0)"), ro);
+  }
+}
+
+class SearchSession {
+ public:
+  SearchSession(const SearchSessionOptions& o, MatrixSpec spec, dist::WorldInfo world)
+      : o_(o), spec_(std::move(spec)), world_(world), ledger_((fs::path(o.out) / "ledger.jsonl").string()) {
+    where_.device = parse_device(spec_.workload.device);
+    where_.world_size = world_.size;
+  }
+
+  int run() {
+    const auto candidates = make_candidates();
+    prepare_output_folder(o_.out, "--out");
+    ABLATE_USAGE_CHECK(o_.resume || !fs::exists(ledger_), "--out ", o_.out, ": ", ledger_,
+                       " exists; choose another --out, or pass --resume to reuse its measurements");
+    if (o_.resume && fs::exists(ledger_)) load_earlier();
+    const auto result = stats::greedy_search(candidates, [this](const auto& stack) { return evaluate(stack); }, options());
+    tell_ranks("");  // done: the other ranks return
+    write_outputs(result, candidates.size());
+    return 0;
+  }
+
+ private:
+  std::vector<stats::Candidate> make_candidates() {
+    std::vector<std::pair<std::string, std::string>> settings;
+    if (o_.candidates.empty()) {
+      for (const auto& n : opt::strategy_names()) {
+        const auto info = opt::strategy_info(n);
+        if (info.values.size() > 1 && info.searchable) settings.emplace_back(n, info.values.back());
+      }
+    } else {
+      for (const auto& c : o_.candidates) settings.push_back(parse_assignment(c, "--candidate"));
+    }
+    std::vector<stats::Candidate> out;
+    for (const auto& [n, v] : settings) {
+      const std::string name = n + "=" + v;
+      const auto tier = opt::strategy_info(n).tier == opt::Tier::kA ? stats::Tier::kA : stats::Tier::kB;
+      out.emplace_back(name, tier, [this, name](const std::vector<std::string>& stack) {
+        auto s = stack;
+        s.push_back(name);
+        return make_combination(values_of(s), where_).skip_reason;
+      });
+    }
+    return out;
+  }
+
+  // Measurements of an earlier (interrupted or budget-limited) search, per combination in ledger order.
+  void load_earlier() {
+    const std::string key = fingerprint_key(run_fingerprint(spec_));
+    for (const auto& r : read_ledger(ledger_)) {
+      if (!r.ok()) continue;
+      ABLATE_USAGE_CHECK(r.fingerprint_key == key, ledger_, ": field fingerprint_key is '", r.fingerprint_key,
+                         "' but this search's workload and machine give '", key,
+                         "'; resume only the same search on the same machine, or choose another --out");
+      ABLATE_USAGE_CHECK(r.repetitions == spec_.repetitions, ledger_, ": field repetitions is ", r.repetitions,
+                         " but this search measures ", spec_.repetitions, "; pass the same --repetitions");
+      earlier_[r.combination].push_back(r);
+    }
+    // measurements of other code are still this machine's and workload's; say so, don't refuse
+    const std::string commit = git_json().value("commit", "");
+    std::set<std::string> others;
+    for (const auto& [id, records] : earlier_)
+      for (const auto& r : records) {
+        const std::string c = r.environment.contains("git") ? r.environment["git"].value("commit", "") : "";
+        if (c != commit) others.insert(c.empty() ? "unknown" : c);
+      }
+    if (!others.empty())
+      std::cerr << "search: warning: " << ledger_ << " holds measurements of commit(s) " << c10::Join(", ", others)
+                << "; this is " << (commit.empty() ? "unknown" : commit) << "\n";
+  }
+
+  void tell_ranks(const std::string& text) {
+    if (world_.size > 1) broadcast_text(world_, spec_.workload, text);
+  }
+
+  // One stack: reused from the resumed ledger, or measured as a one-combination matrix appended to it.
+  std::vector<double> evaluate(const std::vector<std::string>& stack) {
+    const auto values = values_of(stack);
+    const std::string label = stack.empty() ? "baseline" : c10::Join(", ", stack);
+    auto reused = earlier_.find(combination_id(values));
+    if (reused != earlier_.end() && !reused->second.empty()) {
+      last_ = reused->second.front();
+      reused->second.pop_front();
+      std::cerr << "search: [" << label << "] reused from " << ledger_ << "\n";
+    } else {
+      MatrixSpec one = spec_;
+      one.mode = MatrixMode::kList;
+      one.combinations = {values};
+      one.order_seed = spec_.order_seed + static_cast<uint64_t>(evaluations_);
+      RunnerOptions ro;
+      ro.ledger_path = ledger_;
+      ro.append = true;
+      ro.audit_syncs = false;
+      tell_ranks(one.to_json().dump());
+      auto r = run_matrix(one, ro);
+      TORCH_CHECK(!r.records.empty(), "search: measuring [", label, "] wrote no record");
+      last_ = r.records.back();
+    }
+    ++evaluations_;
+    if (!failure_of(last_).empty()) {
+      // one failing stack (an error in generate()) is an INVALID evaluation, not the end of the search
+      std::cerr << "search: [" << label << "] failed: " << failure_of(last_) << "\n";
+      return {};
+    }
+    return last_.samples_ms;
+  }
+
+  stats::SearchOptions options() {
+    stats::SearchOptions so;
+    so.allow_tier_b = o_.allow_tier_b;
+    so.measure_noise_floor = o_.measure_noise_floor;
+    so.thresholds.noise_floor_ms = o_.noise_floor_ms;
+    so.max_evaluations = o_.max_evaluations;
+    so.limits.max_cv = o_.max_cv;
+    so.time_budget_s = o_.time_budget_s;
+    const auto t0 = std::chrono::steady_clock::now();
+    so.clock = [t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    so.result_flags = [this](const std::vector<std::string>&) {
+      stats::ResultFlags f;  // the gate's rule: tier A keeps the output, tier B stays within its bound
+      f.failure = failure_of(last_);
+      if (f.failure.empty()) f.md5_gate_failed = !gate_verdict(last_.tier, last_.gate).pass;
+      return f;
+    };
+    return so;
+  }
+
+  static std::string evaluations_table(const stats::SearchResult& result) {
+    std::ostringstream md;
+    md << "\n| round | stack | added | median ms | verdict vs best |\n|---|---|---|---:|---|\n";
+    for (const auto& e : result.evaluations)
+      md << "| " << e.round << " | " << (e.stack.empty() ? "baseline" : c10::Join("+", e.stack)) << " | "
+         << (e.added.empty() ? "-" : e.added) << " | " << (e.samples.empty() ? std::string("-") : fixed_text(e.median_ms))
+         << " | "
+         << (e.validity.status == stats::Validity::kInvalid ? "INVALID: " + markdown_cell(c10::Join("; ", e.validity.reasons))
+             : e.round == 0                                   ? std::string("-")
+                                                              : std::string(stats::verdict_name(e.vs_best.verdict)))
+         << " |\n";
+    return md.str();
+  }
+
+  void write_outputs(const stats::SearchResult& result, size_t candidates) {
+    std::ostringstream md;
+    md << "Search over " << candidates << " candidates, stopped: " << stats::stop_reason_name(result.stop)
+       << ", noise floor " << fixed_text(result.noise_floor_ms) << " ms, " << result.evaluations.size()
+       << " measurements.\n\n"
+       << stats::chain_table_markdown(result.chain);
+    if (!result.skipped.empty()) {
+      md << "\nSkipped:";
+      for (const auto& s : result.skipped) md << " " << s.name << " (round " << s.round << ": " << s.reason << ");";
+      md << "\n";
+    }
+    md << evaluations_table(result);
+    write_file_atomically((fs::path(o_.out) / "search.md").string(), md.str());
+    nlohmann::json j{{"best_stack", result.best_stack}, {"stop", stats::stop_reason_name(result.stop)},
+                     {"noise_floor_ms", result.noise_floor_ms}};
+    for (const auto& r : result.chain)
+      j["chain"].push_back({{"stage", r.stage}, {"median_ms", r.median_ms}, {"vs_unoptimized", r.vs_unoptimized},
+                            {"vs_prior", r.vs_prior}, {"verdict", stats::verdict_name(r.verdict)}, {"p", r.p_value}});
+    write_file_atomically((fs::path(o_.out) / "search.json").string(), j.dump(2) + "\n");
+    std::cout << md.str();
+    if (o_.journal.empty()) return;
+    JournalEntry e;
+    e.title = "search at " + spec_.workload.preset + " on " + spec_.workload.device;
+    e.hypothesis = o_.hypothesis.empty() ? "greedy stacking finds the fastest tier-A stack" : o_.hypothesis;
+    e.decision = "keep";
+    e.ledger_path = ledger_;
+    e.records = read_ledger(ledger_);
+    e.extra_markdown = md.str();
+    std::cout << "journal: E" << append_journal_entry(o_.journal, e) << " appended to " << o_.journal << "\n";
+  }
+
+  const SearchSessionOptions& o_;
+  MatrixSpec spec_;
+  dist::WorldInfo world_;
+  std::string ledger_;
+  opt::RunConfig where_;
+  std::map<std::string, std::deque<LedgerRecord>> earlier_;
+  LedgerRecord last_;
+  int evaluations_ = 0;
+};
+
+}  // namespace
+
+int run_search_session(const SearchSessionOptions& o) {
+  const dist::WorldInfo world = dist::launched_by_launcher() ? dist::world_from_env() : dist::WorldInfo{};
+  if (!o.journal.empty() && world.rank == 0) check_journal(o.journal);
+  ABLATE_USAGE_CHECK(o.max_evaluations >= 0, "--max-evaluations: expected >= 0 (0: no limit), found ", o.max_evaluations);
+  ABLATE_USAGE_CHECK(o.time_budget_s >= 0, "--time-budget-s: expected >= 0 (0: none), found ", o.time_budget_s);
+  ABLATE_USAGE_CHECK(o.max_cv > 0 && o.max_cv < 10, "--max-cv: expected a fraction in (0, 10), found ", o.max_cv);
+  ABLATE_USAGE_CHECK(o.noise_floor_ms >= 0, "--noise-floor-ms: expected >= 0, found ", o.noise_floor_ms);
+  MatrixSpec spec = load_matrix_spec(o.matrix);
+  if (o.repetitions > 0) spec.repetitions = o.repetitions;
+  ABLATE_USAGE_CHECK(o.repetitions == -1 || o.repetitions >= 1, "--repetitions: expected >= 1, found ", o.repetitions);
+  // rank 0 searches and writes every output; the other ranks run the matrices it sends
+  if (world.rank != 0) return follow_search(spec, world);
+  return SearchSession(o, spec, world).run();
+}
+
+}  // namespace ablate

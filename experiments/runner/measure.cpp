@@ -1,0 +1,97 @@
+#include "experiments/runner/measure.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/video_hash.h"
+#include "profiling/memory_stats.h"
+#include "profiling/phase_timer.h"
+
+namespace ablate {
+namespace {
+
+// The MD5's 16 bytes as four exact doubles (32-bit words), so one all-gather carries it.
+std::vector<double> md5_words(const std::string& hex) {
+  std::vector<double> w;
+  for (size_t i = 0; i + 8 <= hex.size(); i += 8) w.push_back(static_cast<double>(std::stoul(hex.substr(i, 8), nullptr, 16)));
+  return w;
+}
+
+std::string md5_from_words(const double* w) {
+  char buf[33];
+  for (int i = 0; i < 4; ++i) std::snprintf(buf + 8 * i, 9, "%08lx", static_cast<unsigned long>(w[i]));
+  return std::string(buf, 32);
+}
+
+void read_timings(const std::vector<PhaseTiming>& timings, Measurement& m) {
+  for (const auto& t : timings) {
+    const bool on_device = t.device_ms >= 0;
+    if (t.phase == Phase::kGenerate) {
+      m.generate_ms = t.host_ms;
+      continue;
+    }
+    m.phase_ms[t.label()] = on_device ? t.device_ms : t.host_ms;
+    const double end = on_device ? t.device_end_offset_ms : t.host_end_offset_ms;
+    // the first chunk denoised, and the first decoded frames (a per-chunk decode's first, or the
+    // whole decode at the end)
+    if (t.phase == Phase::kChunk && !m.latency_ms.count("first_chunk")) m.latency_ms["first_chunk"] = end;
+    if (t.phase == Phase::kVaeDecode && !m.latency_ms.count("first_frame")) m.latency_ms["first_frame"] = end;
+  }
+}
+
+void read_collectives(const dist::Communicator& comm, Measurement& m) {
+  const auto stats = comm.stats();
+  for (size_t c = 0; c < stats.size(); ++c) {
+    if (stats[c].calls == 0) continue;
+    CollectiveRow row;
+    row.calls = stats[c].calls;
+    row.bytes = stats[c].bytes;
+    row.ms = stats[c].ms;
+    m.collectives[dist::collective_name(static_cast<dist::Collective>(c))] = row;
+  }
+}
+
+// Every rank's [sample ms, peak bytes, latent MD5 words] on every rank.
+void reduce_over_ranks(dist::Communicator* comm, double sample, int64_t peak, const std::string& latent_md5,
+                       Measurement& m) {
+  std::vector<double> mine{sample, static_cast<double>(peak)};
+  for (double w : md5_words(latent_md5)) mine.push_back(w);
+  const int64_t width = static_cast<int64_t>(mine.size());
+  torch::Tensor all = torch::tensor(mine, torch::kDouble).view({1, width});
+  if (comm) all = comm->all_gather(all.to(comm->device()), 0).cpu();
+  all = all.contiguous();
+  const double* a = all.data_ptr<double>();
+  for (int64_t r = 0; r < all.size(0); ++r) {
+    const double* row = a + r * width;
+    m.rank_sample_ms.push_back(row[0]);
+    m.peak_per_rank.push_back(static_cast<int64_t>(row[1]));
+    m.rank_latent_md5s.push_back(md5_from_words(row + 2));
+  }
+  m.sample_ms = *std::max_element(m.rank_sample_ms.begin(), m.rank_sample_ms.end());
+}
+
+}  // namespace
+
+Measurement measure_generate(Pipeline& pipeline, const GenerateRequest& request, dist::Communicator* comm,
+                             double extra_ms, bool perturb_latents) {
+  const torch::Device device = pipeline.options().device;
+  if (comm) {
+    comm->barrier();  // every rank starts the request together
+    comm->reset_stats();
+  }
+  reset_peak_memory(device);
+  PhaseTimer timer(device);
+  Measurement m;
+  m.output = pipeline.generate(request, &timer);
+  const auto timings = timer.finish();
+  if (comm) comm->resolve();
+  // ~~~ after the timed region ~~~
+  read_timings(timings, m);
+  if (comm) read_collectives(*comm, m);
+  if (perturb_latents) m.output.latents = m.output.latents + 1e-3;
+  const std::string latent_md5 = tensor_md5(m.output.latents.contiguous().cpu());
+  reduce_over_ranks(comm, m.generate_ms + extra_ms, peak_memory(device).peak_bytes, latent_md5, m);
+  return m;
+}
+
+}  // namespace ablate

@@ -1,0 +1,34 @@
+// One measured generate(), the same for `ablate generate`, `ablate profile` and the runner: a
+// barrier so every rank starts together, collective and peak-memory counters reset, phase timers
+// (host clock + CUDA events) around generate(), and after the timed region the per-rank facts
+// reduced on every rank: durations (max = what a user waits for), peak memory and the MD5 of each
+// rank's final latents (ranks that disagree are a rank error).
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/pipeline.h"
+#include "experiments/runner/ledger_record.h"
+
+namespace ablate {
+
+struct Measurement {
+  GenerateOutput output;
+  double generate_ms = 0;                           // host clock around generate(), this rank
+  double sample_ms = 0;                             // max over ranks of generate_ms + extra_ms
+  std::vector<double> rank_sample_ms;               // per rank
+  std::map<std::string, double> phase_ms;           // per phase label: device time, else host time
+  std::map<std::string, double> latency_ms;         // first_chunk, first_frame (from generate()'s start)
+  std::map<std::string, CollectiveRow> collectives;  // this generate()'s calls, bytes, ms
+  std::vector<int64_t> peak_per_rank;
+  std::vector<std::string> rank_latent_md5s;        // MD5 of each rank's final latents
+};
+
+// `extra_ms`: time this rank spent for the request before generate() (a per-request rebuild),
+// added to its sample. `perturb_latents`: a test hook that changes this rank's final latents
+// before they are hashed (a diverging rank).
+Measurement measure_generate(Pipeline& pipeline, const GenerateRequest& request, dist::Communicator* comm,
+                             double extra_ms = 0, bool perturb_latents = false);
+
+}  // namespace ablate

@@ -1,0 +1,137 @@
+#include "experiments/runner/workload.h"
+
+#include <algorithm>
+
+#include "core/config.h"
+#include "core/dist/world.h"
+#include "core/error.h"
+#include "experiments/common/json_fields.h"
+
+namespace ablate {
+
+nlohmann::json Workload::to_json() const {
+  nlohmann::json j{{"preset", preset}, {"device", device}, {"dtype", dtype}, {"size", size}, {"height", height},
+                   {"width", width}, {"frames", frames}, {"seed", seed}, {"weight_seed", weight_seed},
+                   {"prompt_mode", prompt_mode}, {"prompt", prompt}, {"offload_text_encoder", offload_text_encoder},
+                   {"collective_timeout_s", collective_timeout_s}};
+  const Workload defaults;
+  if (prompt_mode == "unique") j["request_cycle"] = request_cycle;
+  if (local_attn_size != defaults.local_attn_size) j["local_attn_size"] = local_attn_size;
+  if (sink_size != defaults.sink_size) j["sink_size"] = sink_size;
+  return j;
+}
+
+Workload parse_workload(const JsonFields& f) {
+  f.allow_only({"preset", "device", "dtype", "size", "height", "width", "frames", "seed", "weight_seed", "prompt_mode",
+                "request_cycle", "prompt", "offload_text_encoder", "collective_timeout_s", "local_attn_size",
+                "sink_size"});
+  Workload w;
+  w.preset = f.string_or("preset", w.preset);
+  w.device = f.string_or("device", w.device);
+  w.dtype = f.string_or("dtype", w.dtype);
+  w.size = f.string_or("size", w.size);
+  w.height = f.integer_or("height", w.height);
+  w.width = f.integer_or("width", w.width);
+  w.frames = f.integer_or("frames", w.frames);
+  w.seed = f.integer_or("seed", w.seed);
+  w.weight_seed = f.integer_or("weight_seed", w.weight_seed);
+  w.prompt_mode = f.string_or("prompt_mode", w.prompt_mode);
+  w.request_cycle = f.integer_or("request_cycle", w.request_cycle);
+  w.prompt = f.string_or("prompt", w.prompt);
+  w.offload_text_encoder = f.boolean_or("offload_text_encoder", w.offload_text_encoder);
+  w.collective_timeout_s = f.number_or("collective_timeout_s", w.collective_timeout_s);
+  w.local_attn_size = f.integer_or("local_attn_size", w.local_attn_size);
+  w.sink_size = f.integer_or("sink_size", w.sink_size);
+  check_workload(w, 1, json_field_name(f.where()));
+  return w;
+}
+
+FieldName json_field_name(const std::string& where) {
+  return [where](const std::string& field) { return where + "." + field; };
+}
+
+FieldName flag_field_name() {
+  return [](const std::string& field) {
+    std::string flag = "--" + field;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return flag;
+  };
+}
+
+namespace {
+
+// Core messages start with the field they are about ("frames: expected 4n+1 ..."); this puts the
+// caller's name of that field there.
+UsageError renamed(const UsageError& e, const FieldName& name) {
+  const std::string msg = e.what();
+  for (const char* field : {"local_attn_size", "sink_size", "frames", "height", "width", "size", "preset", "dtype"}) {
+    const size_t n = std::string(field).size();
+    if (msg.compare(0, n, field) == 0 && msg.size() > n && (msg[n] == ':' || msg[n] == ' '))
+      return UsageError(name(field) + msg.substr(n));
+  }
+  return e;
+}
+
+}  // namespace
+
+void check_workload(const Workload& w, int world_size, const FieldName& name) {
+  try {
+    preset(w.preset);
+    Precision::for_name(w.dtype.empty() ? "fp32" : w.dtype);
+    workload_geometry(w, world_size);
+  } catch (const UsageError& e) {
+    throw renamed(e, name);
+  }
+  ABLATE_USAGE_CHECK(w.device == "cpu" || w.device == "cuda" || w.device.rfind("cuda:", 0) == 0, name("device"),
+                     ": unknown device '", w.device, "'; valid devices: cpu, cuda, cuda:N");
+  ABLATE_USAGE_CHECK(w.seed >= 0, name("seed"), ": expected a non-negative integer, found ", w.seed);
+  ABLATE_USAGE_CHECK(w.weight_seed >= 0, name("weight_seed"), ": expected a non-negative integer, found ", w.weight_seed);
+  ABLATE_USAGE_CHECK(w.prompt_mode == "repeat" || w.prompt_mode == "unique", name("prompt_mode"), ": unknown mode '",
+                     w.prompt_mode, "'; valid modes: repeat, unique");
+  ABLATE_USAGE_CHECK(w.request_cycle >= 1 && w.request_cycle <= 1000, name("request_cycle"),
+                     ": expected 1..1000 requests per cycle, found ", w.request_cycle);
+  ABLATE_USAGE_CHECK(w.collective_timeout_s > 0 && w.collective_timeout_s <= 86400, name("collective_timeout_s"),
+                     ": expected seconds in (0, 86400], found ", w.collective_timeout_s);
+  ABLATE_USAGE_CHECK(w.size.empty() || (w.height == 0 && w.width == 0), name("size"),
+                     ": size and height/width are exclusive; give one of them");
+  dist::check_sequence_parallel(preset(w.preset).dit.num_heads(), world_size, w.preset);
+}
+
+PipelineOptions pipeline_options(const Workload& w, torch::Device device, dist::Communicator* comm) {
+  PipelineOptions o;
+  o.model = preset(w.preset);
+  o.device = device;
+  o.precision = Precision::for_name(Precision::resolve_name(w.dtype, device));
+  o.weight_seed = static_cast<uint64_t>(w.weight_seed);
+  o.offload_text_encoder = w.offload_text_encoder;
+  o.local_attn_size = w.local_attn_size;
+  o.sink_size = w.sink_size;
+  o.comm = comm;
+  return o;
+}
+
+GenerateRequest make_request(const Workload& w, int world_size, int64_t index) {
+  GenerateRequest r;
+  if (!w.prompt.empty()) r.prompt = w.prompt;
+  if (w.prompt_mode == "unique") {
+    // request k of the cycle: its own prompt, test card and camera path (the caches miss)
+    const int64_t k = index % w.request_cycle;
+    r.prompt += " (request " + std::to_string(k) + ")";
+    r.variant = k;
+  }
+  r.seed = static_cast<uint64_t>(w.seed);
+  r.geometry.size = w.size.empty() && w.height == 0 && w.width == 0 ? preset(w.preset).default_size : w.size;
+  r.geometry.height = w.height;
+  r.geometry.width = w.width;
+  r.geometry.frames = w.frames;
+  r.geometry.world_size = world_size;
+  r.geometry.local_attn_size = w.local_attn_size;
+  r.geometry.sink_size = w.sink_size;
+  return r;
+}
+
+VideoGeometry workload_geometry(const Workload& w, int world_size) {
+  return compute_geometry(make_request(w, world_size).geometry);
+}
+
+}  // namespace ablate
