@@ -122,7 +122,8 @@ HalvingResult successive_halving(const std::vector<std::string>& reference_stack
         result.winner_vs_reference = entry(b).vs_reference;
         entry(b).reason = "wins: " + entry(b).reason;
         result.decision = entry(b).name + " wins at the last look (" + std::to_string(n) +
-                          format(" reps): FASTER by %.3f ms, the largest significant gain", -entry(b).vs_reference.diff_ms);
+                          format(" reps): FASTER by %.3f ms, the largest significant gain",
+                                 -entry(b).vs_reference.diff_ms);
       } else {
         result.decision = "nothing helps: no candidate FASTER at the last look (" + std::to_string(n) + " reps)";
       }
