@@ -148,6 +148,38 @@ TEST(SequentialTest, ClearEffectsStopAtTheFirstLook) {
   EXPECT_EQ(d.reason.rfind("look 1/4 at 5 reps: 99.33 % CI [", 0), 0u) << d.reason;
 }
 
+TEST(SequentialTest, UndecidedInterimLooksContinue) {
+  // A 0.5 % change at CV 1 %: neither FASTER at alpha_1 nor inside +-10 ms at 99.33 %.
+  const auto base = SeededNoise(5).samples(20, 1000.0, 10.0);
+  const auto cand = SeededNoise(6).samples(5, 995.0, 10.0);
+  const SequentialDecision d = sequential_decide(base, cand, {});
+  EXPECT_EQ(d.action, SequentialAction::kContinue);
+  EXPECT_EQ(d.verdict, Verdict::kAmbiguous);
+  EXPECT_TRUE(d.tested);
+  EXPECT_EQ(d.next_repetitions, 10);
+  EXPECT_DOUBLE_EQ(d.look_equivalence_alpha, 0.01 / 3.0);
+  EXPECT_DOUBLE_EQ(d.comparison.p_value, compare(base, cand, look_thresholds({}, {}, 1)).p_value);
+  char expected[256];
+  std::snprintf(expected, sizeof(expected),
+                "look 1/4 at 5 reps: undecided (p %.3g, 99.33 %% CI [%.3f, %.3f] ms vs +-%.3f ms); next look at 10 reps",
+                d.comparison.p_value, d.comparison.diff_ci.lo, d.comparison.diff_ci.hi, d.comparison.practical_ms);
+  EXPECT_EQ(d.reason, expected);
+}
+
+TEST(SequentialTest, NoEarlySameWithoutAnEquivalenceBudget) {
+  const auto base = SeededNoise(1).samples(20, 1000.0, 5.0);
+  const auto quiet = SeededNoise(4).samples(20, 1000.0, 1.0);  // SAME at look 1 by default
+  SequentialRule r;
+  r.interim_equivalence_alpha = 0.0;
+  const SequentialDecision d = sequential_replay(base, quiet, {}, r);
+  EXPECT_EQ(d.look, 4);
+  EXPECT_EQ(d.verdict, Verdict::kSame) << d.reason;
+  EXPECT_EQ(look_thresholds(r, {}, 1).bootstrap.confidence, 0.95);
+  EXPECT_EQ(sequential_rule_summary(r, {}),
+            "group-sequential: looks at 5,10,15,20 reps; FASTER/SLOWER alpha 0.05 (0.00333 per interim look, "
+            "0.04 at the last); no early SAME");
+}
+
 // ~~~~~~~~~~ Simulation ~~~~~~~~~~
 
 enum class Noise { kNormal, kLogNormal };

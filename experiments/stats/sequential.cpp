@@ -78,7 +78,8 @@ Thresholds look_thresholds(const SequentialRule& rule, const Thresholds& thresho
   const Levels l = levels_at(rule, thresholds, look, k);
   Thresholds t = thresholds;
   t.alpha = l.alpha;
-  if (!l.last) t.bootstrap.confidence = 1.0 - 2.0 * l.gamma;
+  // gamma_k = 0 (no early SAME) leaves the CI as it is: a 100 % percentile CI is not defined
+  if (!l.last && l.gamma > 0.0) t.bootstrap.confidence = 1.0 - 2.0 * l.gamma;
   return t;
 }
 

@@ -59,7 +59,8 @@ struct SequentialRule {
 std::vector<int> look_schedule(const SequentialRule& rule);
 
 /// Thresholds compare() runs with at look `look` (1-based): alpha_k and confidence 1 - 2 gamma_k
-/// at an interim look, alpha - interim_alpha at the last look (confidence unchanged).
+/// at an interim look (confidence unchanged when gamma_k = 0), alpha - interim_alpha at the last
+/// look (confidence unchanged).
 Thresholds look_thresholds(const SequentialRule& rule, const Thresholds& thresholds, int look);
 
 /// The smallest two-sided p-value the exact U test can give with n1 and n2 samples: 2 / C(n1 + n2, n1).

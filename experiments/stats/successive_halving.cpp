@@ -73,6 +73,9 @@ HalvingResult successive_halving(const std::vector<std::string>& reference_stack
       e.stack.push_back(e.name);
       const int want = n - static_cast<int>(l.samples.size());
       const std::vector<double> more = evaluate(e.stack, want);
+      if (static_cast<int>(more.size()) > want)
+        throw std::logic_error("successive_halving: evaluate returned " + std::to_string(more.size()) +
+                               " samples of " + e.name + " for " + std::to_string(want) + " repetitions");
       round.samples += static_cast<int>(more.size());
       l.samples.insert(l.samples.end(), more.begin(), more.end());
       e.repetitions = static_cast<int>(l.samples.size());

@@ -18,7 +18,8 @@ using EvaluateRepetitions =
     std::function<std::vector<double>(const std::vector<std::string>& stack, int repetitions)>;
 
 /// The rule, per look k of options.rule's schedule (cumulative repetitions per candidate, e.g.
-/// 5, 10, 15, 20; the levels alpha_k of sequential.h):
+/// 5, 10, 15, 20; the levels alpha_k of sequential.h). practical_ms is Thresholds::practical_ms,
+/// max(rel x median, abs_ms, noise_k x noise floor), so the A/A noise floor bounds every gain:
 ///   1. Measure every survivor up to n_k samples (only the new ones are measured).
 ///   2. Drop an INVALID survivor (check_validity: failed run or missing samples, MD5 gate, rank
 ///      error). The CV limit applies only where a candidate would win (a CV from 5 samples is too
