@@ -161,7 +161,8 @@ TEST(SequentialTest, UndecidedInterimLooksContinue) {
   EXPECT_DOUBLE_EQ(d.comparison.p_value, compare(base, cand, look_thresholds({}, {}, 1)).p_value);
   char expected[256];
   std::snprintf(expected, sizeof(expected),
-                "look 1/4 at 5 reps: undecided (p %.3g, 99.33 %% CI [%.3f, %.3f] ms vs +-%.3f ms); next look at 10 reps",
+                "look 1/4 at 5 reps: undecided (p %.3g, 99.33 %% CI [%.3f, %.3f] ms vs +-%.3f ms); "
+                "next look at 10 reps",
                 d.comparison.p_value, d.comparison.diff_ci.lo, d.comparison.diff_ci.hi, d.comparison.practical_ms);
   EXPECT_EQ(d.reason, expected);
 }
@@ -225,8 +226,8 @@ struct Simulation {
 
 // Every trial: a 1000 ms baseline measured 20 times and a candidate with a true relative effect
 // measured up to 20 times (looks at 5, 10, 15, 20), thresholds 1 % / 5 ms, no noise floor. Cells:
-// {normal, log-normal} x CV {1, 2, 3 %} x effect {0, -0.5, +0.5, -3, +3 %}, 60 trials per A/A
-// cell and 30 per other cell, plus A/A at CV 0.5 % (60 per noise). The fixed protocol is
+// {normal, log-normal} x CV {1, 2, 3 %} x effect {0, -0.5, +0.5, -3, +3 %}, 40 trials per A/A
+// cell and 20 per other cell, plus A/A at CV 0.5 % (40 per noise). The fixed protocol is
 // compare() on all 20 candidate samples; the rule replays the same samples, so a disagreement
 // comes from the rule alone. Computed once, shared by the tests below.
 const Simulation& simulation() {
@@ -234,7 +235,7 @@ const Simulation& simulation() {
     const auto start = std::chrono::steady_clock::now();
     Simulation s;
     Thresholds t;
-    t.bootstrap.resamples = 500;  // a quarter of the default: keeps the simulation near 1 s
+    t.bootstrap.resamples = 500;  // a quarter of the default: keeps the simulation near 1.5 s
     const SequentialRule rule;
     uint64_t seed = 1;
     auto cell = [&](Noise kind, double cv, double effect, int trials) {
@@ -266,9 +267,10 @@ const Simulation& simulation() {
                   c.same, c.ambiguous, c.mean_repetitions(), 100.0 * c.rate(c.agree));
     };
     for (const Noise kind : {Noise::kNormal, Noise::kLogNormal}) {
-      cell(kind, 0.005, 0.0, 60);
+      cell(kind, 0.005, 0.0, 40);
       for (const double cv : {0.01, 0.02, 0.03})
-        for (const double effect : {0.0, -0.005, 0.005, -0.03, 0.03}) cell(kind, cv, effect, effect == 0.0 ? 60 : 30);
+        for (const double effect : {0.0, -0.005, 0.005, -0.03, 0.03})
+          cell(kind, cv, effect, effect == 0.0 ? 40 : 20);
     }
     std::printf("A/A: %d trials, FASTER/SLOWER %.4f (fixed protocol %.4f), SAME %.3f (CV 1 %%: %.3f, CV 0.5 %%: "
                 "%.3f at %.2f mean reps)\n",
