@@ -229,89 +229,75 @@ struct Simulation {
 // {normal, log-normal} x CV {1, 2, 3 %} x effect {0, -0.5, +0.5, -3, +3 %}, 40 trials per A/A
 // cell and 20 per other cell, plus A/A at CV 0.5 % (40 per noise). The fixed protocol is
 // compare() on all 20 candidate samples; the rule replays the same samples, so a disagreement
-// comes from the rule alone. Computed once, shared by the tests below.
-const Simulation& simulation() {
-  static const Simulation sim = [] {
-    const auto start = std::chrono::steady_clock::now();
-    Simulation s;
-    Thresholds t;
-    t.bootstrap.resamples = 500;  // a quarter of the default: keeps the simulation near 1.5 s
-    const SequentialRule rule;
-    uint64_t seed = 1;
-    auto cell = [&](Noise kind, double cv, double effect, int trials) {
-      Tally c;
-      for (int trial = 0; trial < trials; ++trial) {
-        SeededNoise noise(seed++);
-        const auto base = draw(noise, kind, 20, 1000.0, cv);
-        const auto cand = draw(noise, kind, 20, 1000.0 * (1.0 + effect), cv);
-        t.bootstrap.seed = seed;
-        const Verdict fixed = compare(base, cand, t).verdict;
-        const SequentialDecision d = sequential_replay(base, cand, t, rule);
-        EXPECT_EQ(d.action, SequentialAction::kStop);
-        c.add(d.verdict, d.repetitions, fixed);
-        if (cv == 0.005) {
-          s.aa_quiet.add(d.verdict, d.repetitions, fixed);
-          continue;
-        }
-        s.all.add(d.verdict, d.repetitions, fixed);
-        if (effect == 0.0) {
-          s.aa.add(d.verdict, d.repetitions, fixed);
-          s.aa_fixed.add(fixed, 20, fixed);
-          if (cv == 0.01) s.aa_cv1.add(d.verdict, d.repetitions, fixed);
-        }
-        if (std::fabs(effect) == 0.03) s.large.add(d.verdict, d.repetitions, fixed);
+// comes from the rule alone.
+Simulation simulate() {
+  const auto start = std::chrono::steady_clock::now();
+  Simulation s;
+  Thresholds t;
+  t.bootstrap.resamples = 500;  // a quarter of the default: keeps the simulation near 1.5 s
+  const SequentialRule rule;
+  uint64_t seed = 1;
+  auto cell = [&](Noise kind, double cv, double effect, int trials) {
+    Tally c;
+    for (int trial = 0; trial < trials; ++trial) {
+      SeededNoise noise(seed++);
+      const auto base = draw(noise, kind, 20, 1000.0, cv);
+      const auto cand = draw(noise, kind, 20, 1000.0 * (1.0 + effect), cv);
+      t.bootstrap.seed = seed;
+      const Verdict fixed = compare(base, cand, t).verdict;
+      const SequentialDecision d = sequential_replay(base, cand, t, rule);
+      EXPECT_EQ(d.action, SequentialAction::kStop);
+      c.add(d.verdict, d.repetitions, fixed);
+      if (cv == 0.005) {
+        s.aa_quiet.add(d.verdict, d.repetitions, fixed);
+        continue;
       }
-      std::printf("%-9s CV %.1f %% effect %+.1f %%: FASTER %2d SLOWER %2d SAME %2d AMBIGUOUS %2d, mean reps %5.2f, "
-                  "agree %3.0f %%\n",
-                  kind == Noise::kNormal ? "normal" : "lognormal", 100 * cv, 100 * effect, c.faster, c.slower,
-                  c.same, c.ambiguous, c.mean_repetitions(), 100.0 * c.rate(c.agree));
-    };
-    for (const Noise kind : {Noise::kNormal, Noise::kLogNormal}) {
-      cell(kind, 0.005, 0.0, 40);
-      for (const double cv : {0.01, 0.02, 0.03})
-        for (const double effect : {0.0, -0.005, 0.005, -0.03, 0.03})
-          cell(kind, cv, effect, effect == 0.0 ? 40 : 20);
+      s.all.add(d.verdict, d.repetitions, fixed);
+      if (effect == 0.0) {
+        s.aa.add(d.verdict, d.repetitions, fixed);
+        s.aa_fixed.add(fixed, 20, fixed);
+        if (cv == 0.01) s.aa_cv1.add(d.verdict, d.repetitions, fixed);
+      }
+      if (std::fabs(effect) == 0.03) s.large.add(d.verdict, d.repetitions, fixed);
     }
-    std::printf("A/A: %d trials, FASTER/SLOWER %.4f (fixed protocol %.4f), SAME %.3f (CV 1 %%: %.3f, CV 0.5 %%: "
-                "%.3f at %.2f mean reps)\n",
-                s.aa.trials, s.aa.decided_wrong(), s.aa_fixed.decided_wrong(), s.aa.rate(s.aa.same),
-                s.aa_cv1.rate(s.aa_cv1.same), s.aa_quiet.rate(s.aa_quiet.same), s.aa_quiet.mean_repetitions());
-    std::printf("|effect| 3 %%: mean reps %.2f; all %d trials: mean reps %.2f, agreement %.4f; %.2f s\n",
-                s.large.mean_repetitions(), s.all.trials, s.all.mean_repetitions(), s.all.rate(s.all.agree),
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    return s;
-  }();
-  return sim;
+    std::printf("%-9s CV %.1f %% effect %+.1f %%: FASTER %2d SLOWER %2d SAME %2d AMBIGUOUS %2d, mean reps %5.2f, "
+                "agree %3.0f %%\n",
+                kind == Noise::kNormal ? "normal" : "lognormal", 100 * cv, 100 * effect, c.faster, c.slower,
+                c.same, c.ambiguous, c.mean_repetitions(), 100.0 * c.rate(c.agree));
+  };
+  for (const Noise kind : {Noise::kNormal, Noise::kLogNormal}) {
+    cell(kind, 0.005, 0.0, 40);
+    for (const double cv : {0.01, 0.02, 0.03})
+      for (const double effect : {0.0, -0.005, 0.005, -0.03, 0.03})
+        cell(kind, cv, effect, effect == 0.0 ? 40 : 20);
+  }
+  std::printf("A/A: %d trials, FASTER/SLOWER %.4f (fixed protocol %.4f), SAME %.3f (CV 1 %%: %.3f, CV 0.5 %%: "
+              "%.3f at %.2f mean reps)\n",
+              s.aa.trials, s.aa.decided_wrong(), s.aa_fixed.decided_wrong(), s.aa.rate(s.aa.same),
+              s.aa_cv1.rate(s.aa_cv1.same), s.aa_quiet.rate(s.aa_quiet.same), s.aa_quiet.mean_repetitions());
+  std::printf("|effect| 3 %%: mean reps %.2f; all %d trials: mean reps %.2f, agreement %.4f; %.2f s\n",
+              s.large.mean_repetitions(), s.all.trials, s.all.mean_repetitions(), s.all.rate(s.all.agree),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return s;
 }
 
-// (a) Type-I error: FASTER or SLOWER when the truth is 0 stays within thresholds.alpha = 0.05.
-TEST(SequentialTest, SimulatedTypeOneErrorWithinBudget) {
-  const Simulation& s = simulation();
+// One test, so that ctest (a process per test) runs the simulation once.
+TEST(SequentialTest, SimulatedErrorRatesStoppingAndAgreement) {
+  const Simulation s = simulate();
+  // (a) Type-I error: FASTER or SLOWER when the truth is 0 stays within thresholds.alpha = 0.05.
   EXPECT_LE(s.aa.decided_wrong(), 0.05);
   EXPECT_LE(s.aa_quiet.decided_wrong(), 0.05);
-}
-
-// (b) A/A comes out SAME, or at worst AMBIGUOUS (undecided): at CV <= 1 % mostly SAME, and at
-// CV 0.5 % usually before the maximum. At CV 2-3 % with a 1 % threshold even 20 repetitions rarely
-// show SAME (the CI of the median difference is about +-1.5 %), for the rule and compare() alike.
-TEST(SequentialTest, SimulatedAaComesOutSame) {
-  const Simulation& s = simulation();
+  // (b) A/A comes out SAME, or at worst AMBIGUOUS (undecided): at CV <= 1 % mostly SAME, and at
+  // CV 0.5 % usually before the maximum. At CV 2-3 % with a 1 % threshold even 20 repetitions
+  // rarely show SAME (the CI of the median difference is about +-1.5 %), for the rule and
+  // compare() alike.
   EXPECT_GE(s.aa_cv1.rate(s.aa_cv1.same), 0.75);
   EXPECT_GE(s.aa_quiet.rate(s.aa_quiet.same), 0.95);
   EXPECT_LT(s.aa_quiet.mean_repetitions(), 15.0);
-  EXPECT_EQ(s.aa.same + s.aa.ambiguous + s.aa.faster + s.aa.slower, s.aa.trials);
-}
-
-// (c) Large effects stop early: a 3 % change at CV 1-3 % needs about half the maximum.
-TEST(SequentialTest, SimulatedLargeEffectsStopEarly) {
-  const Simulation& s = simulation();
+  // (c) Large effects stop early: a 3 % change at CV 1-3 % needs about half the maximum.
   EXPECT_LE(s.large.mean_repetitions(), 12.0);
   EXPECT_LT(s.all.mean_repetitions(), 20.0);
-}
-
-// (d) Verdicts agree with the fixed protocol's compare() at 20 repetitions in >= 95 % of trials.
-TEST(SequentialTest, SimulatedAgreementWithFixedProtocol) {
-  const Simulation& s = simulation();
+  // (d) Verdicts agree with the fixed protocol's compare() at 20 repetitions in >= 95 % of trials.
   EXPECT_GE(s.all.rate(s.all.agree), 0.95);
 }
 
