@@ -23,6 +23,12 @@ else()
 endif()
 message(STATUS "ablate: Gloo backend: ${ABLATE_GLOO}")
 
+# Image decoders for --image (Debian: libpng-dev, libjpeg62-turbo-dev). Optional: without them the
+# image reader throws a UsageError naming the missing library and its tests skip.
+find_package(PNG QUIET)
+find_package(JPEG QUIET)
+message(STATUS "ablate: PNG decoder (libpng): ${PNG_FOUND}, JPEG decoder (libjpeg): ${JPEG_FOUND}")
+
 # NVTX3 is header-only; it ships with the CUDA toolkit.
 set(ABLATE_NVTX OFF)
 if(ABLATE_ENABLE_NVTX)

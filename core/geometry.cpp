@@ -47,6 +47,17 @@ double python_floordiv(double vx, double wx) {
   return floordiv;
 }
 
+LatentGrid latent_grid(int64_t max_area, int64_t aspect_h, int64_t aspect_w) {
+  // image2video_fast.py:449-458: aspect_ratio = h / w (Python float), then NumPy float64 ops
+  const double area = static_cast<double>(max_area);
+  const double ar = static_cast<double>(aspect_h) / static_cast<double>(aspect_w);
+  const auto lat = [](double side) {
+    double v = python_floordiv(python_floordiv(side, kVaeStrideHW), kPatchHW) * kPatchHW;
+    return static_cast<int64_t>(std::nearbyint(v));
+  };
+  return {lat(std::sqrt(area * ar)), lat(std::sqrt(area / ar))};
+}
+
 VideoGeometry compute_geometry(const GeometryRequest& r) {
   VideoGeometry g;
   ABLATE_USAGE_CHECK(r.frames >= 1 && (r.frames - 1) % 4 == 0,
@@ -71,17 +82,18 @@ VideoGeometry compute_geometry(const GeometryRequest& r) {
   } else {
     int64_t h = 0, w = 0;
     parse_size(r.size, h, w);
-    // image2video_fast.py:277-285, with the image's aspect ratio h/w and max_area = h*w
-    const double max_area = static_cast<double>(h * w);
-    const double ar = static_cast<double>(h) / static_cast<double>(w);
-    const auto lat = [](double side) {
-      double v = python_floordiv(python_floordiv(side, kVaeStrideHW), kPatchHW) * kPatchHW;
-      return static_cast<int64_t>(std::nearbyint(v));
-    };
-    g.lat_h = lat(std::sqrt(max_area * ar));
-    g.lat_w = lat(std::sqrt(max_area / ar));
+    // max_area from --size; the aspect ratio from the image when there is one, else from --size
+    // (the synthetic test card has the --size's aspect ratio)
+    const bool from_image = r.image_height > 0 || r.image_width > 0;
+    ABLATE_USAGE_CHECK(!from_image || (r.image_height > 0 && r.image_width > 0),
+                       "image size: expected positive height and width, got ", r.image_height, "x", r.image_width);
+    const LatentGrid grid = from_image ? latent_grid(h * w, r.image_height, r.image_width) : latent_grid(h * w, h, w);
+    g.lat_h = grid.lat_h;
+    g.lat_w = grid.lat_w;
     ABLATE_USAGE_CHECK(g.lat_h > 0 && g.lat_w > 0, "size ", r.size,
-                       " gives an empty latent grid (", g.lat_h, "x", g.lat_w, "); use at least 16*16");
+                       from_image ? c10::str(" with an image of ", r.image_height, "x", r.image_width, " pixels") : "",
+                       " gives an empty latent grid (", g.lat_h, "x", g.lat_w, "); use at least 16*16",
+                       from_image ? " and an image whose aspect ratio is not that extreme" : "");
   }
   g.height = g.lat_h * kVaeStrideHW;
   g.width = g.lat_w * kVaeStrideHW;

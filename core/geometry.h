@@ -9,6 +9,8 @@ namespace ablate {
 
 struct GeometryRequest {
   std::string size;          // "H*W" max area with aspect H/W (the reference's --size); or
+  int64_t image_height = 0;  // the input image's pixels: when > 0, the aspect ratio comes from the
+  int64_t image_width = 0;   // image and only the max area from `size` (the reference's rule)
   int64_t height = 0;        // exact pixel height (multiple of 16) when > 0
   int64_t width = 0;         // exact pixel width (multiple of 16) when > 0
   int64_t frames = 81;       // pixel frames, 4n+1
@@ -34,6 +36,15 @@ struct VideoGeometry {
 
   std::string describe() const;  // one line for the CLI
 };
+
+struct LatentGrid {
+  int64_t lat_h = 0, lat_w = 0;
+};
+
+// The reference's latent grid for `max_area` pixels at aspect ratio aspect_h / aspect_w
+// (image2video_fast.py:449-458): lat_h = round(np.sqrt(max_area * ar) // 8 // 2 * 2) and lat_w the
+// same with max_area / ar, all in float64 with NumPy's floor division.
+LatentGrid latent_grid(int64_t max_area, int64_t aspect_h, int64_t aspect_w);
 
 // Validates the request (UsageError with the offending value and what is valid) and derives all numbers.
 VideoGeometry compute_geometry(const GeometryRequest& request);

@@ -4,6 +4,8 @@
 
 #include "core/dist/world.h"
 #include "core/error.h"
+#include "core/io/camera_files.h"
+#include "core/io/image_file.h"
 #include "core/rng.h"
 #include "core/seeded_init.h"
 #include "core/side_stream.h"
@@ -46,12 +48,37 @@ Pipeline::Pipeline(const PipelineOptions& options)
   }
 }
 
+namespace {
+
+// Image: the aspect ratio is the image's (max area from --size); poses: the reference's frame clamp.
+void apply_input_geometry(GeometryRequest& g, const GenerateInputs& in) {
+  if (in.image.defined()) {
+    g.image_height = in.image.size(0);
+    g.image_width = in.image.size(1);
+  }
+  if (in.camera && g.frames >= 1 && (g.frames - 1) % 4 == 0) {  // a bad --frames keeps its own message
+    const int64_t poses = in.camera->c2w.size(0);
+    g.frames = frames_for_poses(g.frames, poses);
+    const int64_t needed = (g.chunk_size - 1) * 4 + 1;
+    ABLATE_USAGE_CHECK(g.frames >= needed, in.poses_path.empty() ? std::string("camera poses") : in.poses_path,
+                       ": ", poses, " poses give a video of ", g.frames, " frames; one chunk of ", g.chunk_size,
+                       " latent frames needs at least ", needed, " poses");
+  }
+}
+
+}  // namespace
+
 VideoGeometry Pipeline::geometry_for(const GenerateRequest& request) const {
+  return geometry_for(request, load_inputs(request.inputs));
+}
+
+VideoGeometry Pipeline::geometry_for(const GenerateRequest& request, const GenerateInputs& loaded) const {
   GeometryRequest g = request.geometry;
   if (g.size.empty() && g.height == 0 && g.width == 0) g.size = options_.model.default_size;
   g.local_attn_size = options_.local_attn_size;
   g.sink_size = options_.sink_size;
   g.world_size = world_size();
+  apply_input_geometry(g, loaded);
   return compute_geometry(g);
 }
 
@@ -84,6 +111,51 @@ torch::Tensor Pipeline::first_frame_condition(const torch::Tensor& image, const 
   return session.push(video);
 }
 
+// ---- Real inputs (image, camera path, actions); without them the synthetic defaults ----
+
+GenerateInputs load_inputs(const GenerateInputs& in) {
+  GenerateInputs out = in;
+  if (!out.image.defined() && !out.image_path.empty()) out.image = io::read_image_rgb(out.image_path);
+  if (out.image.defined())
+    ABLATE_USAGE_CHECK(out.image.dim() == 3 && out.image.size(2) == 3 && out.image.scalar_type() == torch::kByte &&
+                           out.image.size(0) > 0 && out.image.size(1) > 0,
+                       "image", out.image_path.empty() ? "" : " " + out.image_path,
+                       ": expected [H, W, 3] uint8 RGB, found ", out.image.sizes(), " ", out.image.scalar_type());
+  if (!out.camera && (!out.poses_path.empty() || !out.intrinsics_path.empty())) {
+    ABLATE_USAGE_CHECK(!out.poses_path.empty() && !out.intrinsics_path.empty(),
+                       "camera files: --poses and --intrinsics go together; got poses '", out.poses_path,
+                       "' and intrinsics '", out.intrinsics_path, "'");
+    out.camera = io::read_camera_files(out.poses_path, out.intrinsics_path);
+  }
+  if (!out.action.defined() && !out.action_path.empty()) out.action = io::read_action_file(out.action_path);
+  if (out.action.defined())
+    out.action = io::action_rows(out.action, out.action_path.empty() ? "the action input" : out.action_path);
+  return out;
+}
+
+torch::Tensor Pipeline::first_frame_image(const GenerateInputs& in, const VideoGeometry& g, int64_t variant) const {
+  if (!in.image.defined()) return synthetic_image(g.height, g.width, variant);
+  return io::image_to_unit_range(in.image);  // original pixels; first_frame_condition resizes
+}
+
+torch::Tensor Pipeline::control_conditioning(const GenerateInputs& in, const VideoGeometry& g, int64_t variant) const {
+  CameraTrajectory trajectory = in.camera ? *in.camera : synthetic_trajectory(g.frames, variant);
+  trajectory.c2w = trajectory.c2w.slice(0, 0, g.frames);  // c2ws[:F] with the trimmed F
+  const int64_t control_dim = options_.model.dit.control_dim();
+  const auto dtype = options_.precision.param;
+  const std::string action_source = in.action_path.empty() ? "the action input" : in.action_path;
+  if (control_dim == 6) {
+    ABLATE_USAGE_CHECK(!in.action.defined(), action_source, ": actions need an action-mode DiT (control_dim 7, "
+                       "'act'); preset ", options_.model.name, " is built for camera control (control_dim 6)");
+    return camera_conditioning(trajectory, g.lat_f, g.lat_h, g.lat_w, g.height, g.width, options_.device, dtype);
+  }
+  ABLATE_USAGE_CHECK(control_dim == 7, "DiT control_dim ", control_dim, " is neither 6 (camera: rays_o, rays_d) "
+                     "nor 7 (action: rays_d, W, A, S, D)");
+  const auto action = in.action.defined() ? in.action : synthetic_action(g.frames);
+  return action_conditioning(trajectory, subsample_action(action, g.frames, g.lat_f, action_source), g.lat_f,
+                             g.lat_h, g.lat_w, g.height, g.width, options_.device, dtype);
+}
+
 dit::KvCaches Pipeline::kv_caches(const dit::KvCacheShape& shape) {
   const auto dtype = options_.precision.compute;
   if (!options_.keep_kv_caches) return dit::allocate_kv_caches(shape, dtype, options_.device);
@@ -101,15 +173,15 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   torch::NoGradGuard no_grad;
   const HostReadStats reads_before = host_read_stats();
   GenerateOutput out;
-  const VideoGeometry g = geometry_for(request);
+  const GenerateInputs inputs = load_inputs(request.inputs);
+  const VideoGeometry g = geometry_for(request, inputs);
   out.geometry = g;
   const auto dev = options_.device;
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat).device(dev);
 
   PhaseScope whole(hooks, Phase::kGenerate);
   ABLATE_NVTX_RANGE("generate");  // inside the phase scope: a capture window opened by a hook holds all of it
-  const CameraTrajectory trajectory = synthetic_trajectory(g.frames, request.variant);
-  const auto image = synthetic_image(g.height, g.width, request.variant);
+  const auto image = first_frame_image(inputs, g, request.variant);
 
   // every rank draws the same noise: the seed comes from rank 0
   uint64_t seed = request.seed;
@@ -133,8 +205,7 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
     context = seams_.embed_text ? seams_.embed_text(*text_encoder_, request.prompt)
                                 : text_encoder_->encode(request.prompt);
   }
-  auto plucker = camera_conditioning(trajectory, g.lat_f, g.lat_h, g.lat_w, g.height, g.width, dev,
-                                     options_.precision.param);
+  auto plucker = control_conditioning(inputs, g, request.variant);
   torch::Tensor y;
   {
     PhaseScope phase(hooks, Phase::kVaeEncode);

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,22 @@ struct PipelineOptions {
   bool keep_kv_caches = false;
 };
 
+// Real inputs of one generate(): the reference's image, the action path's poses.npy + intrinsics.npy,
+// and action.npy (action mode). Each one left empty keeps its synthetic default (the test card, the
+// synthetic dolly, a held W key), bit for bit as without it.
+struct GenerateInputs {
+  torch::Tensor image;                      // [H, W, 3] uint8 RGB, CPU; or
+  std::string image_path;                   //   a PNG or JPEG file
+  std::optional<CameraTrajectory> camera;   // io::camera_trajectory(poses, intrinsics); or
+  std::string poses_path, intrinsics_path;  //   two .npy files, both or neither
+  torch::Tensor action;                     // [N, 4] W, A, S, D rows (needs a control_dim 7 DiT); or
+  std::string action_path;                  //   an .npy file
+};
+
+// The inputs with every named file read into tensors (the paths stay, as labels for messages).
+// UsageError naming a missing or bad file.
+GenerateInputs load_inputs(const GenerateInputs& inputs);
+
 struct GenerateRequest {
   std::string prompt = "A lakeside path at dawn, mist over the water, the camera slowly moving forward.";
   uint64_t seed = 42;
@@ -51,6 +68,7 @@ struct GenerateRequest {
   int64_t variant = 0;
   GeometryRequest geometry;        // size/frames; world_size/window are filled from the pipeline
   bool keep_step_latents = true;   // keep each step's x0 (device copies) for the hash chain
+  GenerateInputs inputs;           // image / camera path / actions; empty: the synthetic ones
 };
 
 struct GenerateOutput {
@@ -77,11 +95,17 @@ class Pipeline {
   int world_size() const { return options_.comm ? options_.comm->size() : 1; }
   int rank() const { return options_.comm ? options_.comm->rank() : 0; }
 
-  // Geometry of a request under this pipeline's world size and window.
+  // Geometry of a request under this pipeline's world size and window; with an image the aspect
+  // ratio is the image's, with poses the frames are clamped to them (reads the request's files).
   VideoGeometry geometry_for(const GenerateRequest& request) const;
 
  private:
+  VideoGeometry geometry_for(const GenerateRequest& request, const GenerateInputs& loaded) const;
   torch::Tensor synthetic_image(int64_t height, int64_t width, int64_t variant) const;  // [3, H, W] in [-1, 1]
+  // the image before the resize: the input's [3, H, W] in [-1, 1], or the synthetic card
+  torch::Tensor first_frame_image(const GenerateInputs& loaded, const VideoGeometry& g, int64_t variant) const;
+  // the DiT's control input: camera rays (control_dim 6) or rays_d + actions (control_dim 7)
+  torch::Tensor control_conditioning(const GenerateInputs& loaded, const VideoGeometry& g, int64_t variant) const;
   torch::Tensor first_frame_condition(const torch::Tensor& image, const VideoGeometry& g);  // y [20, lat_f, h, w]
   dit::KvCaches kv_caches(const dit::KvCacheShape& shape);  // fresh, or the kept ones zero-filled
 

@@ -156,6 +156,33 @@ TEST(DitTest, OutputFiniteAndDeterministicAcrossConstruction) {
   EXPECT_FALSE(torch::equal(other.run(co, other.lat_f)[0], oa[0]));
 }
 
+TEST(DitTest, ActionModeControlDim7TakesSevenChannelRays) {
+  // 'act': rays_d + W, A, S, D per pixel -> 7 * 64 = 448 channels, patch_embedding_wancamctrl 1792 wide
+  DitOptions opts = preset("tiny").dit;
+  opts.control_dim(7);
+  WanModel model(opts, -1, 0);
+  init_parameters(*model, 7, dit_init_rule, "dit.");
+  model->set_runtime(torch::kCPU, Precision{});
+  EXPECT_EQ(model->named_parameters()["patch_embedding_wancamctrl.weight"].sizes(), torch::IntArrayRef({64, 1792}));
+  TinyDit cam;
+  auto in = cam.inputs(0);
+  in.plucker = torch::randn({1, 448, cam.chunk, cam.lat_h, cam.lat_w});
+  KvCaches caches = cam.caches(cam.lat_f);
+  ForwardArgs args;
+  args.max_attention_size = cam.lat_f * cam.frame_seqlen();
+  const auto out = model->forward(in, caches, args);
+  EXPECT_EQ(out.sizes(), in.x.sizes());
+  EXPECT_TRUE(torch::isfinite(out).all().item<bool>());
+  // the camera DiT refuses them, naming both sizes
+  try {
+    cam.model->forward(in, caches, args);
+    FAIL() << "expected an error";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the control input has 448 channels; a DiT built with control_dim 6 takes 384"),
+              std::string::npos) << e.what();
+  }
+}
+
 TEST(DitTest, ActivationsHealthyAtEveryLayerOfThePresetStructures) {
   // 1.3b and 14b depth and head width (128) at reduced model width: 2 heads, ffn at the preset's ratio
   for (const char* name : {"1.3b", "14b"}) {

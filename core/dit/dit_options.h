@@ -27,7 +27,7 @@ struct DitOptions {
   TORCH_ARG(int64_t, text_len) = 512;
   /// Sinusoidal timestep width. Default: 256
   TORCH_ARG(int64_t, freq_dim) = 256;
-  /// Per-pixel camera channels: rays_o ‖ rays_d. Default: 6
+  /// Per-pixel control channels: 6 = 'cam' (rays_o ‖ rays_d), 7 = 'act' (rays_d ‖ W, A, S, D). Default: 6
   TORCH_ARG(int64_t, control_dim) = 6;
   /// Patch size (t, h, w). Default: {1, 2, 2}
   TORCH_ARG(PatchSize, patch_size) = PatchSize{1, 2, 2};

@@ -66,6 +66,10 @@ torch::Tensor WanModelImpl::embed_camera(const torch::Tensor& plucker) {
   // '1 c (f 1) (h 2) (w 2) -> 1 (f h w) (c 1 2 2)': [1, C, f, H, W] -> [1, f*H/2*W/2, C*4]
   const auto& p = options.patch_size();
   const int64_t c = plucker.size(1), f = plucker.size(2) / p[0], h = plucker.size(3) / p[1], w = plucker.size(4) / p[2];
+  // 'cam': 6 channels per pixel (rays_o, rays_d); 'act': 7 (rays_d, W, A, S, D); 8x8 pixels per latent
+  TORCH_CHECK(c == options.control_dim() * 64, "DiT: the control input has ", c, " channels; a DiT built with "
+              "control_dim ", options.control_dim(), " takes ", options.control_dim() * 64, " (", options.control_dim(),
+              " per pixel x 8 x 8)");
   auto tokens = plucker.reshape({1, c, f, p[0], h, p[1], w, p[2]})
                     .permute({0, 2, 4, 6, 1, 3, 5, 7})
                     .reshape({1, f * h * w, c * p[0] * p[1] * p[2]});
