@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Ablate's CPU build needs from Debian's packages (Debian 12), skipping what is there.
 set -euo pipefail
-# python3-scipy/-numpy: compare.py (libbenchmark-tools) imports them; chromium: the HTML report test
+# python3-scipy/-numpy: compare.py (libbenchmark-tools) imports them; chromium: the HTML report test;
+# sentencepiece, FFmpeg, libpng: --tokenizer, --save-video, PNG thumbnails (optional on the GPU machine)
 pkgs=(cmake ninja-build g++ ccache libtorch-dev libgloo-dev libgtest-dev libbenchmark-dev libbenchmark-tools
-      python3-scipy python3-numpy nlohmann-json3-dev libcli11-dev libssl-dev chromium)
+      python3-scipy python3-numpy nlohmann-json3-dev libcli11-dev libssl-dev chromium
+      pkg-config libsentencepiece-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libpng-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
