@@ -50,3 +50,43 @@ function(ablate_torch_target target)
     target_compile_definitions(${target} PUBLIC ABLATE_CUDA=1)
   endif()
 endfunction()
+
+# Optional output/tokenizer libraries (Debian: libsentencepiece-dev, libav{codec,format,util}-dev,
+# libswscale-dev, libpng-dev). A build without one compiles the feature as a stub that throws a
+# UsageError naming the missing library. Only the files that use them see their headers and the
+# ABLATE_HAVE_<X> definitions (ablate_media_sources), so the rest of the build keeps its flags and
+# its compiler cache; ablate_core links the libraries (ABLATE_MEDIA_LIBRARIES), except
+# libsentencepiece, which it loads through a helper library.
+set(ABLATE_MEDIA_DEFINITIONS "")
+set(ABLATE_MEDIA_INCLUDE_DIRS "")
+set(ABLATE_MEDIA_LIBRARIES "")
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(ABLATE_SENTENCEPIECE QUIET sentencepiece)
+  pkg_check_modules(ABLATE_FFMPEG QUIET libavformat libavcodec libswscale libavutil)
+endif()
+# libsentencepiece is linked only into a helper library (core/CMakeLists.txt, core/io/sentencepiece_shim.h)
+if(ABLATE_FFMPEG_FOUND)
+  list(APPEND ABLATE_MEDIA_DEFINITIONS ABLATE_HAVE_FFMPEG=1)
+  list(APPEND ABLATE_MEDIA_INCLUDE_DIRS ${ABLATE_FFMPEG_INCLUDE_DIRS})
+  list(APPEND ABLATE_MEDIA_LIBRARIES ${ABLATE_FFMPEG_LINK_LIBRARIES})
+endif()
+if(PNG_FOUND)
+  list(APPEND ABLATE_MEDIA_DEFINITIONS ABLATE_HAVE_PNG=1)
+  list(APPEND ABLATE_MEDIA_INCLUDE_DIRS ${PNG_INCLUDE_DIRS})
+  list(APPEND ABLATE_MEDIA_LIBRARIES ${PNG_LIBRARIES})
+endif()
+# the compiler's own folders (e.g. /usr/include/x86_64-linux-gnu) must not come first: <cmath>'s
+# #include_next would miss math.h
+if(ABLATE_MEDIA_INCLUDE_DIRS)
+  list(REMOVE_DUPLICATES ABLATE_MEDIA_INCLUDE_DIRS)
+  list(REMOVE_ITEM ABLATE_MEDIA_INCLUDE_DIRS ${CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES})
+endif()
+message(STATUS "ablate: sentencepiece: ${ABLATE_SENTENCEPIECE_FOUND}, FFmpeg: ${ABLATE_FFMPEG_FOUND}, libpng: ${PNG_FOUND}")
+
+# ablate_media_sources(<file>...): compiles these files (of the calling folder's targets) with the
+# optional libraries' headers and ABLATE_HAVE_<X> definitions.
+function(ablate_media_sources)
+  set_source_files_properties(${ARGN} PROPERTIES COMPILE_DEFINITIONS "${ABLATE_MEDIA_DEFINITIONS}"
+                                                 INCLUDE_DIRECTORIES "${ABLATE_MEDIA_INCLUDE_DIRS}")
+endfunction()

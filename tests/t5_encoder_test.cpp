@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/config.h"
+#include "core/error.h"
 #include "core/host_read.h"
 #include "core/seeded_init.h"
 #include "core/text/text_encoder.h"
@@ -240,6 +241,34 @@ TEST(TextEncoderTest, Bf16EncoderRunsInBf16) {
     EXPECT_EQ(bf[item.key()].scalar_type(), torch::kBFloat16);
     EXPECT_TRUE(torch::equal(bf[item.key()], item.value().to(torch::kBFloat16))) << item.key();
   }
+}
+
+TEST(TextEncoderTest, SetTokenizerReplacesTheBuiltInOne) {
+  text::TextEncoder enc(tiny_options(8), 42, torch::kCPU, torch::kFloat);
+  const auto ids = torch::tensor({5, 6, 7, 1, 0, 0, 0, 0}, torch::kLong).view({1, 8});
+  const auto mask = torch::tensor({1, 1, 1, 1, 0, 0, 0, 0}, torch::kLong).view({1, 8});
+  int calls = 0;
+  enc.set_tokenizer(
+      [&](const std::string&) {
+        ++calls;
+        return text::TokenizedPrompt{ids, mask, 4};
+      },
+      4096);
+  const auto ctx = enc.encode("anything");
+  EXPECT_EQ(calls, 1);
+  ASSERT_EQ(ctx.sizes(), torch::IntArrayRef({4, 32}));
+  EXPECT_TRUE(torch::equal(ctx, enc.model()->forward(ids, mask)[0].narrow(0, 0, 4)));
+  EXPECT_TRUE(torch::equal(enc.tokenize("x").ids, ids));
+  // more ids than embedding rows: refused before any encode
+  EXPECT_THROW(enc.set_tokenizer([&](const std::string&) { return text::TokenizedPrompt{ids, mask, 4}; }, 4097),
+               UsageError);
+  // a tokenizer padding to another length is an internal error at encode time
+  enc.set_tokenizer(
+      [](const std::string&) {
+        return text::TokenizedPrompt{torch::ones({1, 4}, torch::kLong), torch::ones({1, 4}, torch::kLong), 4};
+      },
+      4096);
+  EXPECT_THROW(enc.encode("x"), c10::Error);
 }
 
 }  // namespace

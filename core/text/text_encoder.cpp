@@ -1,6 +1,7 @@
 // TextEncoder: construction with seeded weights, and encode() as t5.py T5EncoderModel.__call__.
 #include "core/text/text_encoder.h"
 
+#include "core/error.h"
 #include "core/host_read.h"
 #include "core/seeded_init.h"
 #include "profiling/nvtx.h"
@@ -38,13 +39,29 @@ void TextEncoder::set_offload(bool offload) {
   }
 }
 
+void TextEncoder::set_tokenizer(TokenizeFn tokenize, int64_t vocab_size) {
+  ABLATE_USAGE_CHECK(vocab_size <= tokenizer_.vocab_size(), "the tokenizer has ", vocab_size,
+                     " ids, but the text encoder's vocabulary (vocab_size) has ", tokenizer_.vocab_size(),
+                     " rows");
+  file_tokenizer_ = std::move(tokenize);
+}
+
+TokenizedPrompt TextEncoder::tokenize(const std::string& prompt) const {
+  if (!file_tokenizer_) return tokenizer_(prompt);
+  TokenizedPrompt tokens = file_tokenizer_(prompt);
+  TORCH_CHECK(tokens.ids.dim() == 2 && tokens.ids.size(1) == tokenizer_.text_len(),
+              "TextEncoder: expected the tokenizer to give ids [1, ", tokenizer_.text_len(), "], but got ",
+              tokens.ids.sizes());
+  return tokens;
+}
+
 torch::Tensor TextEncoder::encode(const std::string& prompt) {
   ABLATE_NVTX_RANGE("text_encode");
   torch::NoGradGuard no_grad;
   if (offload_) {
     for (auto& p : model_->parameters()) p.set_data(p.to(device_, /*non_blocking=*/true));
   }
-  const TokenizedPrompt tokens = tokenizer_(prompt);
+  const TokenizedPrompt tokens = tokenize(prompt);
   auto ids = tokens.ids.to(device_);    // [1, text_len]
   auto mask = tokens.mask.to(device_);  // [1, text_len]
   // The reference computes the length from the device mask and reads it on the host when it

@@ -30,6 +30,14 @@ class TextEncoder {
   void set_offload(bool offload);
   bool offload() const { return offload_; }
 
+  /// Replaces the built-in hash tokenizer, e.g. with io::SentencePieceTokenizer::as_function().
+  /// vocab_size: the tokenizer's ids are all below it; UsageError when it exceeds the encoder's
+  /// embedding rows (options.vocab_size). The tokenizer must pad to options.text_len.
+  void set_tokenizer(TokenizeFn tokenize, int64_t vocab_size);
+  /// The tokenization encode() uses: the one set by set_tokenizer, else the built-in one.
+  TokenizedPrompt tokenize(const std::string& prompt) const;
+
+  /// The built-in hash tokenizer (used unless set_tokenizer was called).
   const Tokenizer& tokenizer() const { return tokenizer_; }
   T5Encoder& model() { return model_; }
   torch::Device device() const { return device_; }
@@ -37,6 +45,7 @@ class TextEncoder {
 
  private:
   Tokenizer tokenizer_;
+  TokenizeFn file_tokenizer_;  // empty: tokenizer_
   T5Encoder model_;
   torch::Device device_;
   torch::Dtype dtype_;

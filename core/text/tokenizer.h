@@ -18,6 +18,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct TokenizedPrompt {
   torch::Tensor mask;  // [1, text_len] int64, 1 for real tokens (eos included), 0 for padding
   int64_t length = 0;  // number of real tokens, eos included (1 <= length <= text_len)
 };
+
+/// Any tokenizer the TextEncoder can use instead of the built-in one (e.g. a vocabulary file,
+/// core/io/sentencepiece_tokenizer.h): prompt -> ids and mask of the encoder's text_len.
+using TokenizeFn = std::function<TokenizedPrompt(const std::string& prompt)>;
 
 class Tokenizer {
  public:
