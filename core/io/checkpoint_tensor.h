@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,11 +14,11 @@ namespace ablate::io {
 /// A tensor to write under `name` (any device or layout), stored as `dtype` when that is set,
 /// else as its own dtype. Writers convert one tensor at a time, so a checkpoint is streamed.
 struct NamedTensor {
-  NamedTensor(std::string name_, torch::Tensor tensor_, c10::optional<torch::Dtype> dtype_ = c10::nullopt)
+  NamedTensor(std::string name_, torch::Tensor tensor_, std::optional<torch::Dtype> dtype_ = std::nullopt)
       : name(std::move(name_)), tensor(std::move(tensor_)), dtype(dtype_) {}
   std::string name;
   torch::Tensor tensor;
-  c10::optional<torch::Dtype> dtype;
+  std::optional<torch::Dtype> dtype;
   torch::Dtype stored_dtype() const { return dtype.has_value() ? *dtype : tensor.scalar_type(); }
   uint64_t stored_nbytes() const;
   /// The bytes to write: a contiguous CPU tensor in stored_dtype().
