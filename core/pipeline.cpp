@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/io/camera_files.h"
 #include "core/io/image_file.h"
+#include "core/io/checkpoint.h"
 #include "core/rng.h"
 #include "core/seeded_init.h"
 #include "core/side_stream.h"
@@ -17,21 +18,29 @@ Pipeline::Pipeline(const PipelineOptions& options)
     : options_(options), sampler_(options.device) {
   torch::NoGradGuard no_grad;
   const auto& p = options_.precision;
+  const bool from_checkpoint = !options_.checkpoint_dir.empty();
+  // keys, shapes and dtypes first: a bad checkpoint fails before gigabytes are allocated
+  if (from_checkpoint) io::check_checkpoint(options_.checkpoint_dir, options_.model);
   text_encoder_ = std::make_unique<text::TextEncoder>(options_.model.t5, options_.weight_seed, options_.device, p.text);
-  if (options_.offload_text_encoder) text_encoder_->set_offload(true);
+  if (options_.offload_text_encoder && !from_checkpoint) text_encoder_->set_offload(true);
 
   // the reference runs the VAE in float32 (Wan2_1_VAE(dtype=torch.float))
   vae_ = vae::WanVae(options_.model.vae);
   vae_->to(options_.device, torch::kFloat);
-  init_parameters(*vae_, options_.weight_seed, vae::vae_init_rule, "vae.");
+  if (!from_checkpoint) init_parameters(*vae_, options_.weight_seed, vae::vae_init_rule, "vae.");
   vae_->eval();
 
   auto param_opts = torch::TensorOptions().device(options_.device).dtype(p.param);
   dit_ = dit::WanModel(options_.model.dit, options_.local_attn_size, options_.sink_size, param_opts);
   dit_->to(options_.device, p.param);
-  init_parameters(*dit_, options_.weight_seed, dit::dit_init_rule, "dit.");
+  if (!from_checkpoint) init_parameters(*dit_, options_.weight_seed, dit::dit_init_rule, "dit.");
   dit_->set_runtime(options_.device, p);
   dit_->eval();
+
+  if (from_checkpoint) {
+    io::load_checkpoint(options_.checkpoint_dir, {dit_.get(), text_encoder_->model().get(), vae_.get()});
+    if (options_.offload_text_encoder) text_encoder_->set_offload(true);
+  }
 
   if (world_size() > 1) {
     dist::check_sequence_parallel(options_.model.dit.num_heads(), world_size(), options_.model.name);

@@ -42,6 +42,10 @@ struct PipelineOptions {
   // as fresh ones are) instead of allocating new ones: the same storage across calls, which a
   // captured forward needs. New caches only when the shape changes.
   bool keep_kv_caches = false;
+  // A checkpoint folder in the reference's layout (core/io/checkpoint_layout.h). Empty: seeded
+  // weights. Set: checked against the preset before anything is built, then loaded into the
+  // three networks (cast to their dtypes) instead of the seeded init, before any sharding.
+  std::string checkpoint_dir;
 };
 
 // Real inputs of one generate(): the reference's image, the action path's poses.npy + intrinsics.npy,

@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/io/npy.h"
 #include "core/video_hash.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate {
 namespace {
@@ -58,7 +58,7 @@ torch::Tensor make_test_poses(int64_t n) {
 
 class CameraFilesTest : public ::testing::Test {
  protected:
-  std::string dir_ = test::make_scratch_dir("camera_files");
+  std::string dir_ = testing::make_scratch_dir("camera_files");
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 };
 

@@ -87,7 +87,7 @@ TEST(ContactSheetTest, BadOptionsAreUsageErrors) {
 
 TEST(ContactSheetTest, SavedPngReadsBackExactly) {
   if (!png_available()) GTEST_SKIP() << "this build has no libpng";
-  const auto dir = test::make_scratch_dir("sheet");
+  const auto dir = testing::make_scratch_dir("sheet");
   auto gen = at::detail::createCPUGenerator(3);
   const auto video = torch::rand({3, 17, 8, 12}, gen) * 2 - 1;  // [3, F, H, W] float in [-1, 1]
   const std::string path = dir + "/sheet.png";

@@ -110,7 +110,7 @@ TEST(HeatMapTest, IdenticalVideosAreBlackAndMismatchesAreRefused) {
 
 TEST(HeatMapTest, SavedPngStatesTheScale) {
   if (!png_available()) GTEST_SKIP() << "this build has no libpng";
-  const auto dir = test::make_scratch_dir("heat");
+  const auto dir = testing::make_scratch_dir("heat");
   const auto [a, b] = known_pair();
   HeatMapOptions o;
   o.stride = 1;

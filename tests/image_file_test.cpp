@@ -21,7 +21,7 @@
 
 #include "core/error.h"
 #include "core/video_hash.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -61,7 +61,7 @@ torch::Tensor pattern(int64_t h, int64_t w) {
 
 class ImageFileTest : public ::testing::Test {
  protected:
-  std::string dir_ = test::make_scratch_dir("image_file");
+  std::string dir_ = testing::make_scratch_dir("image_file");
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 };
 

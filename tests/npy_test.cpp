@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -48,7 +48,7 @@ std::string error_of(const std::function<void()>& f) {
 
 class NpyTest : public ::testing::Test {
  protected:
-  std::string dir_ = test::make_scratch_dir("npy");
+  std::string dir_ = testing::make_scratch_dir("npy");
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 };
 

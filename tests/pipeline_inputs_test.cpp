@@ -19,7 +19,7 @@
 #include "core/io/npy.h"
 #include "core/pipeline.h"
 #include "core/video_hash.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate {
 namespace {
@@ -81,7 +81,7 @@ const GenerateOutput& synthetic_run() {
 
 class PipelineInputsTest : public ::testing::Test {
  protected:
-  std::string dir_ = test::make_scratch_dir("pipeline_inputs");
+  std::string dir_ = testing::make_scratch_dir("pipeline_inputs");
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 };
 

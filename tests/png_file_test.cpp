@@ -25,7 +25,7 @@ std::string read_bytes(const std::string& path) {
 
 TEST(PngFileTest, RoundTripIsExactForGreyRgbRgba) {
   if (!png_available()) GTEST_SKIP() << "this build has no libpng";
-  const auto dir = test::make_scratch_dir("png");
+  const auto dir = testing::make_scratch_dir("png");
   for (const int64_t c : {1, 3, 4}) {
     const auto image = random_image(7, 13, c, 100 + c);
     const std::string path = dir + "/img" + std::to_string(c) + ".png";
@@ -44,7 +44,7 @@ TEST(PngFileTest, RoundTripIsExactForGreyRgbRgba) {
 
 TEST(PngFileTest, HeaderBytesSayRgb8) {
   if (!png_available()) GTEST_SKIP() << "this build has no libpng";
-  const auto dir = test::make_scratch_dir("png");
+  const auto dir = testing::make_scratch_dir("png");
   const std::string path = dir + "/rgb.png";
   // a non-contiguous view: the writer copies it to contiguous memory first
   const auto image = random_image(300, 5, 3, 1).transpose(0, 1);  // [5, 300, 3]
@@ -61,7 +61,7 @@ TEST(PngFileTest, HeaderBytesSayRgb8) {
 
 TEST(PngFileTest, BadFilesNameTheFile) {
   if (!png_available()) GTEST_SKIP() << "this build has no libpng";
-  const auto dir = test::make_scratch_dir("png");
+  const auto dir = testing::make_scratch_dir("png");
   const std::string missing = dir + "/missing.png";
   try {
     read_png(missing);
@@ -70,7 +70,7 @@ TEST(PngFileTest, BadFilesNameTheFile) {
     EXPECT_NE(std::string(e.what()).find("cannot open PNG file '" + missing + "'"), std::string::npos) << e.what();
   }
   const std::string text = dir + "/text.png";
-  test::write_file(text, "not a png at all");
+  testing::write_text(text, "not a png at all");
   try {
     read_png(text);
     FAIL() << "expected a UsageError";
@@ -81,7 +81,7 @@ TEST(PngFileTest, BadFilesNameTheFile) {
   write_png(good, random_image(64, 64, 3, 5));
   const std::string bytes = read_bytes(good);
   const std::string truncated = dir + "/truncated.png";
-  test::write_file(truncated, bytes.substr(0, bytes.size() / 2));
+  testing::write_text(truncated, bytes.substr(0, bytes.size() / 2));
   try {
     read_png(truncated);
     FAIL() << "expected a UsageError";
@@ -100,7 +100,7 @@ TEST(PngFileTest, BadFilesNameTheFile) {
 
 TEST(PngFileTest, BadImagesAreRefused) {
   if (!png_available()) GTEST_SKIP() << "this build has no libpng";
-  const auto dir = test::make_scratch_dir("png");
+  const auto dir = testing::make_scratch_dir("png");
   EXPECT_THROW(write_png(dir + "/a.png", torch::zeros({4, 4, 2}, torch::kUInt8)), c10::Error);
   EXPECT_THROW(write_png(dir + "/b.png", torch::zeros({4, 4, 3}, torch::kFloat)), c10::Error);
   EXPECT_THROW(write_png(dir + "/c.png", torch::zeros({4, 4}, torch::kUInt8)), c10::Error);

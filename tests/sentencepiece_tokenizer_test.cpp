@@ -54,7 +54,7 @@ std::vector<int64_t> expected_ids(std::vector<int64_t> pieces, int64_t text_len)
 // otherwise; returns the model's path.
 std::string train_model(const std::string& dir, const std::string& name, const std::string& extra_args) {
   const std::string corpus = dir + "/corpus.txt";
-  test::write_file(corpus, corpus_text());
+  testing::write_text(corpus, corpus_text());
   const std::string prefix = dir + "/" + name;
   train_sentencepiece_model("--input=" + corpus + " --model_prefix=" + prefix +
                             " --vocab_size=200 --model_type=unigram --hard_vocab_limit=false --num_threads=1"
@@ -66,7 +66,7 @@ class SentencePieceTokenizerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!sentencepiece_available()) return;
-    dir_ = test::make_scratch_dir("spm");
+    dir_ = testing::make_scratch_dir("spm");
     // "lighthouse" as a user-defined piece: id 3, right after pad, eos and unk
     model_ = train_model(dir_, "t5like",
                          "--pad_id=0 --eos_id=1 --unk_id=2 --bos_id=-1 --user_defined_symbols=lighthouse");
@@ -169,7 +169,7 @@ TEST_F(SentencePieceTokenizerTest, BadFilesNameTheFile) {
       },
       UsageError);
   const std::string text_file = dir_ + "/not_a_model.model";
-  test::write_file(text_file, "this is not a sentencepiece model\n");
+  testing::write_text(text_file, "this is not a sentencepiece model\n");
   try {
     SentencePieceTokenizer(text_file, 8);
     FAIL() << "expected a UsageError";

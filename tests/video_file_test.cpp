@@ -43,7 +43,7 @@ torch::Tensor random_frames(int64_t f, int64_t h, int64_t w, uint64_t seed) {
 
 TEST(VideoFileTest, LosslessMp4DecodesToTheExactPixels) {
   if (!video_io_available()) GTEST_SKIP() << "this build has no FFmpeg libraries";
-  const auto dir = test::make_scratch_dir("video");
+  const auto dir = testing::make_scratch_dir("video");
   const std::string path = dir + "/lossless.mp4";
   const auto frames = random_frames(5, 24, 40, 3);  // noise: the hardest case for a codec
   VideoWriteOptions options;
@@ -60,7 +60,7 @@ TEST(VideoFileTest, LosslessMp4DecodesToTheExactPixels) {
 
 TEST(VideoFileTest, LossyMp4IsH264AboveFortyDb) {
   if (!video_io_available()) GTEST_SKIP() << "this build has no FFmpeg libraries";
-  const auto dir = test::make_scratch_dir("video");
+  const auto dir = testing::make_scratch_dir("video");
   const std::string path = dir + "/lossy.mp4";
   const auto frames = smooth_frames(9, 64, 96);
   const auto info = write_video_frames(path, frames);
@@ -76,7 +76,7 @@ TEST(VideoFileTest, LossyMp4IsH264AboveFortyDb) {
 
 TEST(VideoFileTest, OddSizeUsesYuv444) {
   if (!video_io_available()) GTEST_SKIP() << "this build has no FFmpeg libraries";
-  const auto dir = test::make_scratch_dir("video");
+  const auto dir = testing::make_scratch_dir("video");
   const std::string path = dir + "/odd.mp4";
   const auto frames = smooth_frames(3, 33, 47);
   VideoWriteOptions options;
@@ -91,7 +91,7 @@ TEST(VideoFileTest, OddSizeUsesYuv444) {
 
 TEST(VideoFileTest, FloatVideoIsWrittenAsTheMd5Bytes) {
   if (!video_io_available()) GTEST_SKIP() << "this build has no FFmpeg libraries";
-  const auto dir = test::make_scratch_dir("video");
+  const auto dir = testing::make_scratch_dir("video");
   const std::string path = dir + "/float.mkv";  // the container follows the name
   auto gen = at::detail::createCPUGenerator(11);
   const auto video = torch::rand({3, 4, 16, 16}, gen) * 2.4 - 1.2;  // [3, F, H, W], some values clamp
@@ -104,7 +104,7 @@ TEST(VideoFileTest, FloatVideoIsWrittenAsTheMd5Bytes) {
 
 TEST(VideoFileTest, BadNamesAndFilesNameTheFile) {
   if (!video_io_available()) GTEST_SKIP() << "this build has no FFmpeg libraries";
-  const auto dir = test::make_scratch_dir("video");
+  const auto dir = testing::make_scratch_dir("video");
   const auto frames = smooth_frames(2, 16, 16);
   const auto expect_usage = [](const std::function<void()>& f, const std::string& needle) {
     try {
@@ -121,7 +121,7 @@ TEST(VideoFileTest, BadNamesAndFilesNameTheFile) {
   const std::string missing = dir + "/missing.mp4";
   expect_usage([&] { read_video(missing); }, "cannot open video '" + missing + "'");
   const std::string text = dir + "/text.mp4";
-  test::write_file(text, "this is not a video\n");
+  testing::write_text(text, "this is not a video\n");
   expect_usage([&] { read_video(text); }, "video '" + text + "'");
   VideoWriteOptions bad;
   bad.fps = 0;
