@@ -20,7 +20,7 @@
 #include "core/io/zip_writer.h"
 #include "core/pipeline.h"
 #include "core/video_hash.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -63,7 +63,7 @@ constexpr uint64_t kTinyShardBytes = 400000;  // forces the tiny DiT (~1.1 MB in
 // One export of the seeded tiny weights, shared by the tests that only read it.
 const std::string& exported() {
   static const std::string dir = [] {
-    const std::string d = test::make_scratch_dir("checkpoint") + "/ckpt";
+    const std::string d = testing::make_scratch_dir("checkpoint") + "/ckpt";
     ExportOptions o;
     o.max_shard_bytes = kTinyShardBytes;
     export_checkpoint(d, modules_of(seeded_bf16()), preset("tiny"), o);
@@ -73,7 +73,7 @@ const std::string& exported() {
 }
 
 std::string copy_of_export() {
-  const std::string d = test::make_scratch_dir("checkpoint") + "/ckpt";
+  const std::string d = testing::make_scratch_dir("checkpoint") + "/ckpt";
   fs::copy(exported(), d, fs::copy_options::recursive);
   return d;
 }
@@ -520,7 +520,7 @@ TEST(CheckpointTest, LoadingKeepsAboutOneTensorOfTheFileResident) {
                   static_cast<torch::nn::Module*>(vae.get())}) {
     for (auto& p : m->parameters()) p.fill_(0.25);  // touched: part of the base, not of the load
   }
-  const std::string dir = test::make_scratch_dir("checkpoint") + "/rss";
+  const std::string dir = testing::make_scratch_dir("checkpoint") + "/rss";
   export_checkpoint(dir, {dit.get(), t5.get(), vae.get()}, c);
   const int64_t file = static_cast<int64_t>(fs::file_size(t5_path(dir)));
   ASSERT_GT(file, 30 << 20);

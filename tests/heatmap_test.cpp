@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/io/png_file.h"
-#include "shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -20,7 +20,7 @@ std::string write_bytes(const std::string& path, const std::vector<uint8_t>& byt
 }
 
 TEST(MappedFileTest, MapsTheFileBytes) {
-  const auto dir = test::make_scratch_dir("mapped_file");
+  const auto dir = testing::make_scratch_dir("mapped_file");
   std::vector<uint8_t> bytes(10000);
   std::iota(bytes.begin(), bytes.end(), uint8_t{7});
   const auto file = MappedFile::open(write_bytes(dir + "/f.bin", bytes));
@@ -30,14 +30,14 @@ TEST(MappedFileTest, MapsTheFileBytes) {
 }
 
 TEST(MappedFileTest, EmptyFileMapsToNothing) {
-  const auto dir = test::make_scratch_dir("mapped_file");
+  const auto dir = testing::make_scratch_dir("mapped_file");
   const auto file = MappedFile::open(write_bytes(dir + "/empty.bin", {}));
   EXPECT_EQ(file->size(), 0u);
   EXPECT_EQ(file->data(), nullptr);
 }
 
 TEST(MappedFileTest, MissingFileAndOutOfRangeNameTheFile) {
-  const auto dir = test::make_scratch_dir("mapped_file");
+  const auto dir = testing::make_scratch_dir("mapped_file");
   try {
     MappedFile::open(dir + "/nope.bin");
     FAIL() << "expected a UsageError";
@@ -56,7 +56,7 @@ TEST(MappedFileTest, MissingFileAndOutOfRangeNameTheFile) {
 }
 
 TEST(MappedFileTest, ReleaseTakesPagesOutOfTheResidentSet) {
-  const auto dir = test::make_scratch_dir("mapped_file");
+  const auto dir = testing::make_scratch_dir("mapped_file");
   constexpr size_t kBytes = 48 << 20;
   std::vector<uint8_t> bytes(kBytes);
   for (size_t i = 0; i < kBytes; ++i) bytes[i] = static_cast<uint8_t>(i * 2654435761u >> 24);

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -87,11 +87,11 @@ TEST(PickleReaderTest, ReadsAStateDictPickledByPython) {
 }
 
 TEST(PickleReaderTest, ReadsALargePythonPickleWithLongBinputAndLong1) {
-  const std::string py = test::find_program({"python3"});
+  const std::string py = testing::find_program({"python3"});
   if (py.empty()) GTEST_SKIP() << "python3 is not installed";
-  const auto dir = test::make_scratch_dir("pickle_reader");
+  const auto dir = testing::make_scratch_dir("pickle_reader");
   // the same fake torch as the fixture above: 300 tensors (memo past 255) and a 3e9-element storage
-  test::write_file(dir + "/gen.py", R"PY(
+  testing::write_text(dir + "/gen.py", R"PY(
 import sys, types, pickle, collections
 torch = types.ModuleType("torch"); utils = types.ModuleType("torch._utils")
 sys.modules["torch"] = torch; sys.modules["torch._utils"] = utils
@@ -111,7 +111,7 @@ for i in range(300): sd["blocks.%d.w" % i] = T(S(torch.FloatStorage, str(i), 4),
 sd["huge"] = T(S(torch.BFloat16Storage, "300", 3000000000), (3000000000,), (1,))
 with open(sys.argv[1], "wb") as f: P(f, protocol=2).dump(sd)
 )PY");
-  const auto r = test::run_command(py + " " + dir + "/gen.py " + dir + "/big.pkl");
+  const auto r = testing::run_shell(py + " " + dir + "/gen.py " + dir + "/big.pkl");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::ifstream in(dir + "/big.pkl", std::ios::binary);
   std::ostringstream os;

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "core/io/pickle_reader.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -44,12 +44,12 @@ TEST(PickleWriterTest, RoundTripThroughThePickleMachine) {
 }
 
 TEST(PickleWriterTest, CPythonUnpicklesIt) {
-  const std::string py = test::find_program({"python3"});
+  const std::string py = testing::find_program({"python3"});
   if (py.empty()) GTEST_SKIP() << "python3 is not installed";
-  const auto dir = test::make_scratch_dir("pickle_writer");
+  const auto dir = testing::make_scratch_dir("pickle_writer");
   const std::string bytes = pickle_state_dict({{"x.w", "0", torch::kFloat, {4, 5}}, {"y", "1", torch::kLong, {}}});
   std::ofstream(dir + "/d.pkl", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  test::write_file(dir + "/load.py", R"PY(
+  testing::write_text(dir + "/load.py", R"PY(
 import pickle, sys, collections
 def rebuild(storage, offset, size, stride, requires_grad, hooks):
     return (storage, offset, size, stride, requires_grad, dict(hooks))
@@ -63,7 +63,7 @@ class U(pickle.Unpickler):
 sd = U(open(sys.argv[1], "rb")).load()
 print(type(sd).__name__, list(sd.items()))
 )PY");
-  const auto r = test::run_command(py + " " + dir + "/load.py " + dir + "/d.pkl");
+  const auto r = testing::run_shell(py + " " + dir + "/load.py " + dir + "/d.pkl");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output,
             "OrderedDict [('x.w', (('storage', 'FloatStorage', '0', 'cpu', 20), 0, (4, 5), (5, 1), False, {})), "

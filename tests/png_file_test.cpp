@@ -8,7 +8,7 @@
 #include <iterator>
 
 #include "core/error.h"
-#include "shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {

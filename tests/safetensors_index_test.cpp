@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/io/safetensors.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -48,7 +48,7 @@ TEST(SafetensorsIndexTest, PlanStartsANewShardWhenTheNextTensorDoesNotFit) {
 }
 
 TEST(SafetensorsIndexTest, WritesShardsAndAnIndexThatReadBack) {
-  const auto dir = test::make_scratch_dir("st_index");
+  const auto dir = testing::make_scratch_dir("st_index");
   std::vector<NamedTensor> t;
   for (int i = 0; i < 5; ++i) t.push_back({"blocks." + std::to_string(i) + ".w", torch::full({4, 4}, float(i))});
   const auto files = write_sharded_safetensors(dir, "m", t, 2 * 64);
@@ -62,23 +62,23 @@ TEST(SafetensorsIndexTest, WritesShardsAndAnIndexThatReadBack) {
   SafetensorsReader shard(dir + "/m-00002-of-00003.safetensors");
   EXPECT_TRUE(torch::equal(shard.view("blocks.3.w"), torch::full({4, 4}, 3.0f)));
   // one file when it fits
-  const auto dir2 = test::make_scratch_dir("st_index");
+  const auto dir2 = testing::make_scratch_dir("st_index");
   EXPECT_EQ(write_sharded_safetensors(dir2, "m", t, 1 << 20), std::vector<std::string>({"m.safetensors"}));
 }
 
 TEST(SafetensorsIndexTest, BadIndexesNameTheFileAndKey) {
-  const auto dir = test::make_scratch_dir("st_index");
+  const auto dir = testing::make_scratch_dir("st_index");
   const std::string p = dir + "/i.json";
-  test::write_file(p, R"({"weight_map": {"a.w": "../evil.safetensors"}})");
+  testing::write_text(p, R"({"weight_map": {"a.w": "../evil.safetensors"}})");
   auto e = error_of([&] { read_safetensors_index(p); });
   EXPECT_NE(e.find(p + ": weight_map entry of key 'a.w' names '../evil.safetensors'"), std::string::npos) << e;
-  test::write_file(p, R"({"weight_map": {"a.w": 3}})");
+  testing::write_text(p, R"({"weight_map": {"a.w": 3}})");
   e = error_of([&] { read_safetensors_index(p); });
   EXPECT_NE(e.find(p + ": weight_map entry of key 'a.w' must be a file name"), std::string::npos) << e;
-  test::write_file(p, R"({"metadata": {}})");
+  testing::write_text(p, R"({"metadata": {}})");
   e = error_of([&] { read_safetensors_index(p); });
   EXPECT_NE(e.find(p + ": expected an object with a \"weight_map\" object"), std::string::npos) << e;
-  test::write_file(p, "{");
+  testing::write_text(p, "{");
   e = error_of([&] { read_safetensors_index(p); });
   EXPECT_NE(e.find(p + ": the index does not parse as JSON"), std::string::npos) << e;
 }

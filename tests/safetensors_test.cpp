@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -60,7 +60,7 @@ std::vector<NamedTensor> every_dtype() {
 }
 
 TEST(SafetensorsTest, RoundTripIsBitExactForEveryDtype) {
-  const auto dir = test::make_scratch_dir("safetensors");
+  const auto dir = testing::make_scratch_dir("safetensors");
   const auto tensors = every_dtype();
   write_safetensors(dir + "/m.safetensors", tensors, {{"format", "pt"}});
   SafetensorsReader r(dir + "/m.safetensors");
@@ -77,7 +77,7 @@ TEST(SafetensorsTest, RoundTripIsBitExactForEveryDtype) {
 }
 
 TEST(SafetensorsTest, WriterBytesAreSortedAlignedAndExact) {
-  const auto dir = test::make_scratch_dir("safetensors");
+  const auto dir = testing::make_scratch_dir("safetensors");
   // "b" (u8) is listed first; the F32 tensor "a" must still come first in the data (larger elements)
   write_safetensors(dir + "/x.safetensors",
                     {{"b", torch::tensor({9}, torch::kByte)}, {"a", torch::tensor({1.0f, 2.0f})}});
@@ -92,7 +92,7 @@ TEST(SafetensorsTest, WriterBytesAreSortedAlignedAndExact) {
 }
 
 TEST(SafetensorsTest, SameTensorsInAnotherOrderGiveTheSameBytes) {
-  const auto dir = test::make_scratch_dir("safetensors");
+  const auto dir = testing::make_scratch_dir("safetensors");
   auto tensors = every_dtype();
   write_safetensors(dir + "/one.safetensors", tensors);
   std::reverse(tensors.begin(), tensors.end());
@@ -102,7 +102,7 @@ TEST(SafetensorsTest, SameTensorsInAnotherOrderGiveTheSameBytes) {
 
 TEST(SafetensorsTest, ReadsAnotherWritersLayoutIncludingMisalignedData) {
   // unsorted keys, a U8 first so the F32 after it starts at an odd address (read as a copy)
-  const auto dir = test::make_scratch_dir("safetensors");
+  const auto dir = testing::make_scratch_dir("safetensors");
   const std::string header =
       R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[1,9]},"__metadata__":{"k":"v"},"u":{"dtype":"U8","shape":[],"data_offsets":[0,1]}})";
   const float w[2] = {-3.5f, 1e-30f};
@@ -118,7 +118,7 @@ TEST(SafetensorsTest, ReadsAnotherWritersLayoutIncludingMisalignedData) {
 }
 
 TEST(SafetensorsTest, ViewsPointIntoTheMappingAndOutliveTheReader) {
-  const auto dir = test::make_scratch_dir("safetensors");
+  const auto dir = testing::make_scratch_dir("safetensors");
   write_safetensors(dir + "/v.safetensors", {{"x", torch::arange(1000, torch::kFloat)}});
   torch::Tensor v;
   {
@@ -132,7 +132,7 @@ TEST(SafetensorsTest, ViewsPointIntoTheMappingAndOutliveTheReader) {
 }
 
 TEST(SafetensorsTest, CorruptFilesAreRefusedNamingFileAndKey) {
-  const auto dir = test::make_scratch_dir("safetensors");
+  const auto dir = testing::make_scratch_dir("safetensors");
   const std::string p = dir + "/bad.safetensors";
   write_safetensors(p, {{"layer.weight", torch::ones({4, 4})}, {"layer.bias", torch::ones({4})}});
   const std::string good = read_all(p);
@@ -185,16 +185,16 @@ TEST(SafetensorsTest, CorruptFilesAreRefusedNamingFileAndKey) {
 }
 
 TEST(SafetensorsTest, WriterRefusesDuplicateNames) {
-  const auto dir = test::make_scratch_dir("safetensors");
+  const auto dir = testing::make_scratch_dir("safetensors");
   const auto e = error_of([&] {
     write_safetensors(dir + "/d.safetensors", {{"a", torch::ones({1})}, {"a", torch::ones({2})}});
   });
   EXPECT_NE(e.find("tensor name 'a' given twice"), std::string::npos) << e;
-  EXPECT_FALSE(test::run_command("ls " + dir + "/d.safetensors*").exit_code == 0) << "no partial file is left";
+  EXPECT_FALSE(testing::run_shell("ls " + dir + "/d.safetensors*").exit_code == 0) << "no partial file is left";
 }
 
 TEST(SafetensorsTest, WritesTheStoredDtypeWhenAsked) {
-  const auto dir = test::make_scratch_dir("safetensors");
+  const auto dir = testing::make_scratch_dir("safetensors");
   const auto x = torch::randn({8, 8});
   write_safetensors(dir + "/c.safetensors", {{"x", x, torch::kBFloat16}});
   SafetensorsReader r(dir + "/c.safetensors");

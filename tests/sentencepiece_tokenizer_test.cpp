@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "core/io/prompt_clean.h"
 #include "core/text/text_encoder.h"
-#include "shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {

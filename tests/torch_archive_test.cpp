@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "core/io/pickle_writer.h"
 #include "core/io/zip_format.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -58,7 +58,7 @@ std::vector<NamedTensor> sample_tensors() {
 }
 
 TEST(TorchArchiveTest, ReadsLibTorchPickleSave) {
-  const auto dir = test::make_scratch_dir("torch_archive");
+  const auto dir = testing::make_scratch_dir("torch_archive");
   std::vector<std::pair<std::string, torch::Tensor>> items;
   for (const auto& t : sample_tensors()) items.emplace_back(t.name, t.tensor);
   TorchArchiveReader r(libtorch_save(dir + "/lt.pth", items));
@@ -72,7 +72,7 @@ TEST(TorchArchiveTest, ReadsLibTorchPickleSave) {
 }
 
 TEST(TorchArchiveTest, ReadsStridedAndSharedStoragesFromLibTorch) {
-  const auto dir = test::make_scratch_dir("torch_archive");
+  const auto dir = testing::make_scratch_dir("torch_archive");
   auto base = torch::arange(24, torch::kFloat).view({4, 6});
   const auto transposed = base.t();         // strides (1, 6)
   const auto window = base.slice(1, 2, 5);  // offset 2, strides (6, 1)
@@ -83,7 +83,7 @@ TEST(TorchArchiveTest, ReadsStridedAndSharedStoragesFromLibTorch) {
 }
 
 TEST(TorchArchiveTest, OwnWriterRoundTripsAndLibTorchReadsIt) {
-  const auto dir = test::make_scratch_dir("torch_archive");
+  const auto dir = testing::make_scratch_dir("torch_archive");
   const auto tensors = sample_tensors();
   write_torch_archive(dir + "/Wan2.1_VAE.pth", tensors);
   TorchArchiveReader r(dir + "/Wan2.1_VAE.pth");
@@ -105,7 +105,7 @@ TEST(TorchArchiveTest, OwnWriterRoundTripsAndLibTorchReadsIt) {
 }
 
 TEST(TorchArchiveTest, WriterZipLayout) {
-  const auto dir = test::make_scratch_dir("torch_archive");
+  const auto dir = testing::make_scratch_dir("torch_archive");
   const auto tensors = sample_tensors();
   write_torch_archive(dir + "/m.pth", tensors);
   TorchArchiveReader r(dir + "/m.pth");
@@ -129,7 +129,7 @@ TEST(TorchArchiveTest, WriterZipLayout) {
 }
 
 TEST(TorchArchiveTest, SameTensorsGiveTheSameBytes) {
-  const auto dir = test::make_scratch_dir("torch_archive");
+  const auto dir = testing::make_scratch_dir("torch_archive");
   const auto tensors = sample_tensors();
   TorchArchiveOptions o;
   o.archive_name = "m";
@@ -139,11 +139,11 @@ TEST(TorchArchiveTest, SameTensorsGiveTheSameBytes) {
 }
 
 TEST(TorchArchiveTest, PythonZipfileAcceptsTheArchive) {
-  const std::string py = test::find_program({"python3"});
+  const std::string py = testing::find_program({"python3"});
   if (py.empty()) GTEST_SKIP() << "python3 is not installed";
-  const auto dir = test::make_scratch_dir("torch_archive");
+  const auto dir = testing::make_scratch_dir("torch_archive");
   write_torch_archive(dir + "/x.pth", {{"w", torch::tensor({1.5f, -2.0f})}});
-  const auto r = test::run_command(py +
+  const auto r = testing::run_shell(py +
                                    " -c \"import zipfile,struct,sys; z=zipfile.ZipFile(sys.argv[1]); "
                                    "assert z.testzip() is None; print(struct.unpack('<2f', z.read('x/data/0')))\" " +
                                    dir + "/x.pth");
@@ -152,7 +152,7 @@ TEST(TorchArchiveTest, PythonZipfileAcceptsTheArchive) {
 }
 
 TEST(TorchArchiveTest, BrokenArchivesNameFileAndKey) {
-  const auto dir = test::make_scratch_dir("torch_archive");
+  const auto dir = testing::make_scratch_dir("torch_archive");
   const std::string p = dir + "/bad.pth";
   write_torch_archive(p, sample_tensors());
   const std::string good = read_all(p);
@@ -207,7 +207,7 @@ TEST(TorchArchiveTest, BrokenArchivesNameFileAndKey) {
 }
 
 TEST(TorchArchiveTest, NestedStateDictIsExplained) {
-  const auto dir = test::make_scratch_dir("torch_archive");
+  const auto dir = testing::make_scratch_dir("torch_archive");
   c10::Dict<std::string, c10::Dict<std::string, at::Tensor>> outer;
   c10::Dict<std::string, at::Tensor> inner;
   inner.insert("w", torch::ones({2}));

@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "core/video_hash.h"
-#include "shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "core/io/zip_writer.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -44,7 +44,7 @@ std::string two_entry_zip(const std::string& dir) {
 }
 
 TEST(ZipReaderTest, TruncatedAndForeignFilesAreRefused) {
-  const auto dir = test::make_scratch_dir("zip_reader");
+  const auto dir = testing::make_scratch_dir("zip_reader");
   const std::string good = two_entry_zip(dir);
   const std::string p = dir + "/bad.zip";
 
@@ -70,7 +70,7 @@ TEST(ZipReaderTest, TruncatedAndForeignFilesAreRefused) {
 }
 
 TEST(ZipReaderTest, CompressedAndDamagedEntriesNameTheEntry) {
-  const auto dir = test::make_scratch_dir("zip_reader");
+  const auto dir = testing::make_scratch_dir("zip_reader");
   std::string z = two_entry_zip(dir);
   const std::string p = dir + "/bad.zip";
   ZipReader good(MappedFile::open(dir + "/good.zip"));

@@ -9,7 +9,7 @@
 
 #include "core/io/zip_format.h"
 #include "core/io/zip_reader.h"
-#include "tests/shell_test_util.h"
+#include "tests/cli_test_util.h"
 
 namespace ablate::io {
 namespace {
@@ -29,9 +29,9 @@ uint64_t le(const std::string& s, size_t at, int n) {
 
 // Python's zipfile: testzip() (CRC of every entry) and the names with their data offsets.
 std::string python_zip_listing(const std::string& path) {
-  const std::string py = test::find_program({"python3"});
+  const std::string py = testing::find_program({"python3"});
   if (py.empty()) return "";
-  const auto r = test::run_command(py +
+  const auto r = testing::run_shell(py +
                                    " -c \"import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); "
                                    "assert z.testzip() is None; print(','.join(i.filename+':'+str(i.file_size) "
                                    "for i in z.infolist()))\" " +
@@ -40,7 +40,7 @@ std::string python_zip_listing(const std::string& path) {
 }
 
 TEST(ZipWriterTest, LocalHeaderBytesAndAlignment) {
-  const auto dir = test::make_scratch_dir("zip_writer");
+  const auto dir = testing::make_scratch_dir("zip_writer");
   const std::string p = dir + "/a.zip";
   ZipWriter w(p);
   w.add("arc/data.pkl", "hello", 5);
@@ -92,7 +92,7 @@ TEST(ZipWriterTest, LocalHeaderBytesAndAlignment) {
 }
 
 TEST(ZipWriterTest, ForcedZip64RecordsReadBack) {
-  const auto dir = test::make_scratch_dir("zip_writer");
+  const auto dir = testing::make_scratch_dir("zip_writer");
   const std::string p = dir + "/z64.zip";
   ZipWriterOptions o;
   o.zip64_threshold = 0;  // every size and offset as a zip64 field
@@ -122,12 +122,12 @@ TEST(ZipWriterTest, ForcedZip64RecordsReadBack) {
 }
 
 TEST(ZipWriterTest, UnfinishedWriterLeavesNoFile) {
-  const auto dir = test::make_scratch_dir("zip_writer");
+  const auto dir = testing::make_scratch_dir("zip_writer");
   {
     ZipWriter w(dir + "/partial.zip");
     w.add("x", "1", 1);
   }
-  EXPECT_NE(test::run_command("ls " + dir + "/partial.zip*").exit_code, 0);
+  EXPECT_NE(testing::run_shell("ls " + dir + "/partial.zip*").exit_code, 0);
 }
 
 }  // namespace
