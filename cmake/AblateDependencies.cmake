@@ -87,6 +87,6 @@ message(STATUS "ablate: sentencepiece: ${ABLATE_SENTENCEPIECE_FOUND}, FFmpeg: ${
 # ablate_media_sources(<file>...): compiles these files (of the calling folder's targets) with the
 # optional libraries' headers and ABLATE_HAVE_<X> definitions.
 function(ablate_media_sources)
-  set_source_files_properties(${ARGN} PROPERTIES COMPILE_DEFINITIONS "${ABLATE_MEDIA_DEFINITIONS}"
+  set_source_files_properties(${ARGN} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON COMPILE_DEFINITIONS "${ABLATE_MEDIA_DEFINITIONS}"
                                                  INCLUDE_DIRECTORIES "${ABLATE_MEDIA_INCLUDE_DIRS}")
 endfunction()

@@ -16,6 +16,11 @@ constexpr bool kHasSdpa = ABLATE_TORCH_AT_LEAST(2, 0);
 torch::Tensor attention_bhld(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              double scale);
 
+// softmax(q k^T / sqrt(d)) v over [N, H, L, d] with SDPA's default scale, as the reference's VAE
+// attention calls F.scaled_dot_product_attention: SDPA where LibTorch has it (its fused kernels),
+// the arithmetic of its math backend on LibTorch 1.13.
+torch::Tensor sdpa_default_scale(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+
 // The LibTorch version as "major.minor.patch".
 std::string torch_version();
 

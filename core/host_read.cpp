@@ -19,6 +19,7 @@ const char* host_read_site_name(HostReadSite site) {
     case HostReadSite::kTextLength: return "text_length";
     case HostReadSite::kFrameSeqlen: return "frame_seqlen";
     case HostReadSite::kSeqLen: return "seq_len";
+    case HostReadSite::kGatherLimiter: return "gather_limiter";
     case HostReadSite::kOther: return "other";
     case HostReadSite::kCount: break;
   }
@@ -54,6 +55,11 @@ int64_t host_read_int(const torch::Tensor& t, HostReadSite site) {
   g_by_site[static_cast<size_t>(site)].fetch_add(1, std::memory_order_relaxed);
   if (t.is_cuda()) g_device_reads.fetch_add(1, std::memory_order_relaxed);
   return t.item<int64_t>();
+}
+
+void count_host_sync(HostReadSite site, bool on_device) {
+  g_by_site[static_cast<size_t>(site)].fetch_add(1, std::memory_order_relaxed);
+  if (on_device) g_device_reads.fetch_add(1, std::memory_order_relaxed);
 }
 
 HostReadStats host_read_stats() {

@@ -19,6 +19,7 @@ enum class HostReadSite {
   kTextLength,        // text encoder: real prompt length from the mask
   kFrameSeqlen,       // host metadata: tokens per frame from the CPU grid-size tensor (not a sync)
   kSeqLen,            // host metadata: tokens in the chunk from the CPU seq-lens tensor (not a sync)
+  kGatherLimiter,     // FSDP1's all-gather rate limiter: the host waits for a free event
   kOther,
   kCount
 };
@@ -41,6 +42,10 @@ bool host_read_site_is_sync(HostReadSite site);
 
 // Reads a one-element integer tensor on the host, counting it.
 int64_t host_read_int(const torch::Tensor& t, HostReadSite site);
+
+// Counts a host wait for the device that reads no value (an event's synchronize()); `on_device`:
+// a real GPU sync (false where the mechanism runs on the CPU and only keeps the count).
+void count_host_sync(HostReadSite site, bool on_device);
 
 // Process-wide counters (monotonic; take differences around a region).
 HostReadStats host_read_stats();

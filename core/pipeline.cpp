@@ -192,12 +192,14 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   ABLATE_NVTX_RANGE("generate");  // inside the phase scope: a capture window opened by a hook holds all of it
   const auto image = first_frame_image(inputs, g, request.variant);
 
-  // every rank draws the same noise: the seed comes from rank 0
+  // every rank draws the same noise: as the reference, rank 0's seed is broadcast once per process
+  // (the first generate()); every rank is given the same requests after that
   uint64_t seed = request.seed;
-  if (world_size() > 1) {
+  if (world_size() > 1 && !seed_broadcast_) {
     auto t = torch::tensor({static_cast<int64_t>(seed)}, torch::kLong).to(dev);
     options_.comm->broadcast(t, 0);
     seed = static_cast<uint64_t>(t.cpu().item<int64_t>());
+    seed_broadcast_ = true;
   }
   auto gen = make_generator(dev, seed);
   auto noise = torch::randn({16, g.lat_f, g.lat_h, g.lat_w}, gen, f32);
@@ -321,6 +323,7 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
     PhaseScope phase(hooks, Phase::kVaeDecode);
     out.video = vae_->decode(out.latents);
   }
+  if (world_size() > 1) options_.comm->barrier();  // the reference ends generate() with one (rank 0 decoded)
   out.host_reads = host_read_stats() - reads_before;
   return out;
 }

@@ -121,6 +121,7 @@ class Pipeline {
   Seams seams_;
   std::unique_ptr<dist::ParamShards> dit_shards_, text_shards_;
   dit::KvCaches kept_caches_;  // keep_kv_caches
+  bool seed_broadcast_ = false;  // rank 0's seed was broadcast (once per process, as the reference)
   dit::KvCacheShape kept_shape_;
 };
 

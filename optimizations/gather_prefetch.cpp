@@ -5,7 +5,7 @@ namespace ablate::opt {
 StrategyInfo GatherPrefetchStrategy::info() const {
   StrategyInfo i;
   i.name = "gather_prefetch";
-  i.description = "all-gather the next unit's parameters while the current unit computes";
+  i.description = "FSDP1 forward_prefetch: issue unit i+1's all-gather when the host reaches unit i";
   i.values = {"off", "on"};
   i.needs_world = true;
   i.affects_build = true;

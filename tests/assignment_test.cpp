@@ -9,7 +9,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace assignment_test {
 
 const std::string kBadValue = "strategy sync_elim has no value 'maybe'; valid values: off, on";
 const std::string kBadName = "unknown strategy 'warp_drive'; valid strategies: prewarm,";
@@ -58,5 +58,5 @@ TEST(AssignmentTest, EveryFlagAndFileGivesTheSameMessage) {
   testing::expect_usage_error("generate --set shard=grad_op", "shard needs world size > 1 (this run has 1)");
 }
 
-}  // namespace
+}  // namespace assignment_test
 }  // namespace ablate

@@ -11,7 +11,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace benchmark_json_test {
 
 using nlohmann::json;
 
@@ -203,5 +203,5 @@ TEST(BenchmarkJsonTest, DebiansComparePyReadsTwoLedgers) {
   EXPECT_NE(r.output.find("generate/" + stacked + "_pvalue"), std::string::npos) << r.output;  // the U test ran
 }
 
-}  // namespace
+}  // namespace benchmark_json_test
 }  // namespace ablate

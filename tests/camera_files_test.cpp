@@ -14,7 +14,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace camera_files_test {
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -214,5 +214,5 @@ TEST_F(CameraFilesTest, FilesReadAndCheckedWithNamedErrors) {
                               "bool, found [10, 5] int32");
 }
 
-}  // namespace
+}  // namespace camera_files_test
 }  // namespace ablate

@@ -11,7 +11,7 @@
 #include "profiling/capture_window.h"
 
 namespace ablate {
-namespace {
+namespace capture_window_test {
 
 // Records every hook call and every profiler edge as one string, in order.
 struct Recorder : PhaseHooks {
@@ -46,5 +46,5 @@ TEST(ProfileCaptureWindowTest, BracketsChunksAToBOfAGenerate) {
   EXPECT_EQ(at("stop") - 1, at("end chunk3"));     // and closes right after it ends
 }
 
-}  // namespace
+}  // namespace capture_window_test
 }  // namespace ablate

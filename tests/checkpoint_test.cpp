@@ -23,7 +23,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace checkpoint_test {
 
 namespace fs = std::filesystem;
 using Shapes = std::map<std::string, std::vector<int64_t>>;
@@ -535,5 +535,5 @@ TEST(CheckpointTest, LoadingKeepsAboutOneTensorOfTheFileResident) {
   fs::remove_all(dir);
 }
 
-}  // namespace
+}  // namespace checkpoint_test
 }  // namespace ablate::io

@@ -9,7 +9,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace combination_gate_test {
 
 const std::string kBaseline = std::string(ABLATE_SOURCE_DIR) + "/baselines/ci-check-tiny.json";
 
@@ -23,5 +23,5 @@ TEST(CombinationGateTest, WorldOneAndTwoLockTheSameVideo) {
   EXPECT_EQ(j["entries"][0]["tiers"].size(), 12u);  // baseline + covering rows + full stack
 }
 
-}  // namespace
+}  // namespace combination_gate_test
 }  // namespace ablate

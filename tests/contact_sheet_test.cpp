@@ -10,7 +10,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace contact_sheet_test {
 
 // [F, H, W, 3] uint8 with pixel (f, y, x, c) = (f * 10 + y * 3 + x + c * 50) mod 256: every frame
 // and position tells itself apart.
@@ -108,5 +108,5 @@ TEST(ContactSheetTest, SavedPngReadsBackExactly) {
   EXPECT_TRUE(described);
 }
 
-}  // namespace
+}  // namespace contact_sheet_test
 }  // namespace ablate::io

@@ -13,7 +13,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace dist_multiprocess_test {
 
 const std::string kAblate = testing::ablate_binary();
 
@@ -51,21 +51,34 @@ TEST(DistMultiProcessTest, TwoRanksAgreeAndMatchOneRank) {
             << ", video bit-identical = " << bit_identical << "\n";
 }
 
-TEST(DistMultiProcessTest, CollectiveCountsPerForward) {
-  auto r = sh(kAblate + " launch --nproc 2 -- " + kTiny + " --json " + tmp("counts.json"));
+// FSDP1's FULL_SHARD as the reference runs it, counted at two Gloo ranks over two generate()s:
+// the root unit gathered once per process and kept; every block gathered at every forward (DiT)
+// and every encode (text encoder); FSDP1's rate limiter (two gathered units in flight) waits on
+// the host before every block gather but the first two of the process; the seed broadcast once
+// per process; one barrier at the end of every generate().
+TEST(DistMultiProcessTest, CollectiveAndSyncCountsAreFsdp1s) {
+  auto r = sh(kAblate + " launch --nproc 2 -- " + kTiny + " --runs 2 --json " + tmp("counts.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto run = load(tmp("counts.json"))["runs"][0];
-  const int64_t forwards = run["dit_forwards"];
+  const auto runs = load(tmp("counts.json"))["runs"];
+  ASSERT_EQ(runs.size(), 2u);
   const auto m = preset("tiny");
-  const int64_t blocks = m.dit.num_layers(), t5_units = m.t5.num_layers() + 1;
-  const auto& c = run["collectives"];
-  EXPECT_EQ(forwards, 5);
-  EXPECT_EQ(c["all_to_all"]["calls"].get<int64_t>(), 4 * blocks * forwards);
-  EXPECT_EQ(c["all_gather"]["calls"].get<int64_t>(), forwards);
-  // FULL_SHARD: every DiT unit (blocks + root) gathered every forward; text encoder once
-  EXPECT_EQ(c["param_all_gather"]["calls"].get<int64_t>(), (blocks + 1) * forwards + t5_units);
-  EXPECT_EQ(c["broadcast"]["calls"].get<int64_t>(), 1);  // the seed
-  EXPECT_GT(c["all_to_all"]["bytes"].get<int64_t>(), 0);
+  const int64_t blocks = m.dit.num_layers(), t5_blocks = m.t5.num_layers();
+  for (int i = 0; i < 2; ++i) {
+    const auto& run = runs[i];
+    const int64_t forwards = run["dit_forwards"];
+    const auto& c = run["collectives"];
+    EXPECT_EQ(forwards, 5);
+    EXPECT_EQ(c["all_to_all"]["calls"].get<int64_t>(), 4 * blocks * forwards);
+    EXPECT_EQ(c["all_gather"]["calls"].get<int64_t>(), forwards);
+    const int64_t roots = i == 0 ? 2 : 0;  // DiT and text-encoder roots: the first generate() only
+    EXPECT_EQ(c["param_all_gather"]["calls"].get<int64_t>(), blocks * forwards + t5_blocks + roots) << i;
+    EXPECT_EQ(c.value("broadcast", nlohmann::json::object()).value("calls", 0), i == 0 ? 1 : 0) << i;  // the seed
+    EXPECT_EQ(c["barrier"]["calls"].get<int64_t>(), 1) << i;  // generate()'s last act
+    // the limiter: a host wait before every block gather but the first two of each model
+    const int64_t waits = blocks * forwards + t5_blocks - (i == 0 ? 4 : 0);
+    EXPECT_EQ(run["host_reads"]["gather_limiter"].get<int64_t>(), waits) << i;
+    EXPECT_EQ(run["dit_host_reads"]["gather_limiter"].get<int64_t>(), blocks * forwards - (i == 0 ? 2 : 0)) << i;
+  }
 }
 
 TEST(DistMultiProcessTest, ShardingModesAreBitIdentical) {
@@ -79,8 +92,9 @@ TEST(DistMultiProcessTest, ShardingModesAreBitIdentical) {
     EXPECT_EQ(j["md5"], md5) << shard;
     const auto& c = j["runs"][0]["collectives"];
     const int64_t units = preset("tiny").dit.num_layers() + 1 + preset("tiny").t5.num_layers() + 1;
-    if (std::string(shard) == "grad_op") {
+    if (std::string(shard) == "grad_op") {  // every unit once, then kept: no frees, no limiter waits
       EXPECT_EQ(c["param_all_gather"]["calls"].get<int64_t>(), units);
+      EXPECT_EQ(j["runs"][0]["host_reads"]["gather_limiter"].get<int64_t>(), 0);
     }
     if (std::string(shard) == "none") {
       EXPECT_FALSE(c.contains("param_all_gather"));
@@ -132,5 +146,5 @@ TEST(DistMultiProcessTest, BadConfigurationsAreNamed) {
   EXPECT_NE(alone.output.find("no WORLD_SIZE set"), std::string::npos) << alone.output;
 }
 
-}  // namespace
+}  // namespace dist_multiprocess_test
 }  // namespace ablate

@@ -10,7 +10,7 @@
 #include "core/seeded_init.h"
 
 namespace ablate::dit {
-namespace {
+namespace dit_test {
 
 struct TinyDit {
   DitOptions opts;
@@ -225,5 +225,5 @@ TEST(DitTest, ActivationsHealthyAtEveryLayerOfThePresetStructures) {
   }
 }
 
-}  // namespace
+}  // namespace dit_test
 }  // namespace ablate::dit

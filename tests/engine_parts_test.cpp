@@ -11,7 +11,7 @@
 #include "experiments/runner/matrix_spec.h"
 
 namespace ablate {
-namespace {
+namespace engine_parts_test {
 
 std::vector<Combination> factorial6_on_cpu() {
   MatrixSpec spec = load_matrix_spec(std::string(ABLATE_SOURCE_DIR) + "/experiments/matrices/factorial6-1.3b.json");
@@ -62,5 +62,5 @@ TEST(EnginePartsTest, SizesDifferByAtMostOne) {
   EXPECT_THROW(balanced_parts(all(combos), combos, 0, 1), c10::Error);
 }
 
-}  // namespace
+}  // namespace engine_parts_test
 }  // namespace ablate

@@ -8,7 +8,7 @@
 #include "tests/stats_test_util.h"
 
 namespace ablate::stats {
-namespace {
+namespace factorial_test {
 
 using test::SeededNoise;
 
@@ -158,5 +158,5 @@ TEST(FactorialTest, RandomizedOrderIsASeededPermutation) {
   for (size_t i = 0; i < sorted.size(); ++i) EXPECT_EQ(sorted[i], i);
 }
 
-}  // namespace
+}  // namespace factorial_test
 }  // namespace ablate::stats

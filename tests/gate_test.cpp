@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 namespace ablate {
-namespace {
+namespace gate_test {
 
 GateReference reference() {
   GateReference r;
@@ -75,5 +75,5 @@ TEST(GateTest, RanksThatDisagreeFailWhateverTheTier) {
   EXPECT_EQ(gate_verdict("B", f).reason, "rank error: the ranks' final latents differ");
 }
 
-}  // namespace
+}  // namespace gate_test
 }  // namespace ablate

@@ -9,7 +9,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace generate_command_test {
 
 using testing::expect_usage_error;
 using testing::run_ablate;
@@ -66,5 +66,5 @@ TEST(GenerateCommandTest, PersistentPerRequestRebuildsTheEngineEveryRun) {
   EXPECT_EQ(j["runs"][0]["md5"], j["runs"][1]["md5"]);
 }
 
-}  // namespace
+}  // namespace generate_command_test
 }  // namespace ablate

@@ -10,7 +10,7 @@
 #include "core/error.h"
 
 namespace ablate {
-namespace {
+namespace geometry_test {
 
 TEST(GeometryTest, Reference480x832Gives58x104) {
   GeometryRequest r;
@@ -158,5 +158,5 @@ TEST(GeometryTest, NonSixteenNineImagesFollowTheReferenceFormula) {
   }
 }
 
-}  // namespace
+}  // namespace geometry_test
 }  // namespace ablate

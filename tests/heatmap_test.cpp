@@ -11,7 +11,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace heatmap_test {
 
 std::vector<uint8_t> rgb_at(const torch::Tensor& image, int64_t y, int64_t x) {
   auto p = image[y][x].contiguous();
@@ -129,5 +129,5 @@ TEST(HeatMapTest, SavedPngStatesTheScale) {
       << text["Description"];
 }
 
-}  // namespace
+}  // namespace heatmap_test
 }  // namespace ablate::io

@@ -11,7 +11,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace html_report_test {
 
 using nlohmann::json;
 
@@ -173,5 +173,5 @@ TEST(HtmlReportTest, ChromiumRendersTheTableAndOneBarPerCombinationInEachChart) 
   EXPECT_EQ(count(dom, "<b>"), 5u);  // the rows' names in bold; none from the skip reason
 }
 
-}  // namespace
+}  // namespace html_report_test
 }  // namespace ablate

@@ -24,7 +24,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace image_file_test {
 
 void spit(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -406,5 +406,5 @@ TEST_F(ImageFileTest, BadFilesAreNamed) {
 #endif
 }
 
-}  // namespace
+}  // namespace image_file_test
 }  // namespace ablate::io

@@ -12,7 +12,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace ledger_record_test {
 namespace fs = std::filesystem;
 
 LedgerRecord full_record() {
@@ -101,5 +101,5 @@ TEST(LedgerRecordTest, CommittedLedgersGiveTheCommittedReports) {
   EXPECT_GE(compared, 10);
 }
 
-}  // namespace
+}  // namespace ledger_record_test
 }  // namespace ablate

@@ -11,7 +11,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace mapped_file_test {
 
 std::string write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -79,5 +79,5 @@ TEST(MappedFileTest, ReleaseTakesPagesOutOfTheResidentSet) {
   std::remove((dir + "/big.bin").c_str());
 }
 
-}  // namespace
+}  // namespace mapped_file_test
 }  // namespace ablate::io

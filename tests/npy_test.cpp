@@ -12,7 +12,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace npy_test {
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -164,5 +164,5 @@ TEST_F(NpyTest, ExpectationsNameTheExpectedAndFoundShapeAndDtype) {
                                 "float32");
 }
 
-}  // namespace
+}  // namespace npy_test
 }  // namespace ablate::io

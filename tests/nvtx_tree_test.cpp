@@ -20,7 +20,7 @@
 #include "core/config.h"
 
 namespace ablate {
-namespace {
+namespace nvtx_tree_test {
 
 #if defined(ABLATE_NVTX_INJECTION)
 
@@ -223,5 +223,5 @@ TEST(NvtxTreeTest, TwoRanksHaveOneRangePerCollective) {
 TEST(NvtxTreeTest, NeedsNvtx) { GTEST_SKIP() << "built without NVTX3 headers (ABLATE_ENABLE_NVTX=OFF or none found)"; }
 #endif
 
-}  // namespace
+}  // namespace nvtx_tree_test
 }  // namespace ablate

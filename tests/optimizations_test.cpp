@@ -8,7 +8,7 @@
 #include "optimizations/text_cache.h"
 
 namespace ablate::opt {
-namespace {
+namespace optimizations_test {
 
 struct Run {
   std::string md5;
@@ -88,5 +88,5 @@ TEST(OptimizationsTest, ValidateGivesReasons) {
   EXPECT_EQ(make_strategy("gather_prefetch")->validate("on", two), "");
 }
 
-}  // namespace
+}  // namespace optimizations_test
 }  // namespace ablate::opt

@@ -9,7 +9,7 @@
 #include <limits>
 
 namespace ablate::stats {
-namespace {
+namespace pareto_test {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -170,5 +170,5 @@ TEST(ParetoTest, ArgumentErrors) {
   EXPECT_STREQ(quality_direction_name(QualityDirection::kLowerBetter), "lower is better");
 }
 
-}  // namespace
+}  // namespace pareto_test
 }  // namespace ablate::stats

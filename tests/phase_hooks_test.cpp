@@ -10,7 +10,7 @@
 #include <vector>
 
 namespace ablate {
-namespace {
+namespace phase_hooks_test {
 
 struct RecordingHooks : PhaseHooks {
   void begin(Phase phase, int64_t index) override { calls.push_back(std::string("begin ") + phase_name(phase) + std::to_string(index)); }
@@ -51,5 +51,5 @@ TEST(PhaseHooksTest, EndFailingOnANormalExitIsReported) {
   EXPECT_THROW({ PhaseScope whole(&hooks, Phase::kGenerate); }, std::runtime_error);
 }
 
-}  // namespace
+}  // namespace phase_hooks_test
 }  // namespace ablate

@@ -12,7 +12,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace pickle_reader_test {
 
 using Kind = PickleValue::Kind;
 
@@ -162,5 +162,5 @@ TEST(PickleReaderTest, StorageTypeNames) {
   EXPECT_EQ(storage_type_name(torch::kByte), "ByteStorage");
 }
 
-}  // namespace
+}  // namespace pickle_reader_test
 }  // namespace ablate::io

@@ -10,7 +10,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace pickle_writer_test {
 
 TEST(PickleWriterTest, ExactOpcodesForOneTensor) {
   const std::string got = pickle_state_dict({{"w", "0", torch::kBFloat16, {2, 3}}});
@@ -70,5 +70,5 @@ print(type(sd).__name__, list(sd.items()))
             "('y', (('storage', 'LongStorage', '1', 'cpu', 1), 0, (), (), False, {}))]\n");
 }
 
-}  // namespace
+}  // namespace pickle_writer_test
 }  // namespace ablate::io

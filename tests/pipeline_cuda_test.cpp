@@ -8,7 +8,7 @@
 #include "profiling/phase_timer.h"
 
 namespace ablate {
-namespace {
+namespace pipeline_cuda_test {
 
 TEST(PipelineCudaTest, TinyBf16IsDeterministicAndCountsDeviceReads) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
@@ -43,5 +43,5 @@ TEST(PipelineCudaTest, SeededWeightsMatchTheCpuBits) {
   EXPECT_TRUE(torch::equal(cpu, gpu.cpu()));
 }
 
-}  // namespace
+}  // namespace pipeline_cuda_test
 }  // namespace ablate

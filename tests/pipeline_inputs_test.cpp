@@ -22,7 +22,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace pipeline_inputs_test {
 
 PipelineOptions tiny_options(int64_t control_dim = 6) {
   PipelineOptions o;
@@ -235,5 +235,5 @@ TEST_F(PipelineInputsTest, ActionsNeedAndDriveAControlDim7Dit) {
             "frames), so at least 9 rows are needed");
 }
 
-}  // namespace
+}  // namespace pipeline_inputs_test
 }  // namespace ablate

@@ -7,7 +7,7 @@
 #include "core/video_hash.h"
 
 namespace ablate {
-namespace {
+namespace pipeline_test {
 
 PipelineOptions tiny_options() {
   PipelineOptions o;
@@ -86,5 +86,5 @@ TEST(PipelineTest, VaeFrameCountIsOnePlusFourTimesLatentFramesMinusOne) {
   EXPECT_EQ(out.dit_forwards, 5);
 }
 
-}  // namespace
+}  // namespace pipeline_test
 }  // namespace ablate

@@ -11,7 +11,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace png_file_test {
 
 torch::Tensor random_image(int64_t h, int64_t w, int64_t c, uint64_t seed) {
   auto gen = at::detail::createCPUGenerator(seed);
@@ -117,5 +117,5 @@ TEST(PngFileTest, WithoutTheLibraryWritingSaysSo) {
   }
 }
 
-}  // namespace
+}  // namespace png_file_test
 }  // namespace ablate::io

@@ -7,7 +7,7 @@
 #include "core/error.h"
 
 namespace ablate {
-namespace {
+namespace precision_test {
 
 TEST(PrecisionTest, NamedPrecisionsAndTheirDtypes) {
   const Precision bf16 = Precision::for_name("bf16");
@@ -32,5 +32,5 @@ TEST(PrecisionTest, DefaultIsBf16OnCudaAndFp32OnTheCpu) {
   EXPECT_EQ(Precision::resolve_name("fp32", torch::Device(torch::kCUDA, 0)), "fp32");
 }
 
-}  // namespace
+}  // namespace precision_test
 }  // namespace ablate

@@ -10,7 +10,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace profile_command_test {
 
 using testing::contains;
 using testing::run_ablate;
@@ -74,5 +74,5 @@ TEST(ProfileCommandTest, GoodRangeRunsAndPrintsTheCommandLines) {
   EXPECT_TRUE(contains(r.output, "captured generate: chunks 2-3 took")) << r.output;
 }
 
-}  // namespace
+}  // namespace profile_command_test
 }  // namespace ablate

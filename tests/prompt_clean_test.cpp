@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 namespace ablate::io {
-namespace {
+namespace prompt_clean_test {
 
 TEST(PromptCleanTest, HtmlUnescapeMatchesPython) {
   // Literals: python3 -c 'import html; print(repr(html.unescape(s)))'
@@ -99,5 +99,5 @@ TEST(PromptCleanTest, PlainPromptIsUnchanged) {
   EXPECT_EQ(clean_prompt(""), "");
 }
 
-}  // namespace
+}  // namespace prompt_clean_test
 }  // namespace ablate::io

@@ -13,7 +13,7 @@
 #include "optimizations/registry.h"
 
 namespace ablate {
-namespace {
+namespace registry_cuda_test {
 
 struct Setting {
   std::string name, value;
@@ -98,5 +98,5 @@ std::string setting_name(const ::testing::TestParamInfo<Setting>& p) {
 
 INSTANTIATE_TEST_SUITE_P(EveryStrategy, RegistryCudaTest, ::testing::ValuesIn(every_setting()), setting_name);
 
-}  // namespace
+}  // namespace registry_cuda_test
 }  // namespace ablate

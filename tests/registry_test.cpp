@@ -14,7 +14,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace registry_test {
 
 struct Setting {
   std::string name, value;
@@ -139,5 +139,5 @@ TEST(RegistryListTest, EveryEntryDescribesItself) {
   }
 }
 
-}  // namespace
+}  // namespace registry_test
 }  // namespace ablate

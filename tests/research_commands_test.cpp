@@ -11,7 +11,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace research_commands_test {
 using testing::read_text;
 using testing::run_ablate;
 using testing::write_text;
@@ -214,5 +214,5 @@ TEST(ResearchCommandsTest, SearchResumesFromItsLedgerWithoutMeasuringAgain) {
   EXPECT_EQ(testing::read_json_lines(dir + "/out/ledger.jsonl").size(), 3u);
 }
 
-}  // namespace
+}  // namespace research_commands_test
 }  // namespace ablate

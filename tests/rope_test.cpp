@@ -8,7 +8,7 @@
 #include "core/dit/time_embedding.h"
 
 namespace ablate::dit {
-namespace {
+namespace rope_test {
 
 TEST(RopeTest, SplitIs22_21_21AtHeadDim128) {
   auto table = rope_table(128);
@@ -45,5 +45,5 @@ TEST(RopeTest, SinusoidIsCosThenSin) {
   EXPECT_NEAR(e[0][1].item<double>(), std::cos(2.0 * std::pow(10000.0, -0.25)), 1e-15);
 }
 
-}  // namespace
+}  // namespace rope_test
 }  // namespace ablate::dit

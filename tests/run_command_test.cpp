@@ -10,7 +10,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace run_command_test {
 namespace fs = std::filesystem;
 using testing::read_text;
 using testing::run_ablate;
@@ -196,5 +196,5 @@ TEST(RunCommandTest, LockThenCheckGatesBitIdentity) {
   EXPECT_NE(check.output.find("is corrupted (SHA-256"), std::string::npos) << check.output;
 }
 
-}  // namespace
+}  // namespace run_command_test
 }  // namespace ablate

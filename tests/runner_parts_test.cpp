@@ -18,7 +18,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace runner_parts_test {
 
 std::string usage_message(const nlohmann::json& j) {
   try {
@@ -277,5 +277,5 @@ TEST(MarkdownReportTest, StackTableRatios) {
   EXPECT_EQ(e.find("Exception raised"), std::string::npos) << e;
 }
 
-}  // namespace
+}  // namespace runner_parts_test
 }  // namespace ablate

@@ -11,7 +11,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace safetensors_index_test {
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -83,5 +83,5 @@ TEST(SafetensorsIndexTest, BadIndexesNameTheFileAndKey) {
   EXPECT_NE(e.find(p + ": the index does not parse as JSON"), std::string::npos) << e;
 }
 
-}  // namespace
+}  // namespace safetensors_index_test
 }  // namespace ablate::io

@@ -12,7 +12,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace safetensors_test {
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -202,5 +202,5 @@ TEST(SafetensorsTest, WritesTheStoredDtypeWhenAsked) {
   EXPECT_TRUE(torch::equal(r.view("x"), x.to(torch::kBFloat16)));
 }
 
-}  // namespace
+}  // namespace safetensors_test
 }  // namespace ablate::io

@@ -6,7 +6,7 @@
 #include "core/host_read.h"
 
 namespace ablate {
-namespace {
+namespace sampler_test {
 
 TEST(SamplerTest, TimestepsAtTheDistilledIndices) {
   FlowMatchSampler s(torch::kCPU);
@@ -60,5 +60,5 @@ TEST(SamplerTest, NumpyLinspaceEndpoints) {
   EXPECT_EQ(y.back(), 0.0);
 }
 
-}  // namespace
+}  // namespace sampler_test
 }  // namespace ablate

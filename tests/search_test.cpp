@@ -8,7 +8,7 @@
 #include "tests/stats_test_util.h"
 
 namespace ablate::stats {
-namespace {
+namespace search_test {
 
 using test::SeededNoise;
 
@@ -218,5 +218,5 @@ TEST(SearchTest, DuplicateNamesThrow) {
   EXPECT_THROW(greedy_search({{"a"}, {"a"}}, model.evaluate()), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace search_test
 }  // namespace ablate::stats

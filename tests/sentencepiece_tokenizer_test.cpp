@@ -16,7 +16,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace sentencepiece_tokenizer_test {
 
 std::vector<int64_t> ids_of(const text::TokenizedPrompt& t) {
   auto ids = t.ids.contiguous();
@@ -238,5 +238,5 @@ TEST(SentencePieceUnavailableTest, WithoutTheLibraryTheTokenizerSaysSo) {
   }
 }
 
-}  // namespace
+}  // namespace sentencepiece_tokenizer_test
 }  // namespace ablate::io

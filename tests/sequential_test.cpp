@@ -12,7 +12,7 @@
 #include "tests/stats_test_util.h"
 
 namespace ablate::stats {
-namespace {
+namespace sequential_test {
 
 using test::SeededNoise;
 
@@ -301,5 +301,5 @@ TEST(SequentialTest, SimulatedErrorRatesStoppingAndAgreement) {
   EXPECT_GE(s.all.rate(s.all.agree), 0.95);
 }
 
-}  // namespace
+}  // namespace sequential_test
 }  // namespace ablate::stats

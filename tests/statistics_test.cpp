@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 namespace ablate::stats {
-namespace {
+namespace statistics_test {
 
 TEST(StatisticsTest, MeanMedianStddevCv) {
   const std::vector<double> x{2, 4, 4, 4, 5, 5, 7, 9};
@@ -170,5 +170,5 @@ TEST(StatisticsTest, MannWhitneyIdenticalSamplesGivePOne) {
   EXPECT_THROW(mann_whitney_u({1.0, std::nan("")}, {2.0}), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace statistics_test
 }  // namespace ablate::stats

@@ -8,7 +8,7 @@
 #include "optimizations/registry.h"
 
 namespace ablate::opt {
-namespace {
+namespace strategies_cuda_test {
 
 struct CudaRuns {
   std::vector<std::string> md5;
@@ -98,5 +98,5 @@ TEST(StrategiesCudaTest, EncodeFixedPointKeepsTheMd5) {
   EXPECT_EQ(on.counters.at("vae_encode_fixed_point")["groups_reused"], 3);
 }
 
-}  // namespace
+}  // namespace strategies_cuda_test
 }  // namespace ablate::opt

@@ -12,7 +12,7 @@
 #include "profiling/phase_timer.h"
 
 namespace ablate::opt {
-namespace {
+namespace strategies_stream_test {
 
 struct Case {
   int64_t frames = 81;
@@ -251,5 +251,5 @@ TEST(StrategiesStreamTest, KeptKvCachesKeepTheirStorageAndTheMd5) {
   EXPECT_EQ(s->counters()["replays"], 0);
 }
 
-}  // namespace
+}  // namespace strategies_stream_test
 }  // namespace ablate::opt

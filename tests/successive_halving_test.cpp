@@ -11,7 +11,7 @@
 #include "tests/stats_test_util.h"
 
 namespace ablate::stats {
-namespace {
+namespace successive_halving_test {
 
 using test::SeededNoise;
 
@@ -289,5 +289,5 @@ TEST(SuccessiveHalvingTest, SearchStopsOnAnInvalidBaseline) {
   EXPECT_TRUE(r.chain.empty());
 }
 
-}  // namespace
+}  // namespace successive_halving_test
 }  // namespace ablate::stats

@@ -14,7 +14,7 @@
 #include "core/text/tokenizer.h"
 
 namespace ablate {
-namespace {
+namespace t5_encoder_test {
 
 using text::T5Encoder;
 using text::T5EncoderOptions;
@@ -271,11 +271,11 @@ TEST(TextEncoderTest, SetTokenizerReplacesTheBuiltInOne) {
   EXPECT_THROW(enc.encode("x"), c10::Error);
 }
 
-}  // namespace
+}  // namespace t5_encoder_test
 }  // namespace ablate
 
 namespace ablate::text {
-namespace {
+namespace t5_encoder_test {
 
 TEST(TextEncoderTest, OffloadGivesTheSameContext) {
   T5EncoderOptions o;
@@ -288,5 +288,5 @@ TEST(TextEncoderTest, OffloadGivesTheSameContext) {
   EXPECT_TRUE(torch::equal(resident.encode("a red boat"), offloaded.encode("a red boat")));  // twice
 }
 
-}  // namespace
+}  // namespace t5_encoder_test
 }  // namespace ablate::text

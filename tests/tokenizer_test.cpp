@@ -6,7 +6,7 @@
 #include "core/error.h"
 
 namespace ablate {
-namespace {
+namespace tokenizer_test {
 
 using text::Tokenizer;
 
@@ -95,5 +95,5 @@ TEST(TokenizerTest, BadSizesNameTheValue) {
   EXPECT_THROW(Tokenizer(4096, 0), UsageError);
 }
 
-}  // namespace
+}  // namespace tokenizer_test
 }  // namespace ablate

@@ -15,7 +15,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace torch_archive_test {
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -218,5 +218,5 @@ TEST(TorchArchiveTest, NestedStateDictIsExplained) {
   EXPECT_NE(e.find("holds no tensors (a dict whose tensors are nested under key 'model'"), std::string::npos) << e;
 }
 
-}  // namespace
+}  // namespace torch_archive_test
 }  // namespace ablate::io

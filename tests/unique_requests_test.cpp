@@ -9,7 +9,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate {
-namespace {
+namespace unique_requests_test {
 using testing::read_text;
 using testing::run_ablate;
 using testing::write_text;
@@ -89,5 +89,5 @@ TEST(UniqueRequestsTest, ARankThatDivergesIsARankError) {
   EXPECT_EQ(rec["validity"], "INVALID");
 }
 
-}  // namespace
+}  // namespace unique_requests_test
 }  // namespace ablate

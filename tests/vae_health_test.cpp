@@ -8,7 +8,7 @@
 #include "tests/vae_test_util.h"
 
 namespace ablate {
-namespace {
+namespace vae_health_test {
 
 using vae_test::StageStats;
 
@@ -91,5 +91,5 @@ TEST(WanVaeHealthTest, Wan21StructureActivationsHealthy) {
   check_health(*v, 5, 16, "Wan2.1 dim 96");
 }
 
-}  // namespace
+}  // namespace vae_health_test
 }  // namespace ablate

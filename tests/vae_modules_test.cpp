@@ -1,6 +1,8 @@
 // Wan2.1 VAE building blocks: causal conv + cache, RMS norm, resample shapes and nearest-exact,
 // single-head attention.
 #include <gtest/gtest.h>
+
+#include "core/compat.h"
 #include <torch/torch.h>
 
 #include "core/seeded_init.h"
@@ -11,7 +13,7 @@
 #include "core/vae/wan_vae.h"
 
 namespace ablate {
-namespace {
+namespace vae_modules_test {
 
 using vae::CacheSlot;
 
@@ -148,13 +150,13 @@ TEST(VaeResampleTest, CachedFrameCounts) {
             torch::IntArrayRef({1, 4, 3, 8, 8}));
 }
 
-TEST(VaeAttentionBlockTest, MathAttentionMatchesSoftmaxFormula) {
+TEST(VaeAttentionBlockTest, SdpaWithTheDefaultScaleMatchesTheSoftmaxFormula) {
   const auto q = torch::randn({2, 1, 10, 8});
   const auto k = torch::randn({2, 1, 10, 8});
   const auto v = torch::randn({2, 1, 10, 8});
   const auto want =
       torch::matmul(torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(8.0), -1), v);
-  EXPECT_LE(max_abs_diff(vae::scaled_dot_product_attention_math(q, k, v), want), 1e-5);
+  EXPECT_LE(max_abs_diff(compat::sdpa_default_scale(q, k, v), want), 1e-5);
 }
 
 TEST(VaeAttentionBlockTest, FramesDoNotAttendToEachOther) {
@@ -170,5 +172,5 @@ TEST(VaeAttentionBlockTest, FramesDoNotAttendToEachOther) {
   EXPECT_FALSE(torch::equal(before.select(2, 2), after.select(2, 2)));
 }
 
-}  // namespace
+}  // namespace vae_modules_test
 }  // namespace ablate

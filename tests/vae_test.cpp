@@ -12,7 +12,7 @@
 #include "tests/vae_test_util.h"
 
 namespace ablate {
-namespace {
+namespace vae_test {
 
 using vae::WanVae;
 using vae::WanVaeOptions;
@@ -241,5 +241,5 @@ TEST(WanVaeTest, LatentNormalizationUsesWan21Statistics) {
   EXPECT_LE((v->unnormalize_latent(v->normalize_latent(mu)) - mu).abs().max().item<double>(), 1e-5);
 }
 
-}  // namespace
+}  // namespace vae_test
 }  // namespace ablate

@@ -7,7 +7,7 @@
 #include "tests/stats_test_util.h"
 
 namespace ablate::stats {
-namespace {
+namespace verdict_test {
 
 using test::SeededNoise;
 
@@ -146,5 +146,5 @@ TEST(VerdictTest, InvalidReasons) {
   EXPECT_EQ(check_validity(run(2000.0, 1, 3.0, 10), {}, strict).status, Validity::kInvalid);
 }
 
-}  // namespace
+}  // namespace verdict_test
 }  // namespace ablate::stats

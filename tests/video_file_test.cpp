@@ -13,7 +13,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace video_file_test {
 
 TEST(VideoFileTest, PsnrOfKnownDifferences) {
   const auto a = torch::zeros({2, 4, 4, 3}, torch::kUInt8);
@@ -139,5 +139,5 @@ TEST(VideoFileTest, WithoutFfmpegWritingSaysSo) {
   }
 }
 
-}  // namespace
+}  // namespace video_file_test
 }  // namespace ablate::io

@@ -6,7 +6,7 @@
 #include <string>
 
 namespace ablate::io::zip {
-namespace {
+namespace zip_format_test {
 
 TEST(ZipFormatTest, Crc32CheckValues) {
   EXPECT_EQ(crc32("123456789", 9), 0xCBF43926u);  // the CRC-32/ISO-HDLC check value
@@ -25,5 +25,5 @@ TEST(ZipFormatTest, Crc32InPiecesEqualsOnePass) {
   EXPECT_EQ(c, whole);
 }
 
-}  // namespace
+}  // namespace zip_format_test
 }  // namespace ablate::io::zip

@@ -12,7 +12,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace zip_reader_test {
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -102,5 +102,5 @@ TEST(ZipReaderTest, CompressedAndDamagedEntriesNameTheEntry) {
   EXPECT_NE(e.find(p + ": entry 'arc/data.pkl' has no local header at offset 3"), std::string::npos) << e;
 }
 
-}  // namespace
+}  // namespace zip_reader_test
 }  // namespace ablate::io

@@ -12,7 +12,7 @@
 #include "tests/cli_test_util.h"
 
 namespace ablate::io {
-namespace {
+namespace zip_writer_test {
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -130,5 +130,5 @@ TEST(ZipWriterTest, UnfinishedWriterLeavesNoFile) {
   EXPECT_NE(testing::run_shell("ls " + dir + "/partial.zip*").exit_code, 0);
 }
 
-}  // namespace
+}  // namespace zip_writer_test
 }  // namespace ablate::io

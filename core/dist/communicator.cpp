@@ -100,29 +100,6 @@ void Communicator::all_gather_into(torch::Tensor& full, const torch::Tensor& sha
   timed(Collective::kParamAllGather, in.numel() * in.element_size(), [&] { backend_->all_gather_flat(full, in); });
 }
 
-std::function<void()> Communicator::all_gather_into_async(torch::Tensor& full, const torch::Tensor& shard) {
-  ABLATE_NVTX_RANGE("param_all_gather_start");
-  TORCH_CHECK(full.numel() == shard.numel() * size(), "all_gather_into_async: expected a buffer of ",
-              shard.numel() * size(), " elements, got ", full.numel());
-  auto in = shard.contiguous();
-  auto& s = stats_[static_cast<size_t>(Collective::kParamAllGather)];
-  s.calls += 1;
-  s.bytes += in.numel() * in.element_size();
-  const int begin = events_->clock ? events_->clock->record() : -1;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto wait = backend_->all_gather_flat_async(full, in);
-  return [this, wait, begin, t0, in] {
-    ABLATE_NVTX_RANGE("param_all_gather_wait");  // the async gather's second half, where the caller blocks
-    wait();
-    if (events_->clock) {
-      pending_.push_back({Collective::kParamAllGather, begin, events_->clock->record()});
-    } else {
-      stats_[static_cast<size_t>(Collective::kParamAllGather)].ms +=
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    }
-  };
-}
-
 void Communicator::broadcast(torch::Tensor& t, int root) {
   ABLATE_NVTX_RANGE("broadcast");
   timed(Collective::kBroadcast, t.numel() * t.element_size(), [&] { backend_->broadcast(t, root); });

@@ -43,9 +43,6 @@ class Communicator {
   torch::Tensor all_gather(const torch::Tensor& x, int64_t dim);
   // flat parameter gather: shard [n] from every rank into full [n * w]
   void all_gather_into(torch::Tensor& full, const torch::Tensor& shard);
-  // Starts the same gather and returns its wait; the recorded duration runs from the start to
-  // the wait, so it includes whatever compute overlapped it.
-  std::function<void()> all_gather_into_async(torch::Tensor& full, const torch::Tensor& shard);
   void broadcast(torch::Tensor& t, int root);
   void barrier();
 

@@ -11,8 +11,9 @@ const char* residency_name(Residency r) {
   return "invalid";
 }
 
-ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, Residency residency)
-    : params_(std::move(params)), comm_(comm), residency_(residency) {
+ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, Residency residency,
+                         GatherStream* stream)
+    : params_(std::move(params)), comm_(comm), residency_(residency), stream_(stream) {
   if (residency_ == Residency::kReplicated || comm_ == nullptr || comm_->size() == 1 || params_.empty()) {
     residency_ = Residency::kReplicated;
     return;
@@ -33,26 +34,22 @@ ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, 
   for (size_t i = 0; i < params_.size(); ++i) flat.narrow(0, offsets_[i], params_[i].numel()).copy_(params_[i].view({-1}));
   shard_ = flat.chunk(w)[comm_->rank()].clone();
   empty_ = torch::empty({0}, opts);
-  gathered_ = true;
-  release();
+  drop_full();  // only the shard stays (no free event: nothing was gathered)
 }
 
 void ShardedUnit::prefetch() {
-  if (gathered_ || pending_wait_) return;
+  if (gathered_ || issued_) return;
+  torch::NoGradGuard no_grad;
   full_ = torch::empty({padded_}, shard_.options());
-  pending_wait_ = comm_->all_gather_into_async(full_, shard_);
+  stream_->issue([&] { comm_->all_gather_into(full_, shard_); }, full_);
+  issued_ = true;
 }
 
 void ShardedUnit::gather() {
   if (gathered_) return;
-  torch::NoGradGuard no_grad;
-  if (pending_wait_) {
-    pending_wait_();
-    pending_wait_ = nullptr;
-  } else {
-    full_ = torch::empty({padded_}, shard_.options());
-    comm_->all_gather_into(full_, shard_);
-  }
+  prefetch();  // issued now when it was not prefetched
+  stream_->use(full_);
+  issued_ = false;
   for (size_t i = 0; i < params_.size(); ++i) {
     const int64_t n = c10::multiply_integers(shapes_[i]);
     params_[i].set_data(full_.narrow(0, offsets_[i], n).view(shapes_[i]));
@@ -60,17 +57,24 @@ void ShardedUnit::gather() {
   gathered_ = true;
 }
 
-void ShardedUnit::release() {
-  if (!gathered_ || residency_ == Residency::kReplicated) return;
+void ShardedUnit::drop_full() {
   for (auto& p : params_) p.set_data(empty_);
   full_ = torch::Tensor();
   gathered_ = false;
 }
 
+void ShardedUnit::release() {
+  if (!gathered_ || residency_ == Residency::kReplicated) return;
+  drop_full();
+  stream_->freed();
+}
+
 ParamShards::ParamShards(std::vector<std::vector<torch::Tensor>> units, Communicator* comm, Residency residency,
                          bool prefetch_next)
-    : residency_(residency), prefetch_next_(prefetch_next) {
-  for (auto& u : units) units_.emplace_back(std::move(u), comm, residency);
+    : stream_(make_gather_stream(comm ? comm->device() : torch::Device(torch::kCPU))),
+      residency_(residency),
+      prefetch_next_(prefetch_next) {
+  for (auto& u : units) units_.emplace_back(std::move(u), comm, residency, stream_.get());
 }
 
 void ParamShards::before(int64_t unit) {
@@ -81,7 +85,8 @@ void ParamShards::before(int64_t unit) {
 }
 
 void ParamShards::after(int64_t unit) {
-  if (residency_ == Residency::kFullShard) units_.at(static_cast<size_t>(unit + 1)).release();
+  // FULL_SHARD frees a block after its forward; FSDP1 never reshards the root (unit -1)
+  if (residency_ == Residency::kFullShard && unit >= 0) units_.at(static_cast<size_t>(unit + 1)).release();
 }
 
 std::vector<std::vector<torch::Tensor>> units_by_block_prefix(torch::nn::Module& module, const std::string& prefix,

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "core/compat.h"
+
 namespace ablate::vae {
 
 AttentionBlockImpl::AttentionBlockImpl(const AttentionBlockOptions& options) : options_(options) {
@@ -25,21 +27,13 @@ torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x) {
                  .permute({0, 1, 3, 2})
                  .contiguous()
                  .chunk(3, -1);
-  y = scaled_dot_product_attention_math(qkv[0], qkv[1], qkv[2]);
+  y = compat::sdpa_default_scale(qkv[0], qkv[1], qkv[2]);  // the reference: F.scaled_dot_product_attention
   // [B*T, 1, H*W, C] -> [B*T, C, H*W] -> [B*T, C, H, W]
   y = y.squeeze(1).permute({0, 2, 1}).reshape({b * t, c, h, w});
   y = proj_->forward(y);
   // [B*T, C, H, W] -> [B, C, T, H, W]
   y = y.reshape({b, t, c, h, w}).permute({0, 2, 1, 3, 4});
   return y + x;
-}
-
-torch::Tensor scaled_dot_product_attention_math(const torch::Tensor& q, const torch::Tensor& k,
-                                                const torch::Tensor& v) {
-  // LibTorch 1.13 has no scaled_dot_product_attention; this is its math backend's arithmetic.
-  const double scale = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
-  torch::Tensor attn = torch::matmul(q * scale, k.transpose(-2, -1) * scale);  // [N, h, L, L]
-  return torch::matmul(torch::softmax(attn, -1), v);
 }
 
 }  // namespace ablate::vae

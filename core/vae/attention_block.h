@@ -28,9 +28,4 @@ class AttentionBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AttentionBlock);
 
-// softmax(q k^T / sqrt(d)) v in the form of PyTorch's math SDPA backend (q and k each scaled by
-// d^-1/4). q, k, v: [N, heads, L, d] -> [N, heads, L, d]. Public for tests.
-torch::Tensor scaled_dot_product_attention_math(const torch::Tensor& q, const torch::Tensor& k,
-                                                const torch::Tensor& v);
-
 }  // namespace ablate::vae

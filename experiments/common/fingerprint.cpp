@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "core/compat.h"
+#include "core/numerics.h"
 #include "core/video_hash.h"
 
 namespace ablate {
@@ -37,7 +38,9 @@ nlohmann::json determinism_fingerprint(const FingerprintInputs& in) {
   f["world_size"] = in.world_size;
   f["dtype"] = in.dtype;
   f["workload"] = in.workload;
+  f["numerics"] = kNumericsVersion;
   f["cudnn_deterministic"] = at::globalContext().deterministicCuDNN();
+  f["cudnn_tf32"] = at::globalContext().allowTF32CuDNN();
   f["cudnn_benchmark"] = at::globalContext().benchmarkCuDNN();
   // CPU kernels: ATen's vectorized path and oneDNN's ISA (pinned by scripts/cpu-isa.sh in CI so
   // a different x86 host takes the same code path)

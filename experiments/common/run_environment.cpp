@@ -28,9 +28,9 @@ torch::Device parse_device(const std::string& name) {
   throw UsageError("--device: unknown device '" + name + "'; valid devices: cpu, cuda, cuda:N");
 }
 
-void configure_determinism() {
+void configure_determinism(bool deterministic) {
   at::globalContext().setBenchmarkCuDNN(false);
-  at::globalContext().setDeterministicCuDNN(true);
+  at::globalContext().setDeterministicCuDNN(deterministic);
 }
 
 namespace {

@@ -11,8 +11,10 @@ namespace ablate {
 // "cpu" | "cuda" | "cuda:N"; UsageError (exit 2) when unknown or when no GPU is there.
 torch::Device parse_device(const std::string& name);
 
-// cuDNN benchmark off and deterministic algorithms on, as bit-identity needs (HARNESS-ANCHORS §2.9).
-void configure_determinism();
+// As the reference leaves them: cuDNN benchmark off (no autotuning), cuDNN TF32 and matmul TF32 at
+// PyTorch's defaults, and cuDNN's deterministic algorithms off unless `deterministic` (a workload
+// that asks for them; the fingerprint records which).
+void configure_determinism(bool deterministic = false);
 
 // {"torch": .., "cuda": bool, "gpu": .., "nvtx": bool, "build_type": ..}
 nlohmann::json environment_json(torch::Device device);

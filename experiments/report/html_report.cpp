@@ -86,7 +86,7 @@ std::string status_cell(const LedgerRecord& r) {
   return td(text);
 }
 
-std::string md5_cell(const LedgerRecord& r) {
+std::string html_md5_cell(const LedgerRecord& r) {
   if (!r.gate.md5_ok) return td(r.md5.empty() ? "–" : "<code>" + html_escape(r.md5.substr(0, 8)) + "</code>");
   if (*r.gate.md5_ok) return td("✓ same");
   std::string text = "<span class=\"bad\">✗ differs</span>";
@@ -153,12 +153,13 @@ std::string summary_table(const std::vector<LedgerRecord>& records) {
       memory = format_bytes(*peak);
       if (r.peak_memory_bytes.size() > 1) memory += " (max of " + std::to_string(r.peak_memory_bytes.size()) + " ranks)";
     }
-    const std::optional<double> nccl = r.ok() ? std::optional<double>(r.nccl_ms) : std::nullopt;
+    std::optional<double> nccl;
+    if (r.ok()) nccl = r.nccl_ms;
     out << "<tr class=\"combination " << html_escape(status) << "\" data-combination=\"" << html_escape(name)
         << "\" data-status=\"" << html_escape(status) << "\">" << td("<b>" + html_escape(name) + "</b>")
         << status_cell(r) << td(optional_ms(t.median), t.median) << td(html_escape(spread), t.cv)
         << delta_cell(t, baseline, name == "baseline" && is_ok(r)) << td(r.tier.empty() ? "–" : html_escape(r.tier))
-        << md5_cell(r) << syncs_cell(r) << td(optional_ms(nccl), nccl) << td(html_escape(memory), peak)
+        << html_md5_cell(r) << syncs_cell(r) << td(optional_ms(nccl), nccl) << td(html_escape(memory), peak)
         << td(optional_ms(r.cold_ms), r.cold_ms) << "</tr>\n";
   }
   out << "</tbody></table>\n";

@@ -77,7 +77,7 @@ nlohmann::json run_fingerprint(const MatrixSpec& spec) {
   const int world_size = dist::launched_by_launcher() ? dist::world_from_env().size : 1;
   const torch::Device device = parse_device(spec.workload.device);
   const std::string dtype = Precision::resolve_name(spec.workload.dtype, device);
-  configure_determinism();
+  configure_determinism(spec.workload.cudnn_deterministic);
   return determinism_fingerprint({device, world_size, dtype, spec.workload.to_json()});
 }
 

@@ -18,13 +18,14 @@ nlohmann::json Workload::to_json() const {
   if (prompt_mode == "unique") j["request_cycle"] = request_cycle;
   if (local_attn_size != defaults.local_attn_size) j["local_attn_size"] = local_attn_size;
   if (sink_size != defaults.sink_size) j["sink_size"] = sink_size;
+  if (cudnn_deterministic) j["cudnn_deterministic"] = true;
   return j;
 }
 
 Workload parse_workload(const JsonFields& f) {
   f.allow_only({"preset", "device", "dtype", "size", "height", "width", "frames", "seed", "weight_seed", "prompt_mode",
                 "request_cycle", "prompt", "offload_text_encoder", "collective_timeout_s", "local_attn_size",
-                "sink_size"});
+                "sink_size", "cudnn_deterministic"});
   Workload w;
   w.preset = f.string_or("preset", w.preset);
   w.device = f.string_or("device", w.device);
@@ -42,6 +43,7 @@ Workload parse_workload(const JsonFields& f) {
   w.collective_timeout_s = f.number_or("collective_timeout_s", w.collective_timeout_s);
   w.local_attn_size = f.integer_or("local_attn_size", w.local_attn_size);
   w.sink_size = f.integer_or("sink_size", w.sink_size);
+  w.cudnn_deterministic = f.boolean_or("cudnn_deterministic", w.cudnn_deterministic);
   check_workload(w, 1, json_field_name(f.where()));
   return w;
 }

@@ -36,6 +36,7 @@ struct Workload {
   double collective_timeout_s = 300;
   int64_t local_attn_size = -1;  // sliding KV window in latent frames (-1: global)
   int64_t sink_size = 0;
+  bool cudnn_deterministic = false;  // cuDNN's deterministic algorithms (the reference: off)
 
   // Requests per cycle: request_cycle for unique workloads, 1 for repeat.
   int64_t requests_per_cycle() const { return prompt_mode == "unique" ? request_cycle : 1; }
