@@ -7,6 +7,7 @@
 #include "core/io/camera_files.h"
 #include "core/io/image_file.h"
 #include "core/io/checkpoint.h"
+#include "core/io/sentencepiece_tokenizer.h"
 #include "core/rng.h"
 #include "core/seeded_init.h"
 #include "core/side_stream.h"
@@ -23,6 +24,10 @@ Pipeline::Pipeline(const PipelineOptions& options)
   if (from_checkpoint) io::check_checkpoint(options_.checkpoint_dir, options_.model);
   text_encoder_ = std::make_unique<text::TextEncoder>(options_.model.t5, options_.weight_seed, options_.device, p.text);
   if (options_.offload_text_encoder && !from_checkpoint) text_encoder_->set_offload(true);
+  if (!options_.tokenizer_path.empty()) {
+    const io::SentencePieceTokenizer tokenizer(options_.tokenizer_path, options_.model.t5.text_len());
+    text_encoder_->set_tokenizer(tokenizer.as_function(), tokenizer.vocab_size());
+  }
 
   // the reference runs the VAE in float32 (Wan2_1_VAE(dtype=torch.float))
   vae_ = vae::WanVae(options_.model.vae);
@@ -76,6 +81,12 @@ void apply_input_geometry(GeometryRequest& g, const GenerateInputs& in) {
 }
 
 }  // namespace
+
+VideoGeometry geometry_with_inputs(const GenerateRequest& request) {
+  GeometryRequest g = request.geometry;
+  apply_input_geometry(g, request.inputs);
+  return compute_geometry(g);
+}
 
 VideoGeometry Pipeline::geometry_for(const GenerateRequest& request) const {
   return geometry_for(request, load_inputs(request.inputs));

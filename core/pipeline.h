@@ -46,6 +46,9 @@ struct PipelineOptions {
   // weights. Set: checked against the preset before anything is built, then loaded into the
   // three networks (cast to their dtypes) instead of the seeded init, before any sharding.
   std::string checkpoint_dir;
+  // The umt5-xxl SentencePiece model (spiece.model) the text encoder tokenizes with (core/io/
+  // sentencepiece_tokenizer.h). Empty: the built-in hash tokenizer.
+  std::string tokenizer_path;
 };
 
 // Real inputs of one generate(): the reference's image, the action path's poses.npy + intrinsics.npy,
@@ -63,6 +66,11 @@ struct GenerateInputs {
 // The inputs with every named file read into tensors (the paths stay, as labels for messages).
 // UsageError naming a missing or bad file.
 GenerateInputs load_inputs(const GenerateInputs& inputs);
+
+struct GenerateRequest;
+// The geometry of `request` with its (loaded) inputs applied: the image's aspect ratio with the
+// size's area, the poses' frame clamp. The request's geometry must be complete (size, world, window).
+VideoGeometry geometry_with_inputs(const struct GenerateRequest& request);
 
 struct GenerateRequest {
   std::string prompt = "A lakeside path at dawn, mist over the water, the camera slowly moving forward.";

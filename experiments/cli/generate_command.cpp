@@ -11,6 +11,9 @@
 
 #include "core/compat.h"
 #include "core/error.h"
+#include "core/io/contact_sheet.h"
+#include "core/io/png_file.h"
+#include "core/io/video_file.h"
 #include "core/video_hash.h"
 #include "experiments/common/number_text.h"
 #include "experiments/common/output_folder.h"
@@ -34,6 +37,8 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
       ->check(integer_in(1, 100000));
   cmd->add_option("--json", o.json_path, "Write the full result as JSON to this file");
   cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
+  cmd->add_option("--save-video", o.save_video, "Write the last run's video to this .mp4 (H.264, 16 fps)");
+  cmd->add_option("--save-contact-sheet", o.save_contact_sheet, "Write every 8th frame of the last run's video to this .png");
   cmd->add_option("--debug-crash-rank", o.debug_crash_rank)->group("");
   cmd->add_option("--debug-crash-after-forwards", o.debug_crash_after_forwards)->group("");
   return cmd;
@@ -41,17 +46,42 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
 
 namespace {
 
-// Fails before any work when the JSON output cannot be written.
-void check_writable(const std::string& path) {
+// Fails before any work when an output file cannot be written.
+void check_writable(const std::string& flag, const std::string& path) {
   if (path.empty()) return;
   namespace fs = std::filesystem;
   const fs::path parent = fs::absolute(fs::path(path)).parent_path();
-  ABLATE_USAGE_CHECK(fs::is_directory(parent), "--json ", path, ": folder ", parent.string(), " does not exist");
+  ABLATE_USAGE_CHECK(fs::is_directory(parent), flag, " ", path, ": folder ", parent.string(), " does not exist");
   const fs::path probe = parent / (".ablate-write-probe-" + std::to_string(::getpid()));
   std::ofstream f(probe);
-  ABLATE_USAGE_CHECK(f.good(), "--json ", path, ": folder ", parent.string(), " is not writable");
+  ABLATE_USAGE_CHECK(f.good(), flag, " ", path, ": folder ", parent.string(), " is not writable");
   f.close();
   fs::remove(probe);
+}
+
+void check_outputs(const GenerateCommandOptions& o) {
+  check_writable("--json", o.json_path);
+  check_writable("--save-latents", o.save_latents);
+  check_writable("--save-video", o.save_video);
+  check_writable("--save-contact-sheet", o.save_contact_sheet);
+  ABLATE_USAGE_CHECK(o.save_video.empty() || io::video_io_available(), "--save-video ", o.save_video,
+                     ": this build has no FFmpeg libraries (libavcodec, libavformat, libswscale); install them and "
+                     "rebuild, or drop the flag");
+  ABLATE_USAGE_CHECK(o.save_contact_sheet.empty() || io::png_available(), "--save-contact-sheet ",
+                     o.save_contact_sheet, ": this build has no libpng; install libpng-dev and rebuild, or drop the flag");
+}
+
+// The last run's outputs (rank 0).
+void save_outputs(const GenerateCommandOptions& o, const Measurement& m, std::ostream& out) {
+  if (!o.save_latents.empty()) torch::save(m.output.latents.cpu(), o.save_latents);
+  if (!o.save_video.empty()) {
+    const auto info = io::save_video(o.save_video, m.output.video);
+    out << "wrote " << o.save_video << " (" << info.frames << " frames, " << info.encoder << ")\n";
+  }
+  if (!o.save_contact_sheet.empty()) {
+    io::save_contact_sheet(o.save_contact_sheet, m.output.video);
+    out << "wrote " << o.save_contact_sheet << "\n";
+  }
 }
 
 nlohmann::json reads_json(const HostReadStats& s) {
@@ -124,7 +154,7 @@ void install_crash_hook(const GenerateCommandOptions& o, PipelineSetup& s) {
 
 int run_generate_command(const GenerateCommandOptions& o) {
   PipelineSetup setup = prepare_pipeline(o.pipeline);  // validates everything before any work
-  if (setup.world.rank == 0) check_writable(o.json_path);
+  if (setup.world.rank == 0) check_outputs(o);
   connect_ranks(setup);
   const bool report = setup.world.rank == 0;
   std::ostringstream sink;
@@ -166,12 +196,12 @@ int run_generate_command(const GenerateCommandOptions& o) {
       rebuild_ms = run == 0 ? build_ms : build_engine(setup);
       if (run > 0) install_crash_hook(o, setup);
     }
-    const Measurement m = measure_generate(setup.engine->pipeline(), make_request(setup.workload, setup.world.size, run),
+    const Measurement m = measure_generate(setup.engine->pipeline(), setup_request(setup, run),
                                            setup.comm.get(), rebuild_ms);
     std::cout << "rank " << setup.world.rank << " latents md5 " << m.rank_latent_md5s[static_cast<size_t>(setup.world.rank)]
               << "\n";
     if (!report) continue;
-    if (!o.save_latents.empty()) torch::save(m.output.latents.cpu(), o.save_latents);
+    if (run + 1 == o.runs) save_outputs(o, m, out);
     const std::string md5 = tensor_md5(video_to_uint8(m.output.video));
     const auto k = static_cast<size_t>(run % cycle);
     if (md5s.size() == k) md5s.push_back(md5);

@@ -15,6 +15,8 @@ struct GenerateCommandOptions {
   int64_t runs = 1;
   std::string json_path;
   std::string save_latents;  // torch::save of rank 0's denoised latents (last run)
+  std::string save_video;    // the last run's video as mp4 (H.264, 16 fps)
+  std::string save_contact_sheet;  // every 8th frame of the last run's video as one PNG
   // fault injection for tests: this rank kills itself (SIGKILL) before the given DiT forward
   int debug_crash_rank = -1;
   int debug_crash_after_forwards = -1;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "experiments/cli/export_command.h"
 #include "experiments/cli/generate_command.h"
 #include "experiments/common/invocation.h"
 #include "experiments/research/journal.h"
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
   ablate::ProfileCommandOptions profile;
   profile.argv.assign(argv, argv + argc);
   auto* profile_cmd = ablate::add_profile_command(app, profile);
+  ablate::ExportCommandOptions export_checkpoint;
+  auto* export_cmd = ablate::add_export_command(app, export_checkpoint);
   auto* list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
   std::string update_journal;
   list_cmd->add_option("--update", update_journal, "Rewrite the strategy table in this journal (EXPERIMENTS.md)");
@@ -51,6 +54,7 @@ int main(int argc, char** argv) {
     if (lock_cmd->parsed()) return ablate::run_lock_command(lock);
     if (check_cmd->parsed()) return ablate::run_check_command(check);
     if (profile_cmd->parsed()) return ablate::run_profile_command(profile);
+    if (export_cmd->parsed()) return ablate::run_export_command(export_checkpoint);
     if (list_cmd->parsed()) {
       if (update_journal.empty()) {
         std::cout << ablate::opt::strategy_table_markdown();

@@ -55,6 +55,13 @@ void add_pipeline_flags(CLI::App* cmd, PipelineFlags& f) {
                 "cuDNN's deterministic algorithms (the reference leaves them off)");
   cmd->add_flag("--offload-text-encoder", w.offload_text_encoder,
                 "Keep the text encoder in host memory between encodes (the reference's offload_model on one GPU)");
+  cmd->add_option("--checkpoint-dir", w.checkpoint_dir,
+                  "Weights from a checkpoint in the reference's layout (lingbot_world_fast/, the T5 and VAE .pth)");
+  cmd->add_option("--tokenizer", w.tokenizer, "The umt5-xxl SentencePiece model (google/umt5-xxl/spiece.model)");
+  cmd->add_option("--image", w.image, "First frame: PNG or JPEG (its aspect ratio, the area of --size)");
+  cmd->add_option("--poses", w.poses, "Camera path: poses.npy [N, 4, 4] camera-to-world (with --intrinsics)");
+  cmd->add_option("--intrinsics", w.intrinsics, "intrinsics.npy [N, 4] fx, fy, cx, cy at 480x832 (with --poses)");
+  cmd->add_option("--action", w.action, "action.npy [N, 4] W, A, S, D: action mode (a 7-channel control DiT)");
   cmd->add_option("--set", f.sets, "Turn a strategy on: name=value (repeatable; `ablate list` shows them)");
   cmd->add_option("--shard", f.shard, "Same as --set shard=VALUE (full, grad_op, none)");
   cmd->add_flag("--prefetch-gathers", f.prefetch_gathers, "Same as --set gather_prefetch=on");
@@ -97,6 +104,7 @@ PipelineSetup prepare_pipeline(const PipelineFlags& f) {
   if (distributed && s.device.is_cuda()) s.device = torch::Device(torch::kCUDA, s.world.local_rank);
   use_device(s.device);
   s.geometry = workload_geometry(s.workload, s.world.size);
+  s.inputs = load_workload_inputs(s.workload);  // once: a bad file exits 2 before any work
   s.values = strategy_values(f);
   opt::RunConfig where;
   where.device = s.device;
@@ -118,9 +126,13 @@ void connect_ranks(PipelineSetup& s) {
 double build_engine(PipelineSetup& s) {
   if (!s.engine) s.engine = std::make_unique<Engine>(s.workload, s.device, s.comm.get(), s.values);
   const double build_ms = s.engine->build();
-  const double install_ms = s.engine->install(0, s.values, make_request(s.workload, s.world.size, 0)).install_ms;
+  const double install_ms = s.engine->install(0, s.values, setup_request(s, 0)).install_ms;
   s.engine->use(0);
   return build_ms + install_ms;
+}
+
+GenerateRequest setup_request(const PipelineSetup& s, int64_t index) {
+  return make_request(s.workload, s.world.size, index, &s.inputs);
 }
 
 }  // namespace ablate

@@ -29,6 +29,7 @@ struct PipelineSetup {
   dist::WorldInfo world;   // rank 0 of 1 unless a launcher set WORLD_SIZE
   torch::Device device = torch::kCPU;
   VideoGeometry geometry;
+  GenerateInputs inputs;                     // the workload's input files, read once
   bool per_request = false;                  // a strategy asks for a rebuilt engine per request
   std::unique_ptr<dist::Communicator> comm;  // set by connect_ranks() when there are several ranks
   std::unique_ptr<Engine> engine;            // set by build_engine()
@@ -51,5 +52,8 @@ void connect_ranks(PipelineSetup& setup);
 
 // Builds the engine and installs the strategies; returns the build + install ms.
 double build_engine(PipelineSetup& setup);
+
+// Request `index` of the setup's workload, with its input files as loaded.
+GenerateRequest setup_request(const PipelineSetup& setup, int64_t index);
 
 }  // namespace ablate

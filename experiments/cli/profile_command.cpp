@@ -95,7 +95,7 @@ int run_profile_command(const ProfileCommandOptions& o) {
   connect_ranks(setup);
   build_engine(setup);
   Pipeline& pipeline = setup.engine->pipeline();
-  const GenerateRequest request = make_request(setup.workload, setup.world.size, 0);
+  const GenerateRequest request = setup_request(setup, 0);
   if (setup.comm) setup.comm->barrier();
   pipeline.generate(request);  // warm-up: allocator, cuBLAS/cuDNN handles, kernel caches
 

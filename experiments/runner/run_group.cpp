@@ -26,7 +26,7 @@ std::string fmt_duration(double seconds) {
 // Builds the engine and installs every combination of the group in its own slot.
 void build_engine(RunContext& ctx, Engine& engine, std::vector<Accumulator>& accs, const std::string& group) {
   const double build_ms = engine.build();
-  const GenerateRequest request = make_request(ctx.spec.workload, ctx.world.size, 0);
+  const GenerateRequest request = make_request(ctx.spec.workload, ctx.world.size, 0, &ctx.inputs);
   for (auto& a : accs) {
     a.build_ms = build_ms;
     a.install_ms = engine.install(a.slot, a.combo.values, request).install_ms;
@@ -94,12 +94,12 @@ void run_once(RunContext& ctx, Engine& engine, Accumulator& a, int64_t round, in
     } else {
       const auto t0 = Clock::now();
       engine.build();
-      engine.install(a.slot, a.combo.values, make_request(ctx.spec.workload, ctx.world.size, round));
+      engine.install(a.slot, a.combo.values, make_request(ctx.spec.workload, ctx.world.size, round, &ctx.inputs));
       rebuild_ms = ms_since(t0);
     }
   }
   engine.use(a.slot);
-  const GenerateRequest request = make_request(ctx.spec.workload, ctx.world.size, round);
+  const GenerateRequest request = make_request(ctx.spec.workload, ctx.world.size, round, &ctx.inputs);
   const Measurement m = measure_generate(engine.pipeline(), request, ctx.comm.get(), rebuild_ms,
                                          ctx.options.debug_perturb_rank == ctx.world.rank);
   accumulate(ctx, a, m, round, round >= warmup, fresh_build);
@@ -154,7 +154,7 @@ std::vector<Accumulator> measure_group(RunContext& ctx, const RunPlan& plan, siz
 
 void audit_syncs(RunContext& ctx, Engine& engine, std::vector<Accumulator>& accs) {
   if (!ctx.options.audit_syncs || !ctx.device.is_cuda() || !engine.built()) return;
-  const GenerateRequest request = make_request(ctx.spec.workload, ctx.world.size, 0);
+  const GenerateRequest request = make_request(ctx.spec.workload, ctx.world.size, 0, &ctx.inputs);
   for (auto& a : accs) {
     if (!a.error.empty()) continue;
     if (!engine.has(a.slot)) {  // a per-request engine was rebuilt for another combination since

@@ -34,6 +34,7 @@ struct RunContext {
   std::unique_ptr<dist::Communicator> comm;   // world > 1
   VideoGeometry geometry;
   int64_t cycle = 1;                          // requests per cycle
+  GenerateInputs inputs;                      // the workload's input files, read once
   LedgerRecord common;                        // every record's run fields
   GateReference reference;                    // what the gate compares with (set by the baseline when empty)
   std::unique_ptr<LedgerWriter> ledger;

@@ -78,7 +78,10 @@ nlohmann::json run_fingerprint(const MatrixSpec& spec) {
   const torch::Device device = parse_device(spec.workload.device);
   const std::string dtype = Precision::resolve_name(spec.workload.dtype, device);
   configure_determinism(spec.workload.cudnn_deterministic);
-  return determinism_fingerprint({device, world_size, dtype, spec.workload.to_json()});
+  auto fingerprint = determinism_fingerprint({device, world_size, dtype, spec.workload.to_json()});
+  const auto inputs = workload_input_hashes(spec.workload);  // the files' contents, not their names
+  if (!inputs.empty()) fingerprint["inputs"] = inputs;
+  return fingerprint;
 }
 
 std::unique_ptr<RunContext> open_run(const MatrixSpec& spec, const RunnerOptions& options, std::ostream& progress) {
@@ -91,6 +94,7 @@ std::unique_ptr<RunContext> open_run(const MatrixSpec& spec, const RunnerOptions
   use_device(ctx->device);
   ctx->report = ctx->world.rank == 0;
   ctx->geometry = workload_geometry(spec.workload, ctx->world.size);
+  ctx->inputs = load_workload_inputs(spec.workload);  // once, outside every timed region
   ctx->cycle = spec.workload.requests_per_cycle();
   ABLATE_USAGE_CHECK(spec.warmup + spec.repetitions >= ctx->cycle, spec.source, ": a unique workload cycles through ",
                      ctx->cycle, " requests, but each combination runs only ", spec.warmup + spec.repetitions,

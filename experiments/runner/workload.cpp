@@ -1,8 +1,12 @@
 #include "experiments/runner/workload.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "core/config.h"
+#include "core/io/checkpoint.h"
+#include "core/video_hash.h"
 #include "core/dist/world.h"
 #include "core/error.h"
 #include "experiments/common/json_fields.h"
@@ -19,13 +23,18 @@ nlohmann::json Workload::to_json() const {
   if (local_attn_size != defaults.local_attn_size) j["local_attn_size"] = local_attn_size;
   if (sink_size != defaults.sink_size) j["sink_size"] = sink_size;
   if (cudnn_deterministic) j["cudnn_deterministic"] = true;
+  for (const auto& [key, value] : std::vector<std::pair<const char*, const std::string*>>{
+           {"checkpoint_dir", &checkpoint_dir}, {"tokenizer", &tokenizer}, {"image", &image}, {"poses", &poses},
+           {"intrinsics", &intrinsics}, {"action", &action}})
+    if (!value->empty()) j[key] = *value;
   return j;
 }
 
 Workload parse_workload(const JsonFields& f) {
   f.allow_only({"preset", "device", "dtype", "size", "height", "width", "frames", "seed", "weight_seed", "prompt_mode",
                 "request_cycle", "prompt", "offload_text_encoder", "collective_timeout_s", "local_attn_size",
-                "sink_size", "cudnn_deterministic"});
+                "sink_size", "cudnn_deterministic", "checkpoint_dir", "tokenizer", "image", "poses", "intrinsics",
+                "action"});
   Workload w;
   w.preset = f.string_or("preset", w.preset);
   w.device = f.string_or("device", w.device);
@@ -44,6 +53,12 @@ Workload parse_workload(const JsonFields& f) {
   w.local_attn_size = f.integer_or("local_attn_size", w.local_attn_size);
   w.sink_size = f.integer_or("sink_size", w.sink_size);
   w.cudnn_deterministic = f.boolean_or("cudnn_deterministic", w.cudnn_deterministic);
+  w.checkpoint_dir = f.string_or("checkpoint_dir", "");
+  w.tokenizer = f.string_or("tokenizer", "");
+  w.image = f.string_or("image", "");
+  w.poses = f.string_or("poses", "");
+  w.intrinsics = f.string_or("intrinsics", "");
+  w.action = f.string_or("action", "");
   check_workload(w, 1, json_field_name(f.where()));
   return w;
 }
@@ -97,6 +112,12 @@ void check_workload(const Workload& w, int world_size, const FieldName& name) {
   ABLATE_USAGE_CHECK(w.size.empty() || (w.height == 0 && w.width == 0), name("size"),
                      ": size and height/width are exclusive; give one of them");
   dist::check_sequence_parallel(preset(w.preset).dit.num_heads(), world_size, w.preset);
+  ABLATE_USAGE_CHECK(w.poses.empty() == w.intrinsics.empty(), name(w.poses.empty() ? "intrinsics" : "poses"),
+                     ": poses and intrinsics go together (the reference's poses.npy and intrinsics.npy); give both");
+  for (const auto& [field, path] : std::vector<std::pair<const char*, const std::string*>>{
+           {"checkpoint_dir", &w.checkpoint_dir}, {"tokenizer", &w.tokenizer}, {"image", &w.image},
+           {"poses", &w.poses}, {"intrinsics", &w.intrinsics}, {"action", &w.action}})
+    ABLATE_USAGE_CHECK(path->empty() || std::filesystem::exists(*path), name(field), ": ", *path, " does not exist");
 }
 
 PipelineOptions pipeline_options(const Workload& w, torch::Device device, dist::Communicator* comm) {
@@ -108,12 +129,23 @@ PipelineOptions pipeline_options(const Workload& w, torch::Device device, dist::
   o.offload_text_encoder = w.offload_text_encoder;
   o.local_attn_size = w.local_attn_size;
   o.sink_size = w.sink_size;
+  o.checkpoint_dir = w.checkpoint_dir;
+  o.tokenizer_path = w.tokenizer;
+  if (!w.action.empty()) o.model.dit.control_dim(7);  // action mode: rays_d + W, A, S, D
   o.comm = comm;
   return o;
 }
 
-GenerateRequest make_request(const Workload& w, int world_size, int64_t index) {
+GenerateRequest make_request(const Workload& w, int world_size, int64_t index, const GenerateInputs* loaded) {
   GenerateRequest r;
+  if (loaded) {
+    r.inputs = *loaded;
+  } else {
+    r.inputs.image_path = w.image;
+    r.inputs.poses_path = w.poses;
+    r.inputs.intrinsics_path = w.intrinsics;
+    r.inputs.action_path = w.action;
+  }
   if (!w.prompt.empty()) r.prompt = w.prompt;
   if (w.prompt_mode == "unique") {
     // request k of the cycle: its own prompt, test card and camera path (the caches miss)
@@ -132,8 +164,27 @@ GenerateRequest make_request(const Workload& w, int world_size, int64_t index) {
   return r;
 }
 
+GenerateInputs load_workload_inputs(const Workload& w) { return load_inputs(make_request(w, 1).inputs); }
+
+nlohmann::json workload_input_hashes(const Workload& w) {
+  nlohmann::json j = nlohmann::json::object();
+  if (!w.checkpoint_dir.empty()) j["checkpoint_dir"] = io::checkpoint_hash(w.checkpoint_dir);
+  for (const auto& [field, path] : std::vector<std::pair<const char*, const std::string*>>{
+           {"tokenizer", &w.tokenizer}, {"image", &w.image}, {"poses", &w.poses}, {"intrinsics", &w.intrinsics},
+           {"action", &w.action}}) {
+    if (path->empty()) continue;
+    std::ifstream f(*path, std::ios::binary);
+    ABLATE_USAGE_CHECK(f.good(), field, ": cannot read ", *path);
+    j[field] = sha256_hex(std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>()));
+  }
+  return j;
+}
+
 VideoGeometry workload_geometry(const Workload& w, int world_size) {
-  return compute_geometry(make_request(w, world_size).geometry);
+  GenerateRequest r = make_request(w, world_size);
+  if (!w.image.empty() || !w.poses.empty()) r.inputs = load_inputs(r.inputs);  // the image's aspect, the poses' clamp
+  // the pipeline's own derivation (apply the inputs' geometry): one function for every caller
+  return geometry_with_inputs(r);
 }
 
 }  // namespace ablate

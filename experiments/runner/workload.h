@@ -37,6 +37,12 @@ struct Workload {
   int64_t local_attn_size = -1;  // sliding KV window in latent frames (-1: global)
   int64_t sink_size = 0;
   bool cudnn_deterministic = false;  // cuDNN's deterministic algorithms (the reference: off)
+  // real model I/O (empty: the seeded weights, built-in tokenizer, synthetic card and camera path)
+  std::string checkpoint_dir;  // the reference's layout (core/io/checkpoint_layout.h)
+  std::string tokenizer;       // umt5-xxl spiece.model
+  std::string image;           // PNG or JPEG: the first frame, and the aspect ratio
+  std::string poses, intrinsics;  // poses.npy [N, 4, 4] and intrinsics.npy [N, 4], both or neither
+  std::string action;          // action.npy [N, 4] (W, A, S, D): action mode (a control_dim 7 DiT)
 
   // Requests per cycle: request_cycle for unique workloads, 1 for repeat.
   int64_t requests_per_cycle() const { return prompt_mode == "unique" ? request_cycle : 1; }
@@ -60,8 +66,18 @@ void check_workload(const Workload& w, int world_size, const FieldName& name);
 // The pipeline options of `w` on `device` (dtype default: fp32 on CPU, bf16 on CUDA).
 PipelineOptions pipeline_options(const Workload& w, torch::Device device, dist::Communicator* comm);
 
-// Request `index` of the run (its position in the workload's cycle decides what it asks for).
-GenerateRequest make_request(const Workload& w, int world_size, int64_t index = 0);
+// Request `index` of the run (its position in the workload's cycle decides what it asks for);
+// `loaded`: the workload's input files read once (load_workload_inputs), else the paths.
+GenerateRequest make_request(const Workload& w, int world_size, int64_t index = 0,
+                             const GenerateInputs* loaded = nullptr);
+
+// The workload's input files (image, poses, intrinsics, action) read into tensors, once, before
+// any work: UsageError naming a missing or bad file.
+GenerateInputs load_workload_inputs(const Workload& w);
+
+// SHA-256 (checkpoint: io::checkpoint_hash) of every input file the workload names, for the
+// determinism fingerprint: the output depends on their contents, not their names.
+nlohmann::json workload_input_hashes(const Workload& w);
 
 // The geometry every request of `w` has at `world_size`.
 VideoGeometry workload_geometry(const Workload& w, int world_size);
