@@ -51,6 +51,22 @@ for step in "${steps[@]}"; do
         $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 "${stack[@]}" \
           --json "$out/stack-1.3b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^host reads" | sed "s/^/[$name] /"
       done ;;
+    stability-1.3b)
+      # bit-stability (issue 15): 3 processes x 3 generate() at 1.3b must give one MD5
+      for proc in 1 2 3; do
+        $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 ${STABILITY_FLAGS:-} \
+          --json "$out/stability-1.3b-p$proc-$gpu.json" 2>&1 | grep -E "^md5|^run" | sed "s/^/[proc $proc] /"
+      done
+      echo "[stability] distinct video MD5s: $(grep -h -o "\"md5\": *\"[0-9a-f]*\"" "$out"/stability-1.3b-p*-$gpu.json | sort -u | wc -l)" ;;
+    export-1.3b)
+      # export -> load round trip (issue 19): the loaded checkpoint's MD5 equals the seeded bf16 run's
+      $build/experiments/ablate export-checkpoint --preset 1.3b --out /tmp/ckpt-1.3b 2>&1 | tail -1
+      du -sh /tmp/ckpt-1.3b
+      for src in seeded loaded; do
+        ck=(); [ $src = loaded ] && ck=(--checkpoint-dir /tmp/ckpt-1.3b)
+        /usr/bin/time -f "[$src] max RSS %M KB" $build/experiments/ablate generate --preset 1.3b --device cuda --dtype bf16 --runs 1 "${ck[@]}" \
+          --json "$out/export-1.3b-$src-$gpu.json" 2>&1 | grep -E "^md5|^run|max RSS|error" | sed "s/^/[$src] /"
+      done ;;
     embed-14b)
       # 14b on one GPU: baseline vs the two embedding strategies (same build, same machine)
       for sets in "" "--set text_embed_once=on --set timestep_embed_once=on"; do
@@ -110,6 +126,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b embed-14b matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b embed-14b matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
   esac
 done
