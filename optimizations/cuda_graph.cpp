@@ -1,5 +1,6 @@
 #include "optimizations/cuda_graph.h"
 
+#include <regex>
 #include <sstream>
 
 namespace ablate::opt {
@@ -61,6 +62,26 @@ std::string forward_graph_eager_reason(const ForwardCall& call) {
   return "";
 }
 
+std::string capture_failure_message(const ForwardSite& site, const std::string& error, int64_t free_bytes,
+                                    int64_t total_bytes, const std::string& allocator_summary) {
+  const std::string first_line = error.substr(0, error.find('\n'));
+  std::smatch asked;
+  const bool oom = std::regex_search(error, asked, std::regex(R"(Tried to allocate ([0-9.]+ [KMGT]?i?B))"));
+  auto gib = [](int64_t b) {
+    std::ostringstream os;
+    os.precision(1);
+    os << std::fixed << static_cast<double>(b) / (1024.0 * 1024.0 * 1024.0) << " GiB";
+    return os.str();
+  };
+  std::ostringstream os;
+  os << "cuda_graph: capturing the graph of chunk " << site.chunk << "'s " << (site.refresh ? "refresh" : "denoise")
+     << " forward failed";
+  if (oom) os << ": it asked for " << asked[1].str();
+  os << " with " << gib(free_bytes) << " free of " << gib(total_bytes) << " (" << allocator_summary << ")";
+  if (!oom) os << ": " << first_line;
+  return os.str();
+}
+
 CudaGraphStrategy::CudaGraphStrategy() = default;
 CudaGraphStrategy::~CudaGraphStrategy() = default;
 
@@ -115,6 +136,7 @@ void CudaGraphStrategy::install(const std::string& value, Pipeline& pipeline, co
 
 nlohmann::json CudaGraphStrategy::counters() const {
   return {{"captures", captures_},
+          {"capture_reserved_mib", graphs_ ? graphs_->capture_reserved_bytes() >> 20 : 0},  // the graphs' memory overhead
           {"replays", replays_},
           {"eager_forwards", eager_},  // without a graph (first forward, not capturable); a capture also runs once eagerly
           {"graphs", graphs_ ? static_cast<int64_t>(graphs_->size()) : 0},

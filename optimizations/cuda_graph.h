@@ -5,8 +5,12 @@
 // so one graph per (chunk, t dtype, shapes, args) is replayed with static input tensors that each
 // call's inputs are copied into, and its static output is copied out. In a generate() the first
 // forward (it fills the cross-attention cache) runs eagerly; a forward whose graph does not exist
-// yet runs eagerly on a side stream (the warm-up: lazy cuBLAS/cuDNN set-up happens outside any
-// capture) and is then captured there into a memory pool shared by all graphs. With 7 chunks: 1
+// yet runs eagerly on the one capture stream (the warm-up: lazy cuBLAS/cuDNN set-up happens outside
+// any capture) and is then captured there into a memory pool shared by all graphs. The graphs are
+// bounded by the schedule: one per (chunk, denoise|refresh), 2 x chunks in all. Before a capture the
+// allocator's cached blocks are returned to the device: inside a capture it cannot free them to
+// make room, which is how the 14b capture of the last chunk ran out of memory with blocks cached
+// on many side streams. With 7 chunks: 1
 // eager + 14 captured (run eagerly) + 20 replays in the first generate(), 1 eager + 34 replays in
 // later ones. Needs sync_elim (a host read cannot be captured); sliding-window caches read their
 // end indices on the host, so those forwards run eagerly. Single process only (collectives and
@@ -29,10 +33,18 @@ class ForwardGraphs {
   virtual torch::Tensor run(const ForwardCall& call, const std::string& key, bool& replayed) = 0;
   virtual size_t size() const = 0;
   virtual void clear() = 0;  // waits for the device, then drops every graph
+  // Growth of the caching allocator's reserved memory across the captures: the graphs' pool.
+  virtual int64_t capture_reserved_bytes() const = 0;
 };
 
 // nullptr in CPU builds.
 std::unique_ptr<ForwardGraphs> make_forward_graphs(torch::Device device);
+
+// The one line a failed capture reports: which graph (chunk, denoise or refresh forward), the
+// allocation the error asked for (parsed from the allocator's "Tried to allocate ..." text, when
+// there), the device memory free and total, and the first line of the error.
+std::string capture_failure_message(const ForwardSite& site, const std::string& error, int64_t free_bytes,
+                                    int64_t total_bytes, const std::string& allocator_summary);
 
 // What determines a captured forward: the host values of its args, its chunk's KV offset, its
 // input tensors' shapes and dtypes, and the storage of the caches and index tensor it uses.

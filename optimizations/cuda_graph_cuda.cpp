@@ -28,7 +28,8 @@ class CudaForwardGraphs : public ForwardGraphs {
  public:
   explicit CudaForwardGraphs(torch::Device device)
       : device_(static_cast<c10::DeviceIndex>(device.has_index() ? device.index() : 0)),
-        pool_(at::cuda::graph_pool_handle()) {}
+        pool_(at::cuda::graph_pool_handle()),
+        capture_stream_(at::cuda::getStreamFromPool(/*isHighPriority=*/false, device_)) {}
 
   ~CudaForwardGraphs() override { clear(); }
 
@@ -53,7 +54,9 @@ class CudaForwardGraphs : public ForwardGraphs {
     load(e.inputs, in);
 
     const auto current = at::cuda::getCurrentCUDAStream(device_);
-    const auto side = at::cuda::getStreamFromPool(/*isHighPriority=*/false, device_);
+    // one capture stream for every graph, so the warm-ups' cached blocks are reused, not stranded
+    // on one side stream per graph
+    const auto side = capture_stream_;
     at::cuda::CUDAEvent ready;
     ready.record(current);
     ready.block(side);
@@ -63,20 +66,28 @@ class CudaForwardGraphs : public ForwardGraphs {
       // warm-up and this call's result: the eager forward on the static inputs, on the capture
       // stream (per-stream library state is set up here, outside the capture)
       v = call.run(e.inputs);
+      // inside the capture the allocator cannot free cached blocks to make room: free them now
+      side.synchronize();
+      c10::cuda::CUDACachingAllocator::emptyCache();
+      const int64_t reserved_before = reserved_bytes();
       e.graph.capture_begin(pool_);
       try {
         e.output = call.run(e.inputs);
       } catch (const std::exception& error) {
-        // end the broken capture, so the stream and the allocator leave capture mode, and say
-        // which forward could not be captured
+        // end the broken capture, so the stream and the allocator leave capture mode, and say in
+        // one line which graph could not be captured and why
         try {
           e.graph.capture_end();
         } catch (...) {  // NOLINT(bugprone-empty-catch): ending an invalidated capture fails too
         }
-        TORCH_CHECK(false, "cuda_graph: capturing the forward [", key, "] failed (", memory_summary(call.site.device),
-                    "): ", error.what());
+        size_t free_bytes = 0, total_bytes = 0;
+        cudaMemGetInfo(&free_bytes, &total_bytes);
+        throw std::runtime_error(capture_failure_message(call.site, error.what(), static_cast<int64_t>(free_bytes),
+                                                         static_cast<int64_t>(total_bytes),
+                                                         memory_summary(call.site.device)));
       }
       e.graph.capture_end();
+      capture_reserved_ += reserved_bytes() - reserved_before;
     }
     at::cuda::CUDAEvent done;
     done.record(side);
@@ -87,6 +98,7 @@ class CudaForwardGraphs : public ForwardGraphs {
   }
 
   size_t size() const override { return graphs_.size(); }
+  int64_t capture_reserved_bytes() const override { return capture_reserved_; }
 
   void clear() override {
     if (graphs_.empty()) return;
@@ -101,6 +113,10 @@ class CudaForwardGraphs : public ForwardGraphs {
     torch::Tensor output;   // static: replays write this
   };
 
+  int64_t reserved_bytes() const {
+    return c10::cuda::CUDACachingAllocator::getDeviceStats(device_).reserved_bytes[0].current;
+  }
+
   static void load(dit::DitInputs& dst, const dit::DitInputs& src) {
     copy_into(dst.x, src.x);
     copy_into(dst.t, src.t);
@@ -111,6 +127,8 @@ class CudaForwardGraphs : public ForwardGraphs {
 
   c10::DeviceIndex device_;
   decltype(at::cuda::graph_pool_handle()) pool_;  // one pool shared by every graph
+  at::cuda::CUDAStream capture_stream_;
+  int64_t capture_reserved_ = 0;
   std::map<std::string, std::unique_ptr<Entry>> graphs_;
 };
 

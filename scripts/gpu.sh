@@ -67,6 +67,13 @@ for step in "${steps[@]}"; do
         /usr/bin/time -f "[$src] max RSS %M KB" $build/experiments/ablate generate --preset 1.3b --device cuda --dtype bf16 --runs 1 "${ck[@]}" \
           --json "$out/export-1.3b-$src-$gpu.json" 2>&1 | grep -E "^md5|^run|max RSS|error" | sed "s/^/[$src] /"
       done ;;
+    graph-14b)
+      # 14b on one GPU: the baseline and the exact stack with cuda_graph (issue 16), same build, same call
+      for name in base graph; do
+        sets=""; [ $name = graph ] && sets="--set prewarm=full --set text_cache=on --set sync_elim=on --set text_embed_once=on --set cuda_graph=on"
+        $build/experiments/ablate generate --preset 14b --device cuda --runs ${GRAPH_RUNS:-3} --offload-text-encoder $sets \
+          --json "$out/graph-14b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^peak|error" | sed "s/^/[$name] /"
+      done ;;
     embed-14b)
       # 14b on one GPU: baseline vs the two embedding strategies (same build, same machine)
       for sets in "" "--set text_embed_once=on --set timestep_embed_once=on"; do
@@ -126,6 +133,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b embed-14b matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b embed-14b matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
   esac
 done
