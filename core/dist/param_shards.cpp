@@ -2,15 +2,6 @@
 
 namespace ablate::dist {
 
-const char* residency_name(Residency r) {
-  switch (r) {
-    case Residency::kFullShard: return "full";
-    case Residency::kKeepGathered: return "grad_op";
-    case Residency::kReplicated: return "none";
-  }
-  return "invalid";
-}
-
 ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, Residency residency,
                          GatherStream* stream)
     : params_(std::move(params)), comm_(comm), residency_(residency), stream_(stream) {

@@ -17,7 +17,6 @@
 namespace ablate::dist {
 
 enum class Residency { kFullShard, kKeepGathered, kReplicated };
-const char* residency_name(Residency r);
 
 class ShardedUnit {
  public:

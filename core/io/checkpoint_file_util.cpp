@@ -58,15 +58,6 @@ void FileWriter::write(const void* data, size_t size) {
   position_ += size;
 }
 
-void FileWriter::write_zeros(size_t size) {
-  static const char kZeros[4096] = {};
-  while (size > 0) {
-    const size_t n = std::min(size, sizeof(kZeros));
-    write(kZeros, n);
-    size -= n;
-  }
-}
-
 void FileWriter::commit() {
   const bool ok = std::fflush(file_) == 0 && std::ferror(file_) == 0;
   const int closed = std::fclose(file_);

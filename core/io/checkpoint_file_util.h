@@ -30,7 +30,6 @@ class FileWriter {
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
   void write(const void* data, size_t size);
-  void write_zeros(size_t size);
   uint64_t position() const { return position_; }
   void commit();
   const std::string& path() const { return path_; }

@@ -51,6 +51,9 @@ void add_pipeline_flags(CLI::App* cmd, PipelineFlags& f) {
   cmd->add_option("--sink-size", w.sink_size, "Latent frames never evicted from the window")
       ->capture_default_str()
       ->check(integer_in(0, 100000));
+  cmd->add_option("--threads", w.threads, "LibTorch's intra-op CPU threads (0: its default, one per core)")
+      ->capture_default_str()
+      ->check(integer_in(0, 1024));
   cmd->add_flag("--cudnn-deterministic", w.cudnn_deterministic,
                 "cuDNN's deterministic algorithms (the reference leaves them off)");
   cmd->add_flag("--offload-text-encoder", w.offload_text_encoder,
@@ -113,7 +116,7 @@ PipelineSetup prepare_pipeline(const PipelineFlags& f) {
   ABLATE_USAGE_CHECK(c.skip_reason.empty(), "--set ", c.id, " cannot run here: ", c.skip_reason);
   s.values = c.values;  // baseline values dropped, as in a matrix
   s.per_request = c.per_request_engine;
-  configure_determinism(s.workload.cudnn_deterministic);
+  apply_process_settings(s.workload);
   return s;
 }
 

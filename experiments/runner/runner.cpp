@@ -77,7 +77,7 @@ nlohmann::json run_fingerprint(const MatrixSpec& spec) {
   const int world_size = dist::launched_by_launcher() ? dist::world_from_env().size : 1;
   const torch::Device device = parse_device(spec.workload.device);
   const std::string dtype = Precision::resolve_name(spec.workload.dtype, device);
-  configure_determinism(spec.workload.cudnn_deterministic);
+  apply_process_settings(spec.workload);
   auto fingerprint = determinism_fingerprint({device, world_size, dtype, spec.workload.to_json()});
   const auto inputs = workload_input_hashes(spec.workload);  // the files' contents, not their names
   if (!inputs.empty()) fingerprint["inputs"] = inputs;

@@ -10,6 +10,7 @@
 #include "core/dist/world.h"
 #include "core/error.h"
 #include "experiments/common/json_fields.h"
+#include "experiments/common/run_environment.h"
 
 namespace ablate {
 
@@ -23,6 +24,7 @@ nlohmann::json Workload::to_json() const {
   if (local_attn_size != defaults.local_attn_size) j["local_attn_size"] = local_attn_size;
   if (sink_size != defaults.sink_size) j["sink_size"] = sink_size;
   if (cudnn_deterministic) j["cudnn_deterministic"] = true;
+  if (threads != defaults.threads) j["threads"] = threads;
   for (const auto& [key, value] : std::vector<std::pair<const char*, const std::string*>>{
            {"checkpoint_dir", &checkpoint_dir}, {"tokenizer", &tokenizer}, {"image", &image}, {"poses", &poses},
            {"intrinsics", &intrinsics}, {"action", &action}})
@@ -34,7 +36,7 @@ Workload parse_workload(const JsonFields& f) {
   f.allow_only({"preset", "device", "dtype", "size", "height", "width", "frames", "seed", "weight_seed", "prompt_mode",
                 "request_cycle", "prompt", "offload_text_encoder", "collective_timeout_s", "local_attn_size",
                 "sink_size", "cudnn_deterministic", "checkpoint_dir", "tokenizer", "image", "poses", "intrinsics",
-                "action"});
+                "action", "threads"});
   Workload w;
   w.preset = f.string_or("preset", w.preset);
   w.device = f.string_or("device", w.device);
@@ -53,6 +55,7 @@ Workload parse_workload(const JsonFields& f) {
   w.local_attn_size = f.integer_or("local_attn_size", w.local_attn_size);
   w.sink_size = f.integer_or("sink_size", w.sink_size);
   w.cudnn_deterministic = f.boolean_or("cudnn_deterministic", w.cudnn_deterministic);
+  w.threads = f.integer_or("threads", w.threads);
   w.checkpoint_dir = f.string_or("checkpoint_dir", "");
   w.tokenizer = f.string_or("tokenizer", "");
   w.image = f.string_or("image", "");
@@ -61,6 +64,11 @@ Workload parse_workload(const JsonFields& f) {
   w.action = f.string_or("action", "");
   check_workload(w, 1, json_field_name(f.where()));
   return w;
+}
+
+void apply_process_settings(const Workload& w) {
+  configure_determinism(w.cudnn_deterministic);
+  if (w.threads > 0) torch::set_num_threads(static_cast<int>(w.threads));
 }
 
 FieldName json_field_name(const std::string& where) {
@@ -101,6 +109,8 @@ void check_workload(const Workload& w, int world_size, const FieldName& name) {
   }
   ABLATE_USAGE_CHECK(w.device == "cpu" || w.device == "cuda" || w.device.rfind("cuda:", 0) == 0, name("device"),
                      ": unknown device '", w.device, "'; valid devices: cpu, cuda, cuda:N");
+  ABLATE_USAGE_CHECK(w.threads >= 0 && w.threads <= 1024, name("threads"),
+                     ": expected 0 (LibTorch's default) or a thread count up to 1024, found ", w.threads);
   ABLATE_USAGE_CHECK(w.seed >= 0, name("seed"), ": expected a non-negative integer, found ", w.seed);
   ABLATE_USAGE_CHECK(w.weight_seed >= 0, name("weight_seed"), ": expected a non-negative integer, found ", w.weight_seed);
   ABLATE_USAGE_CHECK(w.prompt_mode == "repeat" || w.prompt_mode == "unique", name("prompt_mode"), ": unknown mode '",

@@ -37,6 +37,9 @@ struct Workload {
   int64_t local_attn_size = -1;  // sliding KV window in latent frames (-1: global)
   int64_t sink_size = 0;
   bool cudnn_deterministic = false;  // cuDNN's deterministic algorithms (the reference: off)
+  // intra-op threads of LibTorch's CPU kernels (0: LibTorch's default, one per core); pinning them
+  // below the core count keeps CPU timings steadier on a small shared machine
+  int64_t threads = 0;
   // real model I/O (empty: the seeded weights, built-in tokenizer, synthetic card and camera path)
   std::string checkpoint_dir;  // the reference's layout (core/io/checkpoint_layout.h)
   std::string tokenizer;       // umt5-xxl spiece.model
@@ -62,6 +65,10 @@ FieldName flag_field_name();                          // --<field with dashes>
 // Every check that does not need to run anything: preset, device name, dtype, size, frames, the
 // window, world size against the preset's heads. UsageError naming the field (as `name` spells it).
 void check_workload(const Workload& w, int world_size, const FieldName& name);
+
+// The process-wide settings a workload asks for, before any engine is built: cuDNN determinism and
+// the intra-op thread count.
+void apply_process_settings(const Workload& w);
 
 // The pipeline options of `w` on `device` (dtype default: fp32 on CPU, bf16 on CUDA).
 PipelineOptions pipeline_options(const Workload& w, torch::Device device, dist::Communicator* comm);
