@@ -44,7 +44,9 @@ TEST(SearchRoundsTest, HalvingRoundsRecordTheKnownAnswer) {
   EXPECT_EQ(round1["round"], 1);
   ASSERT_EQ(round1["entries"].size(), 3u);
   for (const auto& e : round1["entries"])
-    if (e["name"] == "bad=on") EXPECT_TRUE(e["dropped"].get<bool>()) << e.dump();
+    if (e["name"] == "bad=on") {
+      EXPECT_TRUE(e["dropped"].get<bool>()) << e.dump();
+    }
 }
 
 LedgerRecord stack_record(const std::string& id, const std::string& tier, double ms, std::optional<double> psnr,
@@ -77,7 +79,9 @@ TEST(SearchRoundsTest, ParetoFrontOfSyntheticLedger) {
   EXPECT_EQ(front, (std::vector<std::string>{"q=int4", "q=fp8", "sync_elim=on"}));
   EXPECT_EQ(dominated, (std::vector<std::string>{"q=slow", "baseline"}));
   for (const auto& s : stacks)
-    if (s.stack == "q=slow") EXPECT_EQ(s.dominated_by, "q=fp8");
+    if (s.stack == "q=slow") {
+      EXPECT_EQ(s.dominated_by, "q=fp8");
+    }
   EXPECT_TRUE(std::isinf(stacks[2].point.quality[0]));  // sync_elim=on: bit-identical
   const std::string md = pareto_markdown(stacks);
   EXPECT_TRUE(contains(md, "| q=int4 | B | 700.0 | ")) << md;
