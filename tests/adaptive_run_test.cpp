@@ -43,7 +43,9 @@ TEST(AdaptiveRunTest, StopsOnTheLooksAndRecordsTheRule) {
     EXPECT_EQ(a["look"], (at - 1) / 2) << a.dump();
     const std::string v = a["verdict"];
     EXPECT_TRUE(v == "FASTER" || v == "SLOWER" || v == "SAME" || v == "AMBIGUOUS") << v;
-    if (at < 7) EXPECT_NE(v, "AMBIGUOUS");  // only the last look leaves a verdict undecided
+    if (at < 7) {
+      EXPECT_NE(v, "AMBIGUOUS");  // only the last look leaves a verdict undecided
+    }
   }
   const auto sim = run_ablate("simulate-adaptive " + dir + "/out/ledger.jsonl --trials 3 --repetitions 10 --out " + dir +
                               "/sim.md");
