@@ -40,6 +40,9 @@ LedgerRecord full_record() {
   r.gate.psnr_db = std::numeric_limits<double>::infinity();
   r.validity = "INVALID";
   r.invalid_reasons = {"tier A: output differs from the reference (request 1)"};
+  r.partition = "2/3";
+  r.device = "1";
+  r.adaptive = AdaptiveStop{"group-sequential: looks at 5,10 reps", 10, 5, 1, 2, "FASTER", "p < alpha_1"};
   return r;
 }
 
@@ -54,6 +57,12 @@ TEST(LedgerRecordTest, RoundTripsThroughJson) {
   EXPECT_EQ(back.gate.ranks_agree, true);
   EXPECT_EQ(back.collectives.at("all_to_all").busbw_gbps, 0.2);
   EXPECT_EQ(back.latency_ms.at("first_frame"), 9);
+  EXPECT_EQ(back.partition, "2/3");
+  EXPECT_EQ(back.device, "1");
+  ASSERT_TRUE(back.adaptive.has_value());
+  EXPECT_EQ(back.adaptive->stopped_at, 5);
+  EXPECT_EQ(back.adaptive->verdict, "FASTER");
+  EXPECT_EQ(j["adaptive"]["looks"], 2);
 }
 
 TEST(LedgerRecordTest, MalformedFieldsNameFileLineAndField) {

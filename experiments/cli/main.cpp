@@ -12,6 +12,8 @@
 #include "experiments/common/invocation.h"
 #include "experiments/research/journal.h"
 #include "experiments/cli/launch_command.h"
+#include "experiments/cli/merge_command.h"
+#include "experiments/cli/simulate_command.h"
 #include "experiments/common/output_folder.h"
 #include "experiments/cli/research_commands.h"
 #include "experiments/cli/run_command.h"
@@ -27,7 +29,12 @@ int main(int argc, char** argv) {
   ablate::LaunchCommandOptions launch;
   auto* launch_cmd = ablate::add_launch_command(app, launch);
   ablate::RunCommandOptions run;
+  run.argv.assign(argv, argv + argc);
   auto* run_cmd = ablate::add_run_command(app, run);
+  ablate::MergeCommandOptions merge;
+  auto* merge_cmd = ablate::add_merge_command(app, merge);
+  ablate::SimulateAdaptiveOptions simulate;
+  auto* simulate_cmd = ablate::add_simulate_adaptive_command(app, simulate);
   ablate::CheckCommandOptions lock, check;
   auto* lock_cmd = ablate::add_lock_command(app, lock);
   auto* check_cmd = ablate::add_check_command(app, check);
@@ -51,6 +58,8 @@ int main(int argc, char** argv) {
     if (generate_cmd->parsed()) return ablate::run_generate_command(generate);
     if (launch_cmd->parsed()) return ablate::run_launch_command(launch);
     if (run_cmd->parsed()) return ablate::run_run_command(run);
+    if (simulate_cmd->parsed()) return ablate::run_simulate_adaptive_command(simulate);
+    if (merge_cmd->parsed()) return ablate::run_merge_command(merge);
     if (lock_cmd->parsed()) return ablate::run_lock_command(lock);
     if (check_cmd->parsed()) return ablate::run_check_command(check);
     if (profile_cmd->parsed()) return ablate::run_profile_command(profile);

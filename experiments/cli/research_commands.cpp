@@ -46,7 +46,11 @@ void add_research_commands(CLI::App& app, ResearchOptions& o) {
                                               "significant gain each round until nothing helps.");
   search->add_option("--matrix", o.matrix, "Spec whose workload, warm-up and repetitions the search uses")->required();
   search->add_option("--candidate", o.candidates, "name=value to consider (repeatable; default: every strategy's last value)");
-  search->add_flag("--allow-tier-b", o.allow_tier_b, "Admit tier-B strategies (within their bounds)");
+  search->add_flag("--allow-tier-b", o.allow_tier_b, "Admit tier-B strategies (within their bounds); search.md and "
+                                                     "the journal get the speed/quality Pareto front");
+  search->add_flag("--halving", o.halving, "Successive halving: every candidate measured with few repetitions, those "
+                                           "clearly not better dropped, the rest measured up to the spec's repetitions "
+                                           "(>= 5); every round in search.md and the journal");
   search->add_flag("--measure-noise-floor", o.measure_noise_floor, "Measure the baseline twice first (A/A)");
   search->add_option("--noise-floor-ms", o.noise_floor_ms, "Noise floor from an earlier A/A run");
   search->add_option("--max-evaluations", o.max_evaluations, "Budget: measurements, baseline included (0: none)");
@@ -99,6 +103,7 @@ int run_search(const ResearchOptions& o) {
   so.matrix = o.matrix;
   so.candidates = o.candidates;
   so.allow_tier_b = o.allow_tier_b;
+  so.halving = o.halving;
   so.measure_noise_floor = o.measure_noise_floor;
   so.resume = o.resume;
   so.max_evaluations = o.max_evaluations;

@@ -17,6 +17,7 @@ struct ResearchOptions {
   std::string matrix;                   // workload and repetitions come from this spec
   std::vector<std::string> candidates;  // name=value; default: every strategy's last value
   bool allow_tier_b = false, measure_noise_floor = false;
+  bool halving = false;  // search: successive halving (research/search_session.h)
   bool resume = false;                  // reuse the measurements of --out's ledger (a search spanning calls)
   int max_evaluations = 0;
   double max_cv = 0.05;                 // a measurement with a larger CV is INVALID (never kept)

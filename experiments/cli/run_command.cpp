@@ -8,12 +8,14 @@
 #include "core/dist/world.h"
 #include "core/error.h"
 #include "core/video_hash.h"
+#include "experiments/cli/device_processes.h"
 #include "experiments/runner/assignment.h"
 #include "experiments/runner/combinations.h"
 #include "experiments/common/fingerprint.h"
 #include "experiments/common/number_text.h"
 #include "experiments/gate/gate.h"
 #include "experiments/runner/ledger.h"
+#include "experiments/runner/ledger_merge.h"
 #include "experiments/research/ledger_compare.h"
 #include "experiments/report/markdown_report.h"
 #include "experiments/common/output_folder.h"
@@ -36,6 +38,17 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
                                                          "interleave (0: all that can); with --time-budget-s, "
                                                          "splits a large group over calls")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--partition", o.partition, "K/N: run job K of N (engine groups whole, strategy values spread "
+                                              "evenly; join the jobs' ledgers with `ablate merge`); auto or auto/N: K "
+                                              "and N from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with "
+                                              "ABLATE_PARTITION_COUNT");
+  cmd->add_option("--devices", o.devices, "Devices to run on at once, e.g. 0,1: one process per device, engine groups "
+                                          "dealt at random (seeded), each device's verdicts against its own "
+                                          "baseline (OUT/device-<d>/), joined into OUT/ledger.jsonl; on the CPU "
+                                          "the list stands for processes");
+  cmd->add_option("--gpus", o.gpus, "N: --devices 0,...,N-1")->check(CLI::Range(1, 1024));
+  cmd->add_option("--device-slot", o.device_slot)->group("");
+  cmd->add_option("--device-label", o.device_label)->group("");
   cmd->add_option("--baseline", o.baseline, "Gate outputs against this locked baseline (ablate lock)");
   cmd->add_option("--name", o.name, "Matrix name (without --matrix)");
   cmd->add_option("--preset", o.preset, "Workload preset (without --matrix)");
@@ -50,6 +63,12 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
   cmd->add_option("--stack", o.stack, "stack / one_at_a_time modes: name=value, in order (repeatable)");
   cmd->add_option("--warmup", o.warmup, "Untimed generate() per combination (overrides the spec)");
   cmd->add_option("--repetitions", o.repetitions, "Timed generate() per combination (overrides the spec)");
+  cmd->add_flag("--adaptive", o.adaptive, "Adaptive repetitions: stop measuring a combination once its verdict "
+                                          "against the baseline is decided (group-sequential rule, alpha 0.05 over "
+                                          "all looks; looks at 5, 10, ...), at most --repetitions");
+  cmd->add_option("--max-repetitions", o.max_repetitions, "With adaptive repetitions (implies --adaptive): the most "
+                                                          "timed generate() per combination")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--order-seed", o.order_seed, "Seed of the interleaved order (overrides the spec)");
   cmd->add_option("--prompt-mode", o.prompt_mode, "repeat | unique (overrides the spec)");
   cmd->add_flag("--no-sync-audit", o.no_sync_audit, "Skip the extra CUDA sync-debug generate() per combination");
@@ -112,6 +131,8 @@ void apply_overrides(const RunCommandOptions& o, MatrixSpec& s) {
     ABLATE_USAGE_CHECK(o.repetitions >= 1, "--repetitions: expected >= 1, found ", o.repetitions);
     s.repetitions = o.repetitions;
   }
+  if (o.max_repetitions > 0) s.repetitions = o.max_repetitions;
+  if ((o.adaptive || o.max_repetitions > 0) && s.adaptive.is_null()) s.adaptive = true;
   if (o.order_seed >= 0) s.order_seed = static_cast<uint64_t>(o.order_seed);
   if (!o.prompt_mode.empty()) {
     ABLATE_USAGE_CHECK(o.prompt_mode == "repeat" || o.prompt_mode == "unique", "--prompt-mode: unknown mode '",
@@ -142,13 +163,78 @@ std::string gate_summary(const LedgerRecord& r) {
 
 }  // namespace
 
+namespace run_devices {
+
+// `run --devices`: a process per device, then the one joined ledger and its reports.
+int run_on_devices(const RunCommandOptions& o, const MatrixSpec& spec) {
+  ABLATE_USAGE_CHECK(o.devices.empty() || o.gpus == 0, "--devices and --gpus: pass one of them");
+  ABLATE_USAGE_CHECK(o.partition.empty(), "--devices with --partition: run a partition's job on one device per job");
+  ABLATE_USAGE_CHECK(!dist::launched_by_launcher(), "--devices runs world-1 combinations, one process per device; "
+                     "do not start it under `ablate launch` or torchrun");
+  std::vector<std::string> devices;
+  if (!o.devices.empty()) {
+    devices = parse_device_list(o.devices, "--devices");
+  } else {
+    for (int d = 0; d < o.gpus; ++d) devices.push_back(std::to_string(d));
+  }
+  prepare_output_folder(o.out, "--out");
+  const std::string ledger = (fs::path(o.out) / "ledger.jsonl").string();
+  ABLATE_USAGE_CHECK(o.resume || !fs::exists(ledger), "--out ", o.out, ": ", ledger,
+                     " exists; pass --resume to continue it, or choose another --out");
+  const bool cuda = spec.workload.device.rfind("cuda", 0) == 0;
+  const auto common = arguments_without(std::vector<std::string>(o.argv.begin() + (o.argv.empty() ? 0 : 1), o.argv.end()),
+                                        {"--devices", "--gpus", "--out"});
+  std::vector<DeviceProcess> processes;
+  std::vector<std::string> ledgers;
+  for (size_t k = 0; k < devices.size(); ++k) {
+    DeviceProcess p;
+    p.device = devices[k];
+    const std::string dir = (fs::path(o.out) / ("device-" + devices[k])).string();
+    p.args = common;
+    for (const std::string& a : {std::string("--out"), dir, std::string("--device-slot"),
+                                 std::to_string(k + 1) + "/" + std::to_string(devices.size()),
+                                 std::string("--device-label"), devices[k]})
+      p.args.push_back(a);
+    if (cuda) p.env["CUDA_VISIBLE_DEVICES"] = devices[k];  // the process's cuda:0
+    processes.push_back(p);
+    ledgers.push_back((fs::path(dir) / "ledger.jsonl").string());
+  }
+  std::cerr << "ablate run: " << devices.size() << " device process(es) (" << o.devices << (o.gpus ? "--gpus" : "")
+            << "), each in " << o.out << "/device-<d>/\n";
+  const int code = run_device_processes(processes, std::cerr);
+  std::vector<std::string> present;
+  for (const auto& l : ledgers)
+    if (fs::exists(l) && fs::file_size(l) > 0) present.push_back(l);
+  ABLATE_USAGE_CHECK(!present.empty(), "--devices: no device process wrote a ledger (see the errors above)");
+  const auto merged = merge_ledgers(present, false);
+  std::string text;
+  for (const auto& r : merged.records) text += r.to_json().dump() + "\n";
+  write_file_atomically(ledger, text);  // the one writer of the joined ledger
+  write_reports(merged.records, spec.name, o.out);
+  std::cout << matrix_table(merged.records) << "\njoined " << present.size() << " device ledger(s) into " << ledger
+            << " (verdicts within each device: " << o.out << "/device-<d>/report.md)\n";
+  return code;
+}
+
+}  // namespace run_devices
+
 int run_run_command(const RunCommandOptions& o) {
   MatrixSpec spec = o.matrix.empty() ? spec_from_flags(o) : load_matrix_spec(o.matrix);
   apply_overrides(o, spec);
+  if (!o.devices.empty() || o.gpus > 0) return run_devices::run_on_devices(o, spec);
+  if (!o.device_label.empty() && spec.workload.device.rfind("cuda", 0) == 0)
+    spec.workload.device = "cuda";  // the one device CUDA_VISIBLE_DEVICES leaves this process
   RunnerOptions ro;
   ro.resume = o.resume;
   ro.time_budget_s = o.time_budget_s;
   ro.max_group_size = o.max_group_size;
+  ro.adaptive = parse_adaptive(spec.adaptive, spec.repetitions, spec.source + ": adaptive");
+  if (!o.partition.empty()) ro.partition = parse_partition(o.partition, "--partition");
+  if (!o.device_slot.empty()) {  // a process of `run --devices`
+    ro.partition = parse_partition(o.device_slot, "--device-slot");
+    ro.partition.by_device = true;
+    ro.device_label = o.device_label;
+  }
   ro.audit_syncs = !o.no_sync_audit;
   ro.debug_perturb_rank = o.debug_perturb_rank;
   if (!o.baseline.empty()) ro.baseline = read_baseline(o.baseline);
@@ -162,8 +248,10 @@ int run_run_command(const RunCommandOptions& o) {
       std::cerr << "ablate: warning: " << spec.repetitions << " repetitions per combination; 9+ are recommended for verdicts\n";
   }
   ro.ledger_path = ledger;
-  std::cerr << "ablate run: matrix " << spec.name << " (" << matrix_mode_name(spec.mode) << "), " << spec.warmup
-            << " warm-up + " << spec.repetitions << " repetitions per combination\n";
+  std::cerr << "ablate run: matrix " << spec.name << " (" << matrix_mode_name(spec.mode) << ")"
+            << (ro.partition.active() ? ", job " + ro.partition.label() : std::string()) << ", " << spec.warmup
+            << " warm-up + " << (ro.adaptive ? "at most " : "") << spec.repetitions << " repetitions per combination"
+            << (ro.adaptive ? " (adaptive: " + ro.adaptive->summary() + ")" : std::string()) << "\n";
   const auto result = run_matrix(spec, ro);
   if (!rank0) return 0;
   const auto records = read_ledger(ledger);  // with the records of earlier (resumed) runs

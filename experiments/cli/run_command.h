@@ -14,6 +14,12 @@ struct RunCommandOptions {
   bool resume = false;
   double time_budget_s = 0;          // start no engine group after this long; --resume continues
   int max_group_size = 0;            // at most this many combinations per engine (0: no limit)
+  std::string partition;             // K/N, auto or auto/N: run job K's share (runner/partition.h)
+  std::string devices;               // "0,1": one process per device (cli/device_processes.h)
+  int gpus = 0;                      // N: --devices 0,...,N-1
+  std::string device_slot;           // internal (a device process): K/N of the devices
+  std::string device_label;          // internal: the device this process measures on
+  std::vector<std::string> argv;     // the command line (a device process gets it back)
   std::string baseline;              // optional gate
   // a spec from flags
   std::string name = "cli";
@@ -24,6 +30,8 @@ struct RunCommandOptions {
   std::vector<std::string> stack;    // name=value, in order
   int64_t warmup = -1, repetitions = -1;  // -1: the spec's
   int64_t order_seed = -1;
+  bool adaptive = false;             // adaptive repetitions (runner/adaptive.h), up to the repetitions
+  int64_t max_repetitions = -1;      // implies adaptive: the rule's maximum (sets the repetitions)
   std::string prompt_mode;
   bool no_sync_audit = false;
   int debug_perturb_rank = -1;       // test hook: this rank's final latents differ (a rank error)

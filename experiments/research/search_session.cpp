@@ -1,5 +1,6 @@
 #include "experiments/research/search_session.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "experiments/gate/gate.h"
 #include "experiments/report/markdown_report.h"
 #include "experiments/research/journal.h"
+#include "experiments/research/search_rounds.h"
 #include "experiments/runner/assignment.h"
 #include "experiments/runner/combinations.h"
 #include "experiments/runner/engine.h"
@@ -63,6 +65,13 @@ class SearchSession {
     ABLATE_USAGE_CHECK(o_.resume || !fs::exists(ledger_), "--out ", o_.out, ": ", ledger_,
                        " exists; choose another --out, or pass --resume to reuse its measurements");
     if (o_.resume && fs::exists(ledger_)) load_earlier();
+    if (o_.halving) {
+      const auto result = stats::halving_search(
+          candidates, [this](const auto& stack, int n) { return evaluate(stack, n); }, halving_options());
+      tell_ranks("");
+      write_halving_outputs(result, candidates.size());
+      return 0;
+    }
     const auto result = stats::greedy_search(candidates, [this](const auto& stack) { return evaluate(stack); }, options());
     tell_ranks("");  // done: the other ranks return
     write_outputs(result, candidates.size());
@@ -123,7 +132,7 @@ class SearchSession {
   }
 
   // One stack: reused from the resumed ledger, or measured as a one-combination matrix appended to it.
-  std::vector<double> evaluate(const std::vector<std::string>& stack) {
+  std::vector<double> evaluate(const std::vector<std::string>& stack, int repetitions = 0) {
     const auto values = values_of(stack);
     const std::string label = stack.empty() ? "baseline" : c10::Join(", ", stack);
     auto reused = earlier_.find(combination_id(values));
@@ -136,6 +145,7 @@ class SearchSession {
       one.mode = MatrixMode::kList;
       one.combinations = {values};
       one.order_seed = spec_.order_seed + static_cast<uint64_t>(evaluations_);
+      if (repetitions > 0) one.repetitions = repetitions;  // halving: this round's new samples
       RunnerOptions ro;
       ro.ledger_path = ledger_;
       ro.append = true;
@@ -173,6 +183,57 @@ class SearchSession {
     return so;
   }
 
+  stats::HalvingSearchOptions halving_options() {
+    stats::HalvingSearchOptions ho;
+    ho.allow_tier_b = o_.allow_tier_b;
+    auto& h = ho.halving;
+    h.thresholds.noise_floor_ms = o_.noise_floor_ms;
+    h.limits.max_cv = o_.max_cv;
+    h.rule.max_repetitions = static_cast<int>(spec_.repetitions);
+    h.rule.min_repetitions = std::min(h.rule.min_repetitions, h.rule.max_repetitions);
+    h.rule.look_step = h.rule.min_repetitions;
+    h.result_flags = options().result_flags;
+    return ho;
+  }
+
+  // The speed/quality front of everything this search measured (tier B allowed), with the bounds.
+  std::string pareto_section(nlohmann::json& j) {
+    if (!o_.allow_tier_b) return "";
+    const auto stacks = pareto_stacks(read_ledger(ledger_), o_.noise_floor_ms, spec_.order_seed);
+    j["pareto_front"] = pareto_json(stacks);
+    return stacks.empty() ? "" : pareto_markdown(stacks);
+  }
+
+  void write_halving_outputs(const stats::HalvingSearchResult& result, size_t candidates) {
+    std::ostringstream md;
+    md << "Search by successive halving over " << candidates << " candidates, stopped: "
+       << stats::stop_reason_name(result.stop) << ", " << result.steps.size() << " step(s).\n\n"
+       << stats::chain_table_markdown(result.chain) << halving_rounds_markdown(result);
+    nlohmann::json j{{"best_stack", result.best_stack}, {"stop", stats::stop_reason_name(result.stop)},
+                     {"halving", halving_rounds_json(result)}};
+    for (const auto& r : result.chain)
+      j["chain"].push_back({{"stage", r.stage}, {"median_ms", r.median_ms}, {"vs_unoptimized", r.vs_unoptimized},
+                            {"vs_prior", r.vs_prior}, {"verdict", stats::verdict_name(r.verdict)}, {"p", r.p_value}});
+    md << pareto_section(j);
+    finish_outputs(md.str(), j, "greedy stacking by successive halving finds the fastest stack with fewer runs");
+  }
+
+  // search.md, search.json and the journal entry.
+  void finish_outputs(const std::string& md, const nlohmann::json& j, const std::string& hypothesis) {
+    write_file_atomically((fs::path(o_.out) / "search.md").string(), md);
+    write_file_atomically((fs::path(o_.out) / "search.json").string(), j.dump(2) + "\n");
+    std::cout << md;
+    if (o_.journal.empty()) return;
+    JournalEntry e;
+    e.title = "search at " + spec_.workload.preset + " on " + spec_.workload.device;
+    e.hypothesis = o_.hypothesis.empty() ? hypothesis : o_.hypothesis;
+    e.decision = "keep";
+    e.ledger_path = ledger_;
+    e.records = read_ledger(ledger_);
+    e.extra_markdown = md;
+    std::cout << "journal: E" << append_journal_entry(o_.journal, e) << " appended to " << o_.journal << "\n";
+  }
+
   static std::string evaluations_table(const stats::SearchResult& result) {
     std::ostringstream md;
     md << "\n| round | stack | added | median ms | verdict vs best |\n|---|---|---|---:|---|\n";
@@ -199,23 +260,13 @@ class SearchSession {
       md << "\n";
     }
     md << evaluations_table(result);
-    write_file_atomically((fs::path(o_.out) / "search.md").string(), md.str());
     nlohmann::json j{{"best_stack", result.best_stack}, {"stop", stats::stop_reason_name(result.stop)},
                      {"noise_floor_ms", result.noise_floor_ms}};
     for (const auto& r : result.chain)
       j["chain"].push_back({{"stage", r.stage}, {"median_ms", r.median_ms}, {"vs_unoptimized", r.vs_unoptimized},
                             {"vs_prior", r.vs_prior}, {"verdict", stats::verdict_name(r.verdict)}, {"p", r.p_value}});
-    write_file_atomically((fs::path(o_.out) / "search.json").string(), j.dump(2) + "\n");
-    std::cout << md.str();
-    if (o_.journal.empty()) return;
-    JournalEntry e;
-    e.title = "search at " + spec_.workload.preset + " on " + spec_.workload.device;
-    e.hypothesis = o_.hypothesis.empty() ? "greedy stacking finds the fastest tier-A stack" : o_.hypothesis;
-    e.decision = "keep";
-    e.ledger_path = ledger_;
-    e.records = read_ledger(ledger_);
-    e.extra_markdown = md.str();
-    std::cout << "journal: E" << append_journal_entry(o_.journal, e) << " appended to " << o_.journal << "\n";
+    md << pareto_section(j);
+    finish_outputs(md.str(), j, "greedy stacking finds the fastest tier-A stack");
   }
 
   const SearchSessionOptions& o_;
@@ -239,6 +290,10 @@ int run_search_session(const SearchSessionOptions& o) {
   ABLATE_USAGE_CHECK(o.noise_floor_ms >= 0, "--noise-floor-ms: expected >= 0, found ", o.noise_floor_ms);
   MatrixSpec spec = load_matrix_spec(o.matrix);
   if (o.repetitions > 0) spec.repetitions = o.repetitions;
+  ABLATE_USAGE_CHECK(!o.halving || spec.repetitions >= 5, "--halving: the repetitions (", spec.repetitions,
+                     ") are the most any candidate gets; expected >= 5 (the first look needs 5)");
+  ABLATE_USAGE_CHECK(!o.halving || !o.resume, "--halving with --resume: not supported yet (a halving round measures "
+                     "new samples each look); start the search again in another --out");
   ABLATE_USAGE_CHECK(o.repetitions == -1 || o.repetitions >= 1, "--repetitions: expected >= 1, found ", o.repetitions);
   // rank 0 searches and writes every output; the other ranks run the matrices it sends
   if (world.rank != 0) return follow_search(spec, world);

@@ -1,7 +1,9 @@
 // `ablate search` over the runner: the candidates (every searchable strategy's last value, or the
 // ones given), earlier measurements of a resumed search, one matrix per evaluated stack appended to
 // one ledger (rank 0 tells the other ranks which), and the outputs: search.md, search.json and a
-// journal entry.
+// journal entry. With halving, each greedy round is decided by successive halving (every round
+// recorded); with tier B allowed, the outputs add the speed/quality Pareto front of the measured
+// stacks, each with its bound (research/search_rounds.h).
 #pragma once
 #include <deque>
 #include <map>
@@ -20,6 +22,8 @@ struct SearchSessionOptions {
   std::string matrix;                   // spec whose workload, warm-up and repetitions are used
   std::vector<std::string> candidates;  // name=value; default: every searchable strategy's last value
   bool allow_tier_b = false, measure_noise_floor = false, resume = false;
+  bool halving = false;                 // successive halving (stats/successive_halving.h) instead of
+                                        // the fixed repetitions per candidate
   int max_evaluations = 0;
   double max_cv = 0.05, noise_floor_ms = 0, time_budget_s = 0;
   int64_t repetitions = -1;             // overrides the spec's

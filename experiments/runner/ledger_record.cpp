@@ -53,6 +53,14 @@ nlohmann::json LedgerRecord::to_json() const {
   j["strategies"] = strategies;
   j["tier"] = tier;
   j["status"] = record_status_name(status);
+  if (!partition.empty()) j["partition"] = partition;
+  if (partition_reference) j["partition_reference"] = true;
+  if (!device.empty()) j["device"] = device;
+  if (adaptive)
+    j["adaptive"] = {{"rule", adaptive->rule},       {"max_repetitions", adaptive->max_repetitions},
+                     {"stopped_at", adaptive->stopped_at}, {"look", adaptive->look},
+                     {"looks", adaptive->looks},     {"verdict", adaptive->verdict},
+                     {"reason", adaptive->reason}};
   if (status != RecordStatus::kOk) {
     j["reason"] = reason;
     return j;
@@ -121,7 +129,8 @@ void read_run(const JsonFields& f, LedgerRecord& r) {
   const std::string schema = f.has("schema") ? f.string("schema") : "none";
   if (schema == "ablate.ledger/1") r.schema_version = 1;
   else if (schema == "ablate.ledger/2") r.schema_version = 2;
-  else f.check(false, "schema", std::string("\"ablate.ledger/1\" or \"") + kLedgerSchema + "\"", schema);
+  else if (schema == "ablate.ledger/3") r.schema_version = 3;
+  else f.check(false, "schema", std::string("\"ablate.ledger/1\", \"ablate.ledger/2\" or \"") + kLedgerSchema + "\"", schema);
   r.matrix = f.string_or("matrix", "");
   r.mode = f.string_or("mode", "");
   r.fingerprint_key = f.string_or("fingerprint_key", "");
@@ -147,6 +156,15 @@ void read_combination(const JsonFields& f, LedgerRecord& r) {
   else if (status == "error") r.status = RecordStatus::kError;
   else f.check(false, "status", "ok, skipped or error", status);
   r.reason = f.string_or("reason", "");
+  r.partition = f.string_or("partition", "");
+  r.partition_reference = f.boolean_or("partition_reference", false);
+  r.device = f.string_or("device", "");
+  if (f.has("adaptive")) {
+    const auto a = f.object("adaptive");
+    r.adaptive = AdaptiveStop{a.string_or("rule", ""), a.integer_or("max_repetitions", 0), a.integer("stopped_at"),
+                              a.integer_or("look", 0), a.integer_or("looks", 0), a.string_or("verdict", ""),
+                              a.string_or("reason", "")};
+  }
 }
 
 std::optional<SampleStats> read_stats(const JsonFields& f) {

@@ -1,7 +1,8 @@
 // One combination's result as the ledger keeps it: what ran, how it measured and how the gate judged
 // it. Only ledger_record.cpp turns records into JSON and back; every reader (reports, compare,
 // search, journal, resume) uses these fields. Schema versions: ablate.ledger/1 (read) and
-// ablate.ledger/2 (read and written; adds per-request hashes, per-rank hashes and latency).
+// ablate.ledger/2 (read; adds per-request hashes, per-rank hashes and latency) and ablate.ledger/3
+// (read and written; adds where a record ran: partition, device, and the adaptive stopping point).
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -16,8 +17,8 @@
 
 namespace ablate {
 
-constexpr const char* kLedgerSchema = "ablate.ledger/2";
-constexpr int kLedgerSchemaVersion = 2;
+constexpr const char* kLedgerSchema = "ablate.ledger/3";
+constexpr int kLedgerSchemaVersion = 3;
 
 enum class RecordStatus { kOk, kSkipped, kError };
 const char* record_status_name(RecordStatus s);  // "ok" | "skipped" | "error"
@@ -40,6 +41,16 @@ struct SyncCounts {
   std::optional<int64_t> cuda_sync_debug;  // CUDA's own count (sync audit), when measured
 };
 
+// Adaptive repetitions (stats/sequential.h): the rule and where it stopped measuring.
+struct AdaptiveStop {
+  std::string rule;               // stats::sequential_rule_summary
+  int64_t max_repetitions = 0;    // the rule's maximum
+  int64_t stopped_at = 0;         // timed repetitions measured
+  int64_t look = 0, looks = 0;    // the look that decided (1-based) of the schedule's
+  std::string verdict;            // FASTER / SLOWER / SAME / AMBIGUOUS at the stop; "reference" for the baseline
+  std::string reason;             // one line: the rule that decided
+};
+
 struct LedgerRecord {
   // ~~~ the run (the same in every record of one run) ~~~
   int schema_version = kLedgerSchemaVersion;
@@ -57,6 +68,13 @@ struct LedgerRecord {
   std::string tier = "A";
   RecordStatus status = RecordStatus::kOk;
   std::string reason;                    // skipped / error: why
+
+  // ~~~ where it ran (schema 3) ~~~
+  std::string partition;             // `run --partition K/N`: "K/N" ("" = the whole matrix)
+  bool partition_reference = false;  // a job's own run of a combination another job owns (the
+                                     // baseline, for its gate and verdicts); `ablate merge` drops it
+  std::string device;                // `run --devices`: the device slot that measured it ("" = the only one)
+  std::optional<AdaptiveStop> adaptive;  // adaptive repetitions: the rule and its stopping point
 
   // ~~~ measurements (status ok) ~~~
   std::vector<double> samples_ms;           // what a user waits for, per timed generate()

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "experiments/common/json_fields.h"
+#include "experiments/runner/adaptive.h"
 #include "experiments/runner/assignment.h"
 
 namespace ablate {
@@ -33,6 +34,7 @@ MatrixMode parse_matrix_mode(const std::string& name, const std::string& where) 
 nlohmann::json MatrixSpec::to_json() const {
   nlohmann::json j{{"name", name}, {"workload", workload.to_json()}, {"mode", matrix_mode_name(mode)},
                    {"warmup", warmup}, {"repetitions", repetitions}, {"order_seed", order_seed}};
+  if (!adaptive.is_null()) j["adaptive"] = adaptive;
   if (mode == MatrixMode::kFull || mode == MatrixMode::kCovering || mode == MatrixMode::kFactorial) {
     j["axes"] = nlohmann::json::object();
     for (const auto& [n, v] : axes) j["axes"][n] = v;
@@ -97,7 +99,7 @@ void parse_stack(const JsonFields& f, MatrixSpec& s) {
 MatrixSpec parse_matrix_spec(const nlohmann::json& j, const std::string& file) {
   const JsonFields f(j, file);
   f.allow_only({"name", "workload", "mode", "axes", "combinations", "stack", "warmup", "repetitions", "order_seed",
-                "comment"});
+                "adaptive", "comment"});
   MatrixSpec s;
   s.source = file;
   s.name = f.string_or("name", s.name);
@@ -111,6 +113,10 @@ MatrixSpec parse_matrix_spec(const nlohmann::json& j, const std::string& file) {
   const int64_t order_seed = f.integer_or("order_seed", 0);
   f.check(order_seed >= 0, "order_seed", "a non-negative integer", order_seed);
   s.order_seed = static_cast<uint64_t>(order_seed);
+  if (f.has("adaptive")) {
+    s.adaptive = j.at("adaptive");
+    parse_adaptive(s.adaptive, s.repetitions, f.path("adaptive"));  // checked before any work
+  }
 
   ABLATE_USAGE_CHECK(!f.has("axes") || takes_axes(s.mode), f.path("axes"),
                      ": only modes full, covering and factorial take axes (mode is ", mode, ")");

@@ -38,6 +38,7 @@ struct MatrixSpec {
   int64_t warmup = 1;       // untimed generate() per combination before its repetitions (the first is cold)
   int64_t repetitions = 5;  // timed generate() per combination
   uint64_t order_seed = 0;  // seeds the interleaved order
+  nlohmann::json adaptive;  // adaptive repetitions (runner/adaptive.h; null = the fixed protocol)
   nlohmann::json to_json() const;
 };
 

@@ -78,7 +78,9 @@ void accumulate(RunContext& ctx, Accumulator& a, const Measurement& m, int64_t r
 void print_progress(RunContext& ctx, const Accumulator& a, int64_t round, int64_t warmup, double sample_ms) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - ctx.begin).count();
   const double eta = ctx.runs_done ? elapsed / ctx.runs_done * (ctx.total_runs - ctx.runs_done) : 0;
-  ctx.progress << "[" << ctx.runs_done << "/" << ctx.total_runs << "] " << a.combo.id << " "
+  const auto& part = ctx.options.partition;  // a partition's job says which
+  ctx.progress << "[" << ctx.runs_done << "/" << ctx.total_runs << "] "
+               << (part.active() && !part.by_device ? "job " + part.label() + " " : std::string()) << a.combo.id << " "
                << (round >= warmup ? "rep " + std::to_string(round - warmup + 1) : "warmup " + std::to_string(round + 1))
                << ": " << std::fixed << std::setprecision(1) << sample_ms << " ms  elapsed " << fmt_duration(elapsed)
                << "  ETA " << fmt_duration(eta) << std::endl;
@@ -136,7 +138,7 @@ std::vector<Accumulator> measure_group(RunContext& ctx, const RunPlan& plan, siz
     std::shuffle(order.begin(), order.end(), rng);
     for (size_t k : order) {
       Accumulator& a = accs[k];
-      if (!a.error.empty()) continue;
+      if (!a.error.empty() || a.stop) continue;
       try {
         run_once(ctx, engine, a, round, plan.warmup, fresh_build);
       } catch (const UsageError&) {
@@ -148,6 +150,7 @@ std::vector<Accumulator> measure_group(RunContext& ctx, const RunPlan& plan, siz
         ctx.progress << "error in " << a.combo.id << ": " << e.what() << "\n";
       }
     }
+    if (ctx.options.adaptive && round >= plan.warmup && !decide_stops(ctx, accs, runs - round - 1)) break;
   }
   return accs;
 }

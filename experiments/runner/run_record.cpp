@@ -95,6 +95,7 @@ void record_group(RunContext& ctx, std::vector<Accumulator>& accs, RunnerResult&
       ++result.errors;
     } else {
       fill_measurements(ctx, a, r);
+      record_adaptive(ctx, a, r);
       adopt_as_reference(ctx, a);
       judge(ctx, a, r, result);
       if (ctx.options.keep_video && a.combo.values.empty()) {

@@ -19,6 +19,7 @@
 #include "experiments/runner/ledger.h"
 #include "experiments/runner/measure.h"
 #include "experiments/runner/runner.h"
+#include "experiments/stats/sequential.h"
 
 namespace ablate {
 
@@ -37,8 +38,10 @@ struct RunContext {
   GenerateInputs inputs;                      // the workload's input files, read once
   LedgerRecord common;                        // every record's run fields
   GateReference reference;                    // what the gate compares with (set by the baseline when empty)
+  std::vector<double> baseline_samples;       // adaptive: the baseline's samples (this run's or the ledger's)
   std::unique_ptr<LedgerWriter> ledger;
   std::set<std::string> finished;             // --resume: combinations the ledger has
+  std::set<std::string> partition_references; // --partition: combinations run only as this job's reference
   std::chrono::steady_clock::time_point begin = std::chrono::steady_clock::now();
   int64_t runs_done = 0, total_runs = 0;
 };
@@ -67,6 +70,7 @@ struct Accumulator {
   double build_ms = 0, install_ms = 0;
   nlohmann::json counters = nlohmann::json::object();
   std::string error;
+  std::optional<stats::SequentialDecision> stop;  // adaptive: the decision that ended its measurements
 };
 
 // ~~~ the steps ~~~
@@ -84,6 +88,13 @@ std::vector<Accumulator> measure_group(RunContext& ctx, const RunPlan& plan, siz
 void audit_syncs(RunContext& ctx, Engine& engine, std::vector<Accumulator>& accs);
 // The group's records: statistics, the gate, validity; written to the ledger.
 void record_group(RunContext& ctx, std::vector<Accumulator>& accs, RunnerResult& result);
+// Adaptive repetitions after a timed round (adaptive_steps.cpp): rank 0 asks the sequential rule
+// about every combination still measuring (the baseline never stops) and every rank learns which
+// stop. False when none of the group is left to measure.
+bool decide_stops(RunContext& ctx, std::vector<Accumulator>& accs, int64_t rounds_left);
+// Adaptive repetitions: the rule and where it stopped in the record; the baseline's samples kept
+// as the reference of the groups after it.
+void record_adaptive(RunContext& ctx, const Accumulator& a, LedgerRecord& r);
 // One record for a combination that did not run (skipped, or failed as a whole).
 LedgerRecord base_record(const RunContext& ctx, const Combination& c);
 

@@ -55,6 +55,8 @@ void load_reference(RunContext& ctx, const std::vector<LedgerRecord>& earlier) {
     ctx.reference.source = "the baseline record of " + options.ledger_path;
     ctx.reference.md5s = r.request_md5s.empty() ? std::vector<std::string>{r.md5} : r.request_md5s;
   }
+  for (const auto& r : earlier)  // adaptive repetitions compare with the baseline measured before
+    if (r.combination == "baseline" && r.ok() && ctx.baseline_samples.empty()) ctx.baseline_samples = r.samples_ms;
 }
 
 // Rank 0: the ledger (what a resumed run has done already) and the gate's reference.
@@ -115,6 +117,9 @@ LedgerRecord base_record(const RunContext& ctx, const Combination& c) {
   r.stage = c.stage;
   r.strategies = c.values;
   r.tier = opt::tier_name(c.tier);
+  if (!ctx.options.partition.by_device) r.partition = ctx.options.partition.label();
+  r.device = ctx.options.device_label;
+  r.partition_reference = ctx.partition_references.count(c.id) > 0;
   return r;
 }
 
@@ -146,6 +151,29 @@ std::vector<std::vector<size_t>> group_by_engine(const RunContext& ctx, const st
   return groups;
 }
 
+// --partition: this job's engine groups (partition.h). A job without the baseline's group runs the
+// baseline alone first, as its reference (the gate's and its verdicts').
+std::vector<std::vector<size_t>> this_partition(RunContext& ctx, const std::vector<Combination>& combos,
+                                                const std::vector<std::vector<size_t>>& groups) {
+  const Partition& part = ctx.options.partition;
+  const auto owned = part.by_device ? deal_groups_at_random(groups, part.count, ctx.spec.order_seed + 2)
+                                    : partition_groups(groups, combos, part.count);
+  std::vector<std::vector<size_t>> mine;
+  for (size_t g : owned[static_cast<size_t>(part.index)]) mine.push_back(groups[g]);
+  const bool has_baseline_group = !groups.empty() && std::any_of(groups[0].begin(), groups[0].end(), [&](size_t i) {
+    return combos[i].values.empty();
+  });
+  const bool owns_baseline = !mine.empty() && mine.front() == groups.front();
+  if (has_baseline_group && !owns_baseline) {
+    for (size_t i : groups[0])
+      if (combos[i].values.empty()) {
+        mine.insert(mine.begin(), std::vector<size_t>{i});
+        ctx.partition_references.insert(combos[i].id);
+      }
+  }
+  return mine;
+}
+
 }  // namespace
 
 RunPlan plan_run(RunContext& ctx, RunnerResult& result) {
@@ -165,16 +193,17 @@ RunPlan plan_run(RunContext& ctx, RunnerResult& result) {
   }
   plan.warmup = counts[0];
   plan.repetitions = counts[1];
-  std::vector<size_t> todo;
+  std::vector<size_t> todo, runnable;
   for (size_t i = 0; i < plan.combos.size(); ++i) {
-    if (!counts[2 + i]) continue;
     const auto& c = plan.combos[i];
+    if (c.skip_reason.empty()) runnable.push_back(i);
+    if (!counts[2 + i]) continue;
     if (c.skip_reason.empty()) {
       todo.push_back(i);
-      ctx.total_runs += plan.warmup + plan.repetitions;
       continue;
     }
-    if (!ctx.report) continue;  // skipped combinations are recorded, never dropped
+    // skipped combinations are recorded, never dropped (by job 1 of a partitioned run)
+    if (!ctx.report || ctx.options.partition.index != 0) continue;
     auto r = base_record(ctx, c);
     r.status = RecordStatus::kSkipped;
     r.reason = c.skip_reason;
@@ -185,7 +214,17 @@ RunPlan plan_run(RunContext& ctx, RunnerResult& result) {
   ctx.common.warmup = plan.warmup;
   ctx.common.repetitions = plan.repetitions;
   std::mt19937_64 rng(ctx.spec.order_seed);
-  plan.groups = group_by_engine(ctx, plan.combos, todo, rng);
+  if (!ctx.options.partition.active()) {
+    plan.groups = group_by_engine(ctx, plan.combos, todo, rng);
+  } else {
+    // the split of the whole matrix (a resumed job must own the same groups), less what is done
+    const std::set<size_t> pending(todo.begin(), todo.end());
+    for (auto g : this_partition(ctx, plan.combos, group_by_engine(ctx, plan.combos, runnable, rng))) {
+      g.erase(std::remove_if(g.begin(), g.end(), [&](size_t i) { return !pending.count(i); }), g.end());
+      if (!g.empty()) plan.groups.push_back(std::move(g));
+    }
+  }
+  for (const auto& g : plan.groups) ctx.total_runs += static_cast<int64_t>(g.size()) * (plan.warmup + plan.repetitions);
   return plan;
 }
 

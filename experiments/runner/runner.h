@@ -21,8 +21,10 @@
 #include <vector>
 
 #include "experiments/gate/baseline.h"
+#include "experiments/runner/adaptive.h"
 #include "experiments/runner/ledger_record.h"
 #include "experiments/runner/matrix_spec.h"
+#include "experiments/runner/partition.h"
 
 namespace ablate {
 
@@ -39,6 +41,9 @@ struct RunnerOptions {
                                      // can fall between
   double time_budget_s = 0;          // start no engine group after this long (0 = none); the groups
                                      // left are for a later --resume (a matrix spanning calls)
+  std::optional<AdaptiveProtocol> adaptive;  // adaptive repetitions: stop a combination once decided
+  std::string device_label;          // `run --devices`: this process's device, recorded in every record
+  Partition partition;               // --partition K/N: run only job K's engine groups (partition.h)
   int debug_perturb_rank = -1;       // test hook: this rank's final latents are changed before hashing
   std::ostream* progress = nullptr;  // progress lines (rank 0); null = std::cerr
 };

@@ -1,0 +1,58 @@
+// `ablate run --devices 0,1` on the CPU (the list stands for two processes): two real processes,
+// each owning one engine group and its own ledger and baseline, one joined ledger with the device
+// of every record and the whole matrix's MD5s, a progress line covering both devices, and --resume
+// finding everything done.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tests/cli_test_util.h"
+
+namespace ablate {
+namespace devices_run_test {
+namespace fs = std::filesystem;
+using testing::contains;
+using testing::run_ablate;
+
+const std::string kMatrix = "run --preset tiny --size 32*32 --frames 9 --repetitions 2 --warmup 1 --no-sync-audit "
+                            "--axis prewarm=off,dit --axis sync_elim=off,on";
+
+TEST(DevicesRunTest, TwoProcessesWriteOneLedger) {
+  const std::string dir = testing::fresh_dir("devices-run");
+  const auto r = run_ablate(kMatrix + " --devices 0,1 --out " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "[device 0] ")) << r.output;
+  EXPECT_TRUE(contains(r.output, "[device 1] ")) << r.output;
+  // every run of both processes: 4 owned combinations + 1 reference baseline, 3 runs each
+  EXPECT_TRUE(contains(r.output, "[all 15/15 ETA 0s] ")) << r.output;
+  const auto records = testing::read_json_lines(dir + "/ledger.jsonl");
+  ASSERT_EQ(records.size(), 4u);
+  std::set<std::string> devices, ids;
+  for (const auto& rec : records) {
+    devices.insert(rec["device"].get<std::string>());
+    ids.insert(rec["combination"].get<std::string>());
+    EXPECT_EQ(rec["status"], "ok") << rec.dump();
+    EXPECT_EQ(rec["md5"], records[0]["md5"]) << rec["combination"];  // every strategy here is tier A
+    EXPECT_FALSE(rec.contains("partition")) << rec.dump();
+  }
+  EXPECT_EQ(devices, (std::set<std::string>{"0", "1"}));
+  EXPECT_EQ(ids, (std::set<std::string>{"baseline", "sync_elim=on", "prewarm=dit", "prewarm=dit+sync_elim=on"}));
+  // each device's own ledger and report (its verdicts against its own baseline)
+  for (const char* d : {"0", "1"}) {
+    const auto own = testing::read_json_lines(dir + "/device-" + d + "/ledger.jsonl");
+    EXPECT_TRUE(own.front()["combination"] == "baseline") << d;
+    EXPECT_TRUE(fs::exists(dir + "/device-" + d + "/report.md")) << d;
+  }
+  EXPECT_TRUE(fs::exists(dir + "/report.md"));
+  const auto again = run_ablate(kMatrix + " --devices 0,1 --resume --out " + dir);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(testing::read_json_lines(dir + "/ledger.jsonl").size(), 4u);
+  testing::expect_usage_error(kMatrix + " --devices 0,0 --out " + dir + "/x", "--devices: device 0 is listed twice");
+  testing::expect_usage_error(kMatrix + " --devices 0,1 --partition 1/2 --out " + dir + "/y",
+                              "--devices with --partition");
+}
+
+}  // namespace devices_run_test
+}  // namespace ablate
