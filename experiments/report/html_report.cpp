@@ -428,6 +428,9 @@ std::string headline(const std::vector<LedgerRecord>& records, const std::vector
   out << "<p class=\"answer\">";
   if (!base) {
     out << "No baseline was measured: nothing to compare against.";
+  } else if (!verdicts[static_cast<size_t>(base - records.data())].valid) {
+    out << "The baseline is INVALID (" << html_escape(verdicts[static_cast<size_t>(base - records.data())].why)
+        << "): no verdict is decided.";
   } else if (best) {
     const auto& c = *verdicts[*best].comparison;
     out << "Best valid combination: <b class=\"best\">" << html_escape(combination(records[*best])) << "</b>, "

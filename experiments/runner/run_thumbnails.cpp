@@ -1,5 +1,6 @@
 #include "experiments/runner/run_thumbnails.h"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,10 @@
 
 namespace ablate {
 namespace run_thumbnails_detail {
+
+// Widths the report shows: a contact-sheet tile and a heat map (a 1.3b frame is 832 wide).
+constexpr int64_t kTileWidth = 208;
+constexpr int64_t kHeatMapWidth = 416;
 
 // Adds one entry to thumbnails/index.json (rewritten whole: a resumed run keeps earlier entries).
 void index_thumbnail(const std::filesystem::path& dir, const std::string& file, const std::string& combination,
@@ -44,6 +49,8 @@ std::string thumbnail_file_stem(const std::string& combination) {
 std::string write_run_thumbnails(const std::string& dir_text, const std::string& combination, bool is_baseline,
                                  const GateCandidate& output, const GateReference& reference, std::ostream& warnings) {
   using run_thumbnails_detail::index_thumbnail;
+  using run_thumbnails_detail::kHeatMapWidth;
+  using run_thumbnails_detail::kTileWidth;
   const std::filesystem::path dir(dir_text);
   const torch::Tensor& video = output.video_u8;
   if (!video.defined()) return "";
@@ -51,14 +58,18 @@ std::string write_run_thumbnails(const std::string& dir_text, const std::string&
     if (is_baseline) {
       const std::string file = "baseline_contact_sheet.png";
       std::filesystem::create_directories(dir);
-      io::save_contact_sheet_frames((dir / file).string(), video);
+      io::ContactSheetOptions sheet;
+      sheet.downscale = std::max<int64_t>(1, video.size(2) / kTileWidth);  // a sheet the report can embed
+      io::save_contact_sheet_frames((dir / file).string(), video, sheet);
       index_thumbnail(dir, file, combination, "baseline: every 8th frame of request 0");
       return file;
     }
     const torch::Tensor& ref = reference.video_u8;
     if (!ref.defined() || ref.sizes() != video.sizes()) return "";  // nothing to compare with
     if (!reference.md5s.empty() && !output.md5s.empty() && reference.md5s.front() == output.md5s.front()) return "";
-    const io::HeatMap map = io::difference_heat_map(ref, video);
+    io::HeatMapOptions heat;
+    heat.downscale = std::max<int64_t>(1, video.size(2) / kHeatMapWidth);  // block max: a pixel stays visible
+    const io::HeatMap map = io::difference_heat_map(ref, video, heat);
     if (map.max_difference <= 0) return "";
     const std::string file = "diff_" + thumbnail_file_stem(combination) + ".png";
     std::filesystem::create_directories(dir);
