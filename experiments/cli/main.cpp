@@ -74,12 +74,6 @@ int main(int argc, char** argv) {
   app.add_flag_callback("--version", [&] { show_version = true; },
                         "Print the commit (with -dirty for uncommitted changes at configure time), build type, "
                         "LibTorch and CUDA versions, and exit");
-  app.footer("Examples:\n"
-             "  ablate generate --preset tiny --out video.json\n"
-             "  ablate run --matrix matrices/ci-tiny.json --out runs/tiny\n"
-             "  ablate report runs/tiny/ledger.jsonl --out runs/tiny\n"
-             "  ablate profile --preset tiny --chunks 1-2 --trace trace.json\n"
-             "  ablate <subcommand> --help");
   ablate::GenerateCommandOptions generate;
   auto* generate_cmd = ablate::add_generate_command(app, generate);
   ablate::LaunchCommandOptions launch;
@@ -100,6 +94,13 @@ int main(int argc, char** argv) {
   std::string update_journal;
   list_cmd->add_option("--update", update_journal, "Rewrite the strategy table in this journal (EXPERIMENTS.md)");
   add_help_examples(app);
+  // after the subcommands: they copy the parent's footer when they are added
+  app.footer("Examples:\n"
+             "  ablate generate --preset tiny\n"
+             "  ablate run --matrix experiments/matrices/tiny-cpu.json --out out/m1\n"
+             "  ablate report out/m1/ledger.jsonl --out out/m1-again\n"
+             "  ablate profile --preset tiny --chunks 1-2 --trace trace.json\n"
+             "  ablate <subcommand> --help");
   try {
     if (argc == 2 && std::string(argv[1]) == "--version") {  // alone: no subcommand required
       std::cout << version_text();
