@@ -64,7 +64,7 @@ void draw_axis(std::ostringstream& out, const Axis& axis, const std::string& uni
         << "\" class=\"grid\"/><text x=\"" << x << "\" y=\"" << kTop - 8 << "\" text-anchor=\"middle\">"
         << html_escape(format_fixed(std::fabs(t) < axis.step * 1e-9 ? 0.0 : t, digits)) << "</text>";
   }
-  out << "<text x=\"" << kLabelWidth - 8 << "\" y=\"" << kTop - 8 << "\" text-anchor=\"end\">" << html_escape(unit)
+  out << "<text x=\"" << kLabelWidth - 28 << "\" y=\"" << kTop - 8 << "\" text-anchor=\"end\">" << html_escape(unit)
       << "</text></g>\n";
 }
 

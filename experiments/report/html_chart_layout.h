@@ -8,9 +8,9 @@
 namespace ablate::chart {
 
 // clang-format off
-constexpr double kWidth      = 900;  // whole chart
+constexpr double kWidth      = 960;  // whole chart
 constexpr double kLabelWidth = 280;  // row labels, right-aligned against the plot
-constexpr double kValueWidth = 150;  // the printed value after a bar ("-236.5 ms (-2.6 %)")
+constexpr double kValueWidth = 210;  // the printed value after a bar ("-236.5 ms (-2.6 %)")
 constexpr double kTop        = 26;   // tick labels above the plot
 constexpr double kRow        = 22;
 constexpr double kBar        = 14;

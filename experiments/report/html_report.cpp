@@ -185,15 +185,30 @@ std::string summary_table(const std::vector<LedgerRecord>& records, const std::v
   return out.str();
 }
 
+// The index of a phase label "<name>[N]" (PhaseTiming::label) or "<name>N" (older ledgers); -1
+// when the label is not that phase.
+long indexed_phase(const std::string& label, const std::string& name) {
+  if (label.rfind(name, 0) != 0 || label.size() <= name.size()) return -1;
+  std::string digits = label.substr(name.size());
+  if (digits.front() == '[' && digits.back() == ']') digits = digits.substr(1, digits.size() - 2);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::atol(digits.c_str());
+}
+
+// The median ms of chunk `c` in a record's phases, when recorded.
+std::optional<double> chunk_ms(const LedgerRecord& r, size_t c) {
+  for (const auto& [label, ms] : r.phases_ms)
+    if (indexed_phase(label, "chunk") == static_cast<long>(c)) return ms;
+  return std::nullopt;
+}
+
 // Pipeline order: text encode, VAE encode, chunk0, chunk1, ..., VAE decode, then anything else.
 std::pair<int, long> phase_rank(const std::string& phase) {
   if (phase == "text_encode") return {0, 0};
   if (phase == "vae_encode") return {1, 0};
-  if (phase.rfind("chunk", 0) == 0 && phase.size() > 5 &&
-      phase.find_first_not_of("0123456789", 5) == std::string::npos) {
-    return {2, std::atol(phase.c_str() + 5)};
-  }
+  if (const long c = indexed_phase(phase, "chunk"); c >= 0) return {2, c};
   if (phase == "vae_decode") return {3, 0};
+  if (const long c = indexed_phase(phase, "vae_decode"); c >= 0) return {3, c + 1};
   return {4, 0};
 }
 
@@ -342,7 +357,9 @@ std::string effects_section(const std::vector<LedgerRecord>& records) {
   std::vector<SpanRow> rows;
   auto add = [&](const stats::Effect& e, const char* kind) {
     const bool decided = e.ci.lo > 0 || e.ci.hi < 0;
-    std::string text = chart::signed_num(e.estimate) + " ms [" + chart::num(e.ci.lo) + ", " + chart::num(e.ci.hi) + "]";
+    const int digits = std::max(std::fabs(e.ci.lo), std::fabs(e.ci.hi)) >= 100 ? 0 : 1;
+    std::string text = chart::signed_num(e.estimate) + " ms [" + format_fixed(e.ci.lo, digits) + ", " +
+                       format_fixed(e.ci.hi, digits) + "]";
     if (!e.aliases.empty()) {
       text += " ≡";
       for (const auto& al : e.aliases) text += " " + al;
@@ -365,7 +382,7 @@ std::string latency_section(const std::vector<LedgerRecord>& records) {
   size_t max_chunks = 0;
   for (const auto& r : records) {
     size_t n = 0;
-    while (r.phases_ms.count("chunk" + std::to_string(n))) ++n;
+    while (chunk_ms(r, n)) ++n;
     max_chunks = std::max(max_chunks, n);
   }
   table << "<table id=\"latency\"><thead><tr><th>Combination</th><th>First chunk denoised ms</th>"
@@ -389,9 +406,7 @@ std::string latency_section(const std::vector<LedgerRecord>& records) {
           << td("<b>" + html_escape(combination(r)) + "</b>") << td(optional_ms(chunk), chunk)
           << td(optional_ms(frame), frame) << td(optional_ms(times_of(r).median), times_of(r).median);
     for (size_t c = 0; c < max_chunks; ++c) {
-      auto it = r.phases_ms.find("chunk" + std::to_string(c));
-      std::optional<double> v;
-      if (it != r.phases_ms.end()) v = it->second;
+      const std::optional<double> v = chunk_ms(r, c);
       table << td(optional_ms(v), v);
     }
     table << "</tr>\n";

@@ -106,8 +106,9 @@ std::vector<size_t> stack_chain(const std::vector<LedgerRecord>& records) {
     if (!next) break;
     chain.push_back(*next);
   }
-  const bool stack_mode = records.front().mode == "stack";
-  if (chain.size() < 2 || (!stack_mode && chain.size() < 3)) return {};
+  // a stack, or a search's ledger (mode list) that holds such a chain; a full matrix holds many
+  const std::string& mode = records.front().mode;
+  if (chain.size() < 2 || (mode != "stack" && (mode != "list" || chain.size() < 3))) return {};
   return chain;
 }
 

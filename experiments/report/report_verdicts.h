@@ -32,8 +32,8 @@ std::vector<RecordVerdict> verdicts_vs_baseline(const std::vector<LedgerRecord>&
 std::optional<size_t> best_valid(const std::vector<LedgerRecord>& records, const std::vector<RecordVerdict>& verdicts);
 
 // The stack (mode "stack") or search chain: from the baseline, each next record adds one strategy
-// to the previous one's (the fastest such ok record); indices into records. Empty for other modes
-// unless the ledger holds such a chain of at least two steps.
+// to the previous one's (the fastest such ok record); indices into records. Mode "list" (a search's
+// ledger) needs a chain of at least two steps; other modes have none.
 std::vector<size_t> stack_chain(const std::vector<LedgerRecord>& records);
 
 }  // namespace ablate
