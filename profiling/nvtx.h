@@ -1,7 +1,10 @@
 // NVTX3 ranges in the "ablate" domain through one RAII macro. Range names are registered strings
 // (cached per call site); the variable part (chunk, step, block index) goes in the int64 payload.
-// Compiled out entirely when ABLATE_NVTX is 0 (CMake option ABLATE_ENABLE_NVTX=OFF).
+// The NVTX part is compiled out when ABLATE_NVTX is 0 (CMake option ABLATE_ENABLE_NVTX=OFF); the
+// same macro also opens a trace::RangeScope, which records the range while a trace recorder is
+// active (`ablate profile --trace`) and costs one atomic load otherwise.
 #pragma once
+#include "profiling/trace_recorder.h"
 
 #if defined(ABLATE_NVTX) && ABLATE_NVTX
 #include <nvtx3/nvtx3.hpp>
@@ -34,9 +37,11 @@ class Range {
   static const ::ablate::nvtx::RegisteredName ABLATE_NVTX_CAT_(ablate_nvtx_name_, __LINE__){NAME}; \
   ::ablate::nvtx::Range ABLATE_NVTX_CAT_(ablate_nvtx_range_, __LINE__) {             \
     ABLATE_NVTX_CAT_(ablate_nvtx_name_, __LINE__), ##__VA_ARGS__                     \
-  }
+  };                                                                                 \
+  ::ablate::trace::RangeScope ABLATE_NVTX_CAT_(ablate_trace_range_, __LINE__)(NAME, ##__VA_ARGS__)
 #else
+#define ABLATE_NVTX_CAT2_(a, b) a##b
+#define ABLATE_NVTX_CAT_(a, b) ABLATE_NVTX_CAT2_(a, b)
 #define ABLATE_NVTX_RANGE(NAME, ...) \
-  do {                               \
-  } while (0)
+  ::ablate::trace::RangeScope ABLATE_NVTX_CAT_(ablate_trace_range_, __LINE__)(NAME, ##__VA_ARGS__)
 #endif

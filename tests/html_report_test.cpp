@@ -1,13 +1,19 @@
-// The HTML report: escaping and formats as strings, then the page loaded in headless Chromium and
-// its DOM checked (table rows, one bar per combination in each chart, escaped names, script ran).
+// The HTML report: escaping and formats as strings, the answer-first layout (headline, charts,
+// table, folded metadata), colour only for decided verdicts, the waterfall, factorial effects,
+// latency and thumbnails; then the page loaded in headless Chromium and its DOM checked (headline
+// text, one bar per combination in each chart, no colour on ambiguous or invalid rows, script ran).
 #include "experiments/report/html_report.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <map>
 #include <regex>
 
+#include "core/error.h"
 #include "experiments/report/html_text.h"
+#include "experiments/report/report_files.h"
 #include "tests/cli_test_util.h"
 
 namespace ablate {
@@ -70,7 +76,9 @@ std::vector<LedgerRecord> ledger() {
   skipped["reason"] = "param_shard needs world_size > 1 <b>";
   json error = record("cuda_graph=on", "error");
   error["reason"] = "CUDA error: out of memory";
-  return typed({base, fast, evil, skipped, error});
+  json sync = timed("sync_elim=on", {70, 71, 69, 70, 72}, json::object());   // valid and FASTER: the best
+  json wide = timed("wide=on", {60, 140, 100, 150, 55}, json::object());    // a wide CI: AMBIGUOUS
+  return typed({base, fast, evil, skipped, error, sync, wide});
 }
 
 size_t count(const std::string& haystack, const std::string& needle) {
@@ -114,7 +122,7 @@ TEST(HtmlReportTest, IsSelfContainedAndEscapesEveryLedgerString) {
 TEST(HtmlReportTest, TableShowsDeltaTierMd5AndMemory) {
   const std::string html = html_report(ledger(), "t");
   const std::string table = element(html, "table", "summary");
-  EXPECT_EQ(count(table, "<tr class=\"combination"), 5u);
+  EXPECT_EQ(count(table, "<tr class=\"combination"), 7u);
   EXPECT_NE(table.find("-20.0 % (-20.0 ms)"), std::string::npos) << table;  // 80 vs 100 ms medians
   EXPECT_NE(table.find("✗ differs</span> at chunk 2 step 1"), std::string::npos);
   EXPECT_NE(table.find("2.00 GiB (max of 2 ranks)"), std::string::npos);
@@ -150,14 +158,34 @@ TEST(HtmlReportTest, ChromiumRendersTheTableAndOneBarPerCombinationInEachChart) 
   ASSERT_NE(dom.find("</html>"), std::string::npos) << dom;
   EXPECT_NE(dom.find("<html lang=\"en\" data-script=\"ok\">"), std::string::npos) << "the script did not run";
 
-  EXPECT_EQ(count(element(dom, "table", "summary"), "<tr class=\"combination"), 5u);
+  EXPECT_EQ(count(element(dom, "table", "summary"), "<tr class=\"combination"), 7u);
+  // the headline, as rendered
+  const std::string head = element(dom, "section", "headline");
+  EXPECT_NE(head.find("Best valid combination: <b class=\"best\">sync_elim=on</b>, 30.0 % faster than the baseline "
+                      "(1.43×): 70.0 ms vs 100.0 ms, change -30.0 ms, 95 % CI ["), std::string::npos) << head;
+  EXPECT_NE(head.find("FASTER: 2</span>"), std::string::npos) << head;
+  EXPECT_NE(head.find("AMBIGUOUS: 1</span>"), std::string::npos) << head;
+  EXPECT_NE(head.find("INVALID: 1</span>"), std::string::npos) << head;
+  // colour only on decided rows: the ambiguous and the invalid (20 % faster) rows have none
+  for (const std::string name : {"wide=on", "sync_elim=on+text_cache=on"}) {
+    const size_t at = dom.find("data-combination=\"" + name + "\" data-status");
+    ASSERT_NE(at, std::string::npos) << name;
+    const std::string row = dom.substr(at, dom.find("</tr>", at) - at);
+    EXPECT_EQ(row.find("faster"), std::string::npos) << row;
+    EXPECT_EQ(row.find("slower"), std::string::npos) << row;
+  }
+  const size_t sync_row = dom.find("data-combination=\"sync_elim=on\" data-status");
+  EXPECT_NE(dom.substr(sync_row, dom.find("</tr>", sync_row) - sync_row).find("class=\"num faster\""), std::string::npos);
+  EXPECT_EQ(dom.find("<details id=\"metadata\" open"), std::string::npos);
   EXPECT_EQ(count(dom, "data-status=\"skipped\""), 1u);
   EXPECT_EQ(count(dom, "data-status=\"error\""), 1u);
-  // 3 ok records: 3 median bars with whiskers; all 3 have phases (6 + 4 + 2 segments);
-  // 2 have collectives (2 + 1 segments).
+  // 5 ok records: 5 median bars with CI whiskers, 2 of them coloured FASTER (sync_elim, evil); 3
+  // have phases (6 + 4 + 2 segments); 2 have collectives (2 + 1 segments).
   const std::string medians = element(dom, "svg", "medians");
-  EXPECT_EQ(count(medians, "class=\"bar\""), 3u) << medians;
-  EXPECT_EQ(count(medians, "class=\"whisker\""), 3u);
+  EXPECT_EQ(count(medians, "<rect class=\"bar"), 5u) << medians;
+  EXPECT_EQ(count(medians, "<rect class=\"bar faster\""), 2u) << medians;
+  EXPECT_EQ(count(medians, "class=\"whisker\""), 5u);
+  EXPECT_EQ(count(medians, "data-verdict=\"AMBIGUOUS\""), 1u);
   const std::string phases = element(dom, "svg", "phases");
   EXPECT_EQ(count(phases, "class=\"bar\""), 3u) << phases;
   EXPECT_EQ(count(phases, "class=\"segment\""), 12u);
@@ -170,7 +198,127 @@ TEST(HtmlReportTest, ChromiumRendersTheTableAndOneBarPerCombinationInEachChart) 
   // The evil name is text in the DOM, never markup: no element but ours came from it.
   EXPECT_NE(dom.find("evil&lt;script&gt;alert(\"x\")&lt;/script&gt;&amp;'=on"), std::string::npos);
   EXPECT_EQ(count(dom, "<script"), 1u);
-  EXPECT_EQ(count(dom, "<b>"), 5u);  // the rows' names in bold; none from the skip reason
+  EXPECT_EQ(count(dom, "<b>"), 7u);  // the rows' names in bold; none from the skip reason
+}
+
+TEST(HtmlReportTest, LeadsWithTheAnswerThenChartsThenTableThenFoldedMetadata) {
+  const std::string html = html_report(ledger(), "tiny-cpu");
+  const size_t head = html.find("<section id=\"headline\">"), medians = html.find("<svg id=\"medians\"");
+  const size_t table = html.find("<table id=\"summary\">"), meta = html.find("<details id=\"metadata\"><summary>");
+  ASSERT_NE(head, std::string::npos);
+  EXPECT_LT(head, medians);
+  EXPECT_LT(medians, table);
+  EXPECT_LT(table, meta);
+  ASSERT_NE(meta, std::string::npos);
+  // nested environment facts read as text, not as a JSON object
+  EXPECT_NE(html.find("<dt>environment.git_commit</dt><dd>abc123</dd>"), std::string::npos);
+  EXPECT_NE(html.find("<dt>workload.frames</dt><dd>9</dd>"), std::string::npos);
+}
+
+TEST(HtmlReportTest, NoFasterValidCombinationSaysSo) {
+  auto records = ledger();
+  records.resize(1);  // the baseline alone
+  const std::string html = html_report(records, "t");
+  EXPECT_NE(html.find("No valid combination is decided FASTER than the baseline (100.0 ms)."), std::string::npos);
+  EXPECT_NE(html.find("FASTER: 0</span>"), std::string::npos);
+}
+
+json with_strategies(json r, const std::map<std::string, std::string>& strategies, const std::string& mode) {
+  r["strategies"] = strategies;
+  r["mode"] = mode;
+  return r;
+}
+
+TEST(HtmlReportTest, StackModeDrawsTheWaterfallStageByStage) {
+  const auto records = typed({
+      with_strategies(timed("baseline", {100, 101, 99, 100, 102}, json::object()), {}, "stack"),
+      with_strategies(timed("a=on", {80, 81, 79, 80, 82}, json::object()), {{"a", "on"}}, "stack"),
+      with_strategies(timed("a=on+b=on", {79, 81, 80, 82, 78}, json::object()), {{"a", "on"}, {"b", "on"}}, "stack"),
+  });
+  const std::string svg = element(html_report(records, "stack"), "svg", "waterfall");
+  ASSERT_FALSE(svg.empty());
+  EXPECT_EQ(count(svg, "<rect class=\"bar"), 4u) << svg;  // baseline, +a, +b, the stack
+  EXPECT_EQ(count(svg, "data-kind=\"step\""), 2u);
+  EXPECT_EQ(count(svg, "data-kind=\"total\""), 2u);
+  EXPECT_NE(svg.find("data-row=\"+ a=on\""), std::string::npos);
+  EXPECT_NE(svg.find("-20.0 ms (-20.0 %) FASTER"), std::string::npos) << svg;
+  // b's change is within noise: drawn, but not coloured
+  const size_t b = svg.find("data-row=\"+ b=on\"");
+  ASSERT_NE(b, std::string::npos);
+  const size_t rect = svg.rfind("<rect", b);
+  EXPECT_EQ(svg.substr(rect, b - rect), "<rect class=\"bar\" ");
+}
+
+TEST(HtmlReportTest, FactorialModeDrawsMainEffectsAndInteractionsWithCis) {
+  std::vector<json> raw;
+  const double base_ms = 100;
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b) {
+      std::map<std::string, std::string> s;
+      if (a) s["a"] = "on";
+      if (b) s["b"] = "on";
+      const double m = base_ms - 20 * a - 1 * b;
+      json r = with_strategies(timed(a || b ? (a ? std::string("a=on") : "") + (a && b ? "+" : "") + (b ? "b=on" : "")
+                                            : "baseline",
+                                     {m - 1, m, m + 1, m, m}, json::object()),
+                               s, "full");
+      r["spec"] = {{"axes", {{"a", {"off", "on"}}, {"b", {"off", "on"}}}}};
+      raw.push_back(r);
+    }
+  const std::string svg = element(html_report(typed(raw), "factorial"), "svg", "effects");
+  ASSERT_FALSE(svg.empty());
+  EXPECT_EQ(count(svg, "data-kind=\"main\""), 2u) << svg;
+  EXPECT_EQ(count(svg, "data-kind=\"interaction\""), 1u);
+  EXPECT_NE(svg.find("data-row=\"a\""), std::string::npos);
+  EXPECT_NE(svg.find("data-row=\"a:b\""), std::string::npos);
+  EXPECT_NE(svg.find("-20.0 ms ["), std::string::npos) << svg;  // a's effect
+  EXPECT_EQ(count(svg, "class=\"whisker\""), 3u);
+}
+
+TEST(HtmlReportTest, LatencyShowsFirstChunkFrameAndPerChunkTimes) {
+  json r = timed("baseline", {100, 101, 99, 100, 102}, {{"chunk0", 30}, {"chunk1", 25}});
+  r["latency_ms"] = {{"first_chunk", 31.5}, {"first_frame", 47.4}};
+  const std::string html = html_report(typed({r}), "t");
+  const std::string table = element(html, "table", "latency");
+  ASSERT_FALSE(table.empty());
+  EXPECT_NE(table.find("<th>chunk 1 ms</th>"), std::string::npos);
+  EXPECT_NE(table.find(">31.5</td><td class=\"num\" data-value=\"47.400000\">47.4</td>"), std::string::npos) << table;
+  const std::string chart = element(html, "svg", "latency-chart");
+  EXPECT_EQ(count(chart, "class=\"segment\""), 2u) << chart;
+  EXPECT_NE(chart.find("until the first frames are decoded: 15.9 ms"), std::string::npos) << chart;
+}
+
+TEST(HtmlReportTest, ThumbnailsAreEmbeddedAsBase64Png) {
+  EXPECT_EQ(base64_encode("Man"), "TWFu");
+  EXPECT_EQ(base64_encode("Ma"), "TWE=");
+  EXPECT_EQ(base64_encode("M"), "TQ==");
+  EXPECT_EQ(base64_encode(""), "");
+  const std::string html =
+      html_report(ledger(), "t", {{"baseline", "baseline <sheet>", std::string("\x89PNG\r\n", 6)}});
+  EXPECT_NE(html.find("<img alt=\"baseline &lt;sheet&gt;\" src=\"data:image/png;base64,iVBORw0K\">"), std::string::npos);
+}
+
+TEST(HtmlReportTest, ReadThumbnailsFindsTheIndexBesideTheLedgerBaselineFirst) {
+  const std::string dir = testing::make_scratch_dir("html_thumbs_");
+  EXPECT_TRUE(read_thumbnails(dir).empty());
+  std::filesystem::create_directories(dir + "/thumbnails");
+  testing::write_text(dir + "/thumbnails/a.png", "AAA");
+  testing::write_text(dir + "/thumbnails/b.png", "BB");
+  testing::write_text(dir + "/thumbnails/index.json",
+                      R"([{"file":"a.png","combination":"x=on","caption":"x"},{"file":"b.png","combination":"baseline"}])");
+  const auto t = read_thumbnails(dir);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].combination, "baseline");
+  EXPECT_EQ(t[0].png, "BB");
+  EXPECT_EQ(t[0].caption, "baseline");
+  EXPECT_EQ(t[1].png, "AAA");
+  testing::write_text(dir + "/thumbnails/index.json", R"([{"file":"missing.png"}])");
+  try {
+    read_thumbnails(dir);
+    ADD_FAILURE() << "a missing file was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("thumbnails/missing.png: cannot read the file"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace html_report_test

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/compat.h"
 #include "core/error.h"
 #include "experiments/cli/export_command.h"
 #include "experiments/cli/generate_command.h"
@@ -20,10 +21,61 @@
 #include "experiments/cli/profile_command.h"
 #include "optimizations/registry.h"
 
+#if !defined(ABLATE_BUILD_COMMIT)
+#define ABLATE_BUILD_COMMIT "unknown"
+#define ABLATE_BUILD_TYPE "unknown"
+#define ABLATE_BUILD_CUDA "unknown"
+#endif
+
+namespace {
+
+// `ablate --version`: what a bug report needs to name this build.
+std::string version_text() {
+  const std::string build_type = *ABLATE_BUILD_TYPE ? ABLATE_BUILD_TYPE : "none";
+  return std::string("ablate commit ") + ABLATE_BUILD_COMMIT + " (at configure time)\nbuild type: " + build_type +
+         "\nLibTorch: " + ablate::compat::torch_version() + "\nCUDA: " + ABLATE_BUILD_CUDA + "\n";
+}
+
+// Examples for each subcommand's --help whose own file gives none (set here, after they exist).
+void add_help_examples(CLI::App& app) {
+  const std::pair<const char*, const char*> examples[] = {
+      {"generate", "  ablate generate --preset tiny\n"
+                   "  ablate generate --preset 1.3b --device cuda --dtype bf16 --save-video out.mp4\n"
+                   "  ablate generate --preset tiny --set text_cache=on --save-contact-sheet sheet.png"},
+      {"launch", "  ablate launch --nproc 2 -- generate --preset tiny\n"
+                 "  ablate launch --nproc 2 -- run --matrix experiments/matrices/tiny-cpu.json --out out/w2"},
+      {"run", "  ablate run --matrix experiments/matrices/tiny-cpu.json --out out/m1\n"
+              "  ablate run --preset tiny --axis sync_elim=off,on --axis text_cache=off,on --out out/m2\n"
+              "  ablate run --matrix experiments/matrices/tiny-cpu.json --mode aa --out out/aa"},
+      {"lock", "  ablate lock --matrix experiments/matrices/ci-check-tiny.json --baseline baselines/ci-check-tiny.json"},
+      {"check", "  ablate check --baseline baselines/ci-check-tiny.json\n"
+                "  ablate check --baseline baselines/ci-check-tiny.json --out out/check"},
+      {"compare", "  ablate compare out/before/ledger.jsonl out/after/ledger.jsonl --aa out/aa/ledger.jsonl"},
+      {"search", "  ablate search --matrix experiments/matrices/tiny-cpu.json --measure-noise-floor --out out/search\n"
+                 "  ablate search --matrix experiments/matrices/search-1.3b.json --allow-tier-b --time-budget-s 3600"},
+      {"analyze", "  ablate run --preset tiny --axis sync_elim=off,on --axis text_cache=off,on --out out/f2\n"
+                  "  ablate analyze out/f2/ledger.jsonl"},
+      {"experiment", "  ablate experiment --ledger out/m1/ledger.jsonl --title 'text cache' --hypothesis 'T5 once per "
+                     "prompt' --decision keep"},
+      {"report", "  ablate report out/m1/ledger.jsonl --out out/m1   # report.html finds the thumbnails beside the ledger"},
+      {"list", "  ablate list\n  ablate list --update EXPERIMENTS.md"},
+  };
+  for (const auto& [name, text] : examples) {
+    for (CLI::App* sub : app.get_subcommands([&](CLI::App* a) { return a->get_name() == name; }))
+      if (sub->get_footer().empty()) sub->footer(std::string("Examples:\n") + text);
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   ablate::set_invocation(argc, argv);
   CLI::App app{"ablate: benchmarking and autoresearch harness for causal, KV-cached video DiT inference"};
   app.require_subcommand(1);
+  bool show_version = false;
+  app.add_flag_callback("--version", [&] { show_version = true; },
+                        "Print the commit (with -dirty for uncommitted changes at configure time), build type, "
+                        "LibTorch and CUDA versions, and exit");
   ablate::GenerateCommandOptions generate;
   auto* generate_cmd = ablate::add_generate_command(app, generate);
   ablate::LaunchCommandOptions launch;
@@ -48,11 +100,27 @@ int main(int argc, char** argv) {
   auto* list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
   std::string update_journal;
   list_cmd->add_option("--update", update_journal, "Rewrite the strategy table in this journal (EXPERIMENTS.md)");
+  add_help_examples(app);
+  // after the subcommands: they copy the parent's footer when they are added
+  app.footer("Examples:\n"
+             "  ablate generate --preset tiny\n"
+             "  ablate run --matrix experiments/matrices/tiny-cpu.json --out out/m1\n"
+             "  ablate report out/m1/ledger.jsonl --out out/m1-again\n"
+             "  ablate profile --preset tiny --chunks 1-2 --trace trace.json\n"
+             "  ablate <subcommand> --help");
   try {
+    if (argc == 2 && std::string(argv[1]) == "--version") {  // alone: no subcommand required
+      std::cout << version_text();
+      return 0;
+    }
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
+  }
+  if (show_version) {
+    std::cout << version_text();
+    return 0;
   }
   try {
     if (generate_cmd->parsed()) return ablate::run_generate_command(generate);

@@ -1,6 +1,7 @@
 #include "experiments/cli/profile_command.h"
 
 #include <chrono>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <regex>
@@ -8,9 +9,12 @@
 
 #include "core/error.h"
 #include "experiments/cli/pipeline_setup.h"
+#include "experiments/common/output_folder.h"
 #include "profiling/capture_window.h"
 #include "profiling/cuda_profiler.h"
+#include "profiling/kineto_session.h"
 #include "profiling/phase_timer.h"
+#include "profiling/trace_recorder.h"
 
 namespace ablate {
 namespace {
@@ -72,11 +76,24 @@ CLI::App* add_profile_command(CLI::App& app, ProfileCommandOptions& o) {
                  "print the nsys/ncu command lines for it.");
   add_pipeline_flags(cmd, o.pipeline);
   cmd->add_option("--chunks", o.chunks, "Chunks to capture, A-B or A (default: the last chunk)");
+  cmd->add_option("--trace", o.trace,
+                  "Write a Chrome/Perfetto trace (Trace Event Format JSON) of the window: Kineto's (CUDA kernels "
+                  "and Ablate's ranges) where LibTorch has Kineto, else Ablate's own ranges and phases. Open it in "
+                  "ui.perfetto.dev");
+  cmd->footer("Examples:\n"
+              "  ablate profile --preset tiny --chunks 1-2 --trace trace.json\n"
+              "  ablate profile --preset 1.3b --chunks 2 --trace dit.json   # CUDA build: kernels + ranges\n"
+              "  scripts/trace_top_kernels.py dit.json --top 20");
   return cmd;
 }
 
 int run_profile_command(const ProfileCommandOptions& o) {
   PipelineSetup setup = prepare_pipeline(o.pipeline);
+  if (!o.trace.empty()) {
+    const auto parent = std::filesystem::path(o.trace).parent_path();
+    ABLATE_USAGE_CHECK(parent.empty() || std::filesystem::is_directory(parent), "--trace ", o.trace, ": the folder ",
+                       parent.string(), " does not exist");
+  }
   const ChunkWindow window = parse_chunk_window(o.chunks, setup.geometry);
   const bool report = setup.world.rank == 0;
   std::ostringstream sink;
@@ -90,7 +107,7 @@ int run_profile_command(const ProfileCommandOptions& o) {
                                                          : "the run is on the CPU: no CUDA profiler API is there";
   out << "profile this run with (the capture range is opened by the process itself):\n";
   for (const auto& line : profiler_command_lines(o.argv, window)) out << "  " << line << "\n";
-  if (!unavailable.empty()) out << "note: " << unavailable << "; running without a capture window\n";
+  if (!unavailable.empty()) out << "note: " << unavailable << "; running without the CUDA profiler's capture range\n";
 
   connect_ranks(setup);
   build_engine(setup);
@@ -100,17 +117,45 @@ int run_profile_command(const ProfileCommandOptions& o) {
   pipeline.generate(request);  // warm-up: allocator, cuBLAS/cuDNN handles, kernel caches
 
   PhaseTimer timer(setup.device);
-  CaptureWindow capture(window.first, window.last, &timer);
-  PhaseHooks* hooks = unavailable.empty() ? static_cast<PhaseHooks*>(&capture) : &timer;
+  // --trace: Kineto where LibTorch has it, else Ablate's own recorder (ranges and phases)
+  const bool kineto = !o.trace.empty() && trace::kineto_unavailable_reason().empty();
+  // every rank's Kineto session writes a file; rank r > 0 beside rank 0's
+  const std::string trace_path = setup.world.rank == 0 ? o.trace : o.trace + ".rank" + std::to_string(setup.world.rank) + ".json";
+  trace::TraceRecorder recorder;
+  trace::PhaseTraceHooks traced(recorder, &timer);
+  PhaseHooks* inner = o.trace.empty() || kineto ? static_cast<PhaseHooks*>(&timer) : &traced;
+  const bool cuda_capture = unavailable.empty();
+  auto start = [&] {
+    if (cuda_capture) cuda_profiler_start();
+    if (kineto) trace::kineto_start(setup.device.is_cuda());
+    if (!o.trace.empty() && !kineto) trace::set_active_recorder(&recorder);
+  };
+  auto stop = [&] {
+    if (!o.trace.empty() && !kineto) trace::set_active_recorder(nullptr);
+    if (kineto) trace::kineto_stop_and_save(trace_path);
+    if (cuda_capture) cuda_profiler_stop();
+  };
+  CaptureWindow capture(window.first, window.last, inner, start, stop);
+  PhaseHooks* hooks = cuda_capture || !o.trace.empty() ? static_cast<PhaseHooks*>(&capture) : inner;
   if (setup.comm) setup.comm->barrier();
-  pipeline.generate(request, hooks);
+  try {
+    pipeline.generate(request, hooks);
+  } catch (...) {
+    trace::set_active_recorder(nullptr);
+    throw;
+  }
+  if (!o.trace.empty() && report) {
+    if (!kineto) write_file_atomically(o.trace, recorder.to_chrome_json());
+    out << "trace: " << o.trace << " (" << (kineto ? "Kineto: CUDA kernels and Ablate's ranges" : "Ablate's own ranges and phases; " + trace::kineto_unavailable_reason())
+        << "); open it in https://ui.perfetto.dev\n";
+  }
   double window_ms = 0;
   for (const auto& t : timer.finish())
     if (t.phase == Phase::kChunk && t.index >= window.first && t.index <= window.last)
       window_ms += t.device_ms >= 0 ? t.device_ms : t.host_ms;
   out << "captured generate: chunks " << window.first << "-" << window.last << " took " << std::fixed
       << std::setprecision(1) << window_ms << " ms";
-  if (unavailable.empty()) out << " (profiler started " << capture.starts() << "x, stopped " << capture.stops() << "x)";
+  if (cuda_capture) out << " (profiler started " << capture.starts() << "x, stopped " << capture.stops() << "x)";
   out << "\n";
   return 0;
 }

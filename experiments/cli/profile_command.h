@@ -1,7 +1,9 @@
 // `ablate profile`: builds the pipeline as `generate` does, runs one warm-up generate(), then one
 // generate() whose chunks A..B sit inside the CUDA profiler's capture range (cudaProfilerStart at
 // the start of chunk A, cudaProfilerStop at the end of chunk B). Prints the nsys and ncu command
-// lines that record exactly that window, with NVTX filters on the "ablate" domain.
+// lines that record exactly that window, with NVTX filters on the "ablate" domain. With --trace it
+// also writes a Chrome/Perfetto trace of the window: Kineto's (kernels and Ablate's ranges) where
+// LibTorch has Kineto, else Ablate's own ranges and phases.
 #pragma once
 #include <CLI/CLI.hpp>
 
@@ -17,6 +19,7 @@ namespace ablate {
 struct ProfileCommandOptions {
   PipelineFlags pipeline;           // the workload and strategy flags of `generate`
   std::string chunks;               // "A-B" or "A"; default: the last chunk
+  std::string trace;                // --trace FILE.json: Trace Event Format JSON of the window
   std::vector<std::string> argv;    // this process's command line, repeated in the printed commands
 };
 

@@ -192,7 +192,10 @@ int run_experiment(const ResearchOptions& o) {
 int run_report(const ResearchOptions& o) {
   const auto records = read_nonempty_ledger(o.ledger, "report");
   prepare_output_folder(o.report_out, "--out");
-  write_reports(records, records.front().matrix.empty() ? std::string("matrix") : records.front().matrix, o.report_out);
+  // the thumbnails a run wrote beside its ledger
+  const std::string ledger_dir = fs::path(o.ledger).parent_path().string();
+  write_reports(records, records.front().matrix.empty() ? std::string("matrix") : records.front().matrix, o.report_out,
+                ledger_dir.empty() ? "." : ledger_dir);
   std::cout << matrix_table(records) << "\nwrote " << o.report_out << "/{report.md,benchmark.json,report.html}\n";
   return 0;
 }

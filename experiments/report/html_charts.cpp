@@ -1,75 +1,34 @@
-// SVG layout for the report's charts: a label column, a linear x axis from 0 with "nice" ticks,
-// one 22 px row per combination.
+// The report's SVG charts on the shared layout of html_chart_layout.h: one 22 px row per
+// combination (or effect), labels in the left column, values after the bars.
 #include "experiments/report/html_charts.h"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
+#include "experiments/report/html_chart_layout.h"
 #include "experiments/report/html_text.h"
 
 namespace ablate {
-namespace {
+namespace html_charts_detail {
 
-// clang-format off
-constexpr double kWidth      = 860;  // whole chart
-constexpr double kLabelWidth = 300;  // combination names, right-aligned against the plot
-constexpr double kValueWidth = 90;   // the printed value after the longest bar
-constexpr double kTop        = 26;   // tick labels above the plot
-constexpr double kRow        = 22;
-constexpr double kBar        = 14;
-constexpr size_t kLabelChars = 44;   // ~6.5 px per character at 12 px
-// clang-format on
-constexpr double kPlotWidth = kWidth - kLabelWidth - kValueWidth;
+using namespace chart;
 
-std::string num(double v) { return format_fixed(v, 1); }
+double rows_bottom(size_t rows) { return kTop + kRow * double(rows); }
 
-// A round axis end and step (1, 2 or 5 times a power of ten) giving about 5 ticks.
-std::pair<double, double> nice_axis(double max_value) {
-  if (!(max_value > 0) || !std::isfinite(max_value)) return {1.0, 0.2};
-  const double raw = max_value / 5.0;
-  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = mag;
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    step = m * mag;
-    if (raw <= step) break;
-  }
-  return {std::ceil(max_value / step - 1e-9) * step, step};
+// class="bar" plus the tone when it is a decided verdict (never for neutral or reference bars).
+std::string bar_class(const std::string& tone) {
+  return tone == "faster" || tone == "slower" ? "bar " + tone : "bar";
 }
 
-struct Axis {
-  double end = 1.0;
-  double step = 0.2;
-  double x(double v) const { return kLabelWidth + std::max(0.0, v) / end * kPlotWidth; }
-};
-
-void open_svg(std::ostringstream& out, const std::string& id, size_t rows) {
-  const double height = kTop + kRow * double(rows) + 8;
-  out << "<svg id=\"" << html_escape(id) << "\" class=\"chart\" width=\""
-      << kWidth << "\" height=\"" << height << "\" viewBox=\"0 0 " << kWidth << " " << height << "\" role=\"img\">\n";
+void whisker(std::ostringstream& out, const std::string& name, double x0, double x1, double mid) {
+  out << "<g class=\"whisker\" data-combination=\"" << name << "\"><line x1=\"" << x0 << "\" y1=\"" << mid
+      << "\" x2=\"" << x1 << "\" y2=\"" << mid << "\"/><line x1=\"" << x0 << "\" y1=\"" << mid - 5 << "\" x2=\"" << x0
+      << "\" y2=\"" << mid + 5 << "\"/><line x1=\"" << x1 << "\" y1=\"" << mid - 5 << "\" x2=\"" << x1
+      << "\" y2=\"" << mid + 5 << "\"/></g>";
 }
 
-// Grid lines and tick labels for `rows` rows.
-void draw_axis(std::ostringstream& out, const Axis& axis, const std::string& unit, size_t rows) {
-  const double bottom = kTop + kRow * double(rows);
-  out << "<g class=\"axis\">";
-  for (double t = 0; t <= axis.end + axis.step / 2; t += axis.step) {
-    const double x = axis.x(t);
-    out << "<line x1=\"" << x << "\" y1=\"" << kTop - 4 << "\" x2=\"" << x << "\" y2=\"" << bottom
-        << "\" class=\"grid\"/><text x=\"" << x << "\" y=\"" << kTop - 8 << "\" text-anchor=\"middle\">"
-        << html_escape(format_fixed(t, axis.step < 1 ? 1 : 0)) << "</text>";
-  }
-  out << "<text x=\"" << kLabelWidth - 8 << "\" y=\"" << kTop - 8 << "\" text-anchor=\"end\">" << html_escape(unit)
-      << "</text></g>\n";
-}
-
-void draw_label(std::ostringstream& out, const std::string& label, double y) {
-  out << "<text class=\"label\" x=\"" << kLabelWidth - 8 << "\" y=\"" << y + kRow / 2 + 4
-      << "\" text-anchor=\"end\"><title>" << html_escape(label) << "</title>"
-      << html_escape(truncate_label(label, kLabelChars)) << "</text>";
-}
-
-}  // namespace
+}  // namespace html_charts_detail
 
 const char* chart_color(size_t i) {
   static const char* kColors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -78,30 +37,27 @@ const char* chart_color(size_t i) {
 }
 
 std::string svg_whisker_chart(const std::string& id, const std::string& unit, const std::vector<WhiskerRow>& rows) {
+  using namespace chart;
+  using namespace html_charts_detail;
   double max_value = 0;
   for (const WhiskerRow& r : rows) max_value = std::max({max_value, r.value, r.hi});
-  const auto [end, step] = nice_axis(max_value);
-  const Axis axis{end, step};
+  const Axis axis = zero_based_axis(max_value);
   std::ostringstream out;
-  open_svg(out, id, rows.size());
-  draw_axis(out, axis, unit, rows.size());
+  open_svg(out, id, rows_bottom(rows.size()) + 8);
+  draw_axis(out, axis, unit, rows_bottom(rows.size()));
   for (size_t i = 0; i < rows.size(); ++i) {
     const WhiskerRow& r = rows[i];
     const double y = kTop + kRow * double(i);
     const double mid = y + kRow / 2;
     const std::string name = html_escape(r.label);
     draw_label(out, r.label, y);
-    out << "<rect class=\"bar\" data-combination=\"" << name << "\" x=\"" << kLabelWidth << "\" y=\""
-        << y + (kRow - kBar) / 2 << "\" width=\"" << axis.x(r.value) - kLabelWidth << "\" height=\"" << kBar
-        << "\" fill=\"" << (r.highlight ? "#9aa5b1" : chart_color(0)) << "\"><title>" << name << ": median "
-        << num(r.value) << " " << html_escape(unit) << ", min " << num(r.lo) << ", max " << num(r.hi)
-        << "</title></rect>";
-    // min–max whisker with end caps
+    out << "<rect class=\"" << bar_class(r.tone) << "\" data-combination=\"" << name << "\" data-verdict=\""
+        << html_escape(r.verdict) << "\" x=\"" << kLabelWidth << "\" y=\"" << y + (kRow - kBar) / 2 << "\" width=\""
+        << axis.x(r.value) - kLabelWidth << "\" height=\"" << kBar << "\" fill=\"" << tone_fill(r.tone) << "\"><title>"
+        << name << ": median " << num(r.value) << " " << html_escape(unit) << ", 95 % CI " << num(r.lo) << "–"
+        << num(r.hi) << (r.verdict.empty() ? "" : ", " + html_escape(r.verdict)) << "</title></rect>";
     const double x0 = axis.x(r.lo), x1 = axis.x(r.hi);
-    out << "<g class=\"whisker\" data-combination=\"" << name << "\"><line x1=\"" << x0 << "\" y1=\"" << mid
-        << "\" x2=\"" << x1 << "\" y2=\"" << mid << "\"/><line x1=\"" << x0 << "\" y1=\"" << mid - 5 << "\" x2=\""
-        << x0 << "\" y2=\"" << mid + 5 << "\"/><line x1=\"" << x1 << "\" y1=\"" << mid - 5 << "\" x2=\"" << x1
-        << "\" y2=\"" << mid + 5 << "\"/></g>";
+    whisker(out, name, x0, x1, mid);
     out << "<text class=\"value\" x=\"" << std::max(axis.x(r.value), x1) + 6 << "\" y=\"" << mid + 4 << "\">"
         << num(r.value) << "</text>\n";
   }
@@ -111,18 +67,19 @@ std::string svg_whisker_chart(const std::string& id, const std::string& unit, co
 
 std::string svg_stacked_chart(const std::string& id, const std::string& unit, const std::string& segment_attr,
                               const std::vector<std::string>& keys, const std::vector<StackedRow>& rows) {
+  using namespace chart;
+  using namespace html_charts_detail;
   double max_total = 0;
   for (const StackedRow& r : rows) {
     double total = 0;
     for (const auto& s : r.segments) total += std::max(0.0, s.second);
     max_total = std::max(max_total, total);
   }
-  const auto [end, step] = nice_axis(max_total);
-  const Axis axis{end, step};
+  const Axis axis = zero_based_axis(max_total);
   const std::string attr = html_escape(segment_attr);
   std::ostringstream out;
-  open_svg(out, id, rows.size());
-  draw_axis(out, axis, unit, rows.size());
+  open_svg(out, id, rows_bottom(rows.size()) + 8);
+  draw_axis(out, axis, unit, rows_bottom(rows.size()));
   for (size_t i = 0; i < rows.size(); ++i) {
     const StackedRow& r = rows[i];
     const double y = kTop + kRow * double(i);
@@ -150,6 +107,49 @@ std::string svg_stacked_chart(const std::string& id, const std::string& unit, co
         << "</span>";
   }
   out << "</div>\n";
+  return out.str();
+}
+
+std::string svg_span_chart(const std::string& id, const std::string& unit, const std::vector<SpanRow>& rows) {
+  using namespace chart;
+  using namespace html_charts_detail;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const SpanRow& r : rows) {
+    for (double v : {r.from, r.to, r.ci_lo, r.ci_hi}) {
+      if (!std::isfinite(v)) continue;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  }
+  if (!std::isfinite(lo)) lo = hi = 0;
+  const Axis axis = spanning_axis(lo, hi);
+  const double bottom = rows_bottom(rows.size());
+  std::ostringstream out;
+  open_svg(out, id, bottom + 8);
+  draw_axis(out, axis, unit, bottom);
+  if (axis.lo < 0 && axis.hi > 0)
+    out << "<line class=\"zero\" x1=\"" << axis.x(0) << "\" y1=\"" << kTop - 4 << "\" x2=\"" << axis.x(0)
+        << "\" y2=\"" << bottom << "\" stroke=\"#333\"/>\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const SpanRow& r = rows[i];
+    const double y = kTop + kRow * double(i);
+    const double mid = y + kRow / 2;
+    const std::string name = html_escape(r.label);
+    draw_label(out, r.label, y);
+    const double x0 = axis.x(std::min(r.from, r.to)), x1 = axis.x(std::max(r.from, r.to));
+    out << "<rect class=\"" << bar_class(r.tone) << "\" data-row=\"" << name << "\" data-kind=\"" << html_escape(r.kind)
+        << "\" x=\"" << x0 << "\" y=\"" << y + (kRow - kBar) / 2 << "\" width=\"" << std::max(1.0, x1 - x0)
+        << "\" height=\"" << kBar << "\" fill=\"" << tone_fill(r.tone) << "\"><title>" << name << ": "
+        << html_escape(r.text) << "</title></rect>";
+    double right = x1;
+    if (std::isfinite(r.ci_lo) && std::isfinite(r.ci_hi)) {
+      whisker(out, name, axis.x(r.ci_lo), axis.x(r.ci_hi), mid);
+      right = std::max(right, axis.x(r.ci_hi));
+    }
+    out << "<text class=\"value\" x=\"" << right + 6 << "\" y=\"" << mid + 4 << "\">" << html_escape(r.text)
+        << "</text>\n";
+  }
+  out << "</svg>\n";
   return out.str();
 }
 

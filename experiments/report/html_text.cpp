@@ -2,6 +2,7 @@
 #include "experiments/report/html_text.h"
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "experiments/common/number_text.h"
@@ -35,6 +36,26 @@ std::string format_bytes(double bytes) {
     ++u;
   }
   return format_fixed(bytes, u == 0 ? 0 : (bytes < 10 ? 2 : 1)) + " " + units[u];
+}
+
+std::string base64_encode(const std::string& bytes) {
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t v = uint32_t(uint8_t(bytes[i])) << 16 | uint32_t(uint8_t(bytes[i + 1])) << 8 | uint8_t(bytes[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(v >> shift) & 63];
+  }
+  if (i < bytes.size()) {
+    const bool two = i + 1 < bytes.size();
+    const uint32_t v = uint32_t(uint8_t(bytes[i])) << 16 | (two ? uint32_t(uint8_t(bytes[i + 1])) << 8 : 0);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += two ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
 }
 
 std::string truncate_label(const std::string& s, size_t max_chars) {

@@ -14,6 +14,9 @@ std::string format_fixed(double v, int digits);
 /// A byte count in binary units ("512 B", "3.0 KiB", "1.25 GiB").
 std::string format_bytes(double bytes);
 
+/// `bytes` in standard base64 (RFC 4648, with padding): data: URLs.
+std::string base64_encode(const std::string& bytes);
+
 /// `s` cut to at most `max_chars` UTF-8 characters, ending in "…" when cut (chart labels).
 std::string truncate_label(const std::string& s, size_t max_chars);
 

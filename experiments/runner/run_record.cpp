@@ -1,7 +1,10 @@
-// run_steps.h: a group's ledger records: statistics of the samples, the gate and validity.
+// run_steps.h: a group's ledger records: statistics of the samples, the gate and validity; with a
+// ledger, the thumbnails beside it (run_thumbnails.h).
 #include <algorithm>
+#include <filesystem>
 
 #include "experiments/runner/collective_bandwidth.h"
+#include "experiments/runner/run_thumbnails.h"
 #include "experiments/runner/run_steps.h"
 #include "experiments/stats/statistics.h"
 #include "experiments/stats/verdict.h"
@@ -82,6 +85,13 @@ void adopt_as_reference(RunContext& ctx, const Accumulator& a) {
       ctx.geometry.num_chunks ? static_cast<int64_t>(chain.size()) / ctx.geometry.num_chunks : 4;
 }
 
+// Beside the ledger (rank 0): see run_thumbnails.h.
+void write_thumbnails(const RunContext& ctx, const Accumulator& a, const LedgerRecord& r) {
+  if (!ctx.report || ctx.options.ledger_path.empty() || !a.output.video_u8.defined()) return;
+  const auto dir = std::filesystem::path(ctx.options.ledger_path).parent_path() / "thumbnails";
+  write_run_thumbnails(dir.string(), r.combination, a.combo.values.empty(), a.output, ctx.reference, ctx.progress);
+}
+
 }  // namespace
 
 void record_group(RunContext& ctx, std::vector<Accumulator>& accs, RunnerResult& result) {
@@ -98,6 +108,7 @@ void record_group(RunContext& ctx, std::vector<Accumulator>& accs, RunnerResult&
       record_adaptive(ctx, a, r);
       adopt_as_reference(ctx, a);
       judge(ctx, a, r, result);
+      write_thumbnails(ctx, a, r);
       if (ctx.options.keep_video && a.combo.values.empty()) {
         result.baseline_video = a.output.video_u8;
         result.baseline_md5s = a.output.md5s;
