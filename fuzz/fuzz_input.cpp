@@ -43,12 +43,14 @@ bool representable_as_json_text(const nlohmann::json& j) {
 }  // namespace
 
 std::optional<nlohmann::json> json_tree(const uint8_t* data, size_t size) {
-  nlohmann::json j = nlohmann::json::from_cbor(data, data + size, /*strict=*/true, /*allow_exceptions=*/false,
-                                               nlohmann::json::cbor_tag_handler_t::ignore);
-  if (j.is_discarded() || !representable_as_json_text(j)) return std::nullopt;
+  nlohmann::json j;
   try {
+    // allow_exceptions=false still throws for an array or object length beyond max_size()
+    j = nlohmann::json::from_cbor(data, data + size, /*strict=*/true, /*allow_exceptions=*/false,
+                                  nlohmann::json::cbor_tag_handler_t::ignore);
+    if (j.is_discarded() || !representable_as_json_text(j)) return std::nullopt;
     (void)j.dump();  // CBOR strings may hold any bytes; a JSON file's are UTF-8 (the parser checks)
-  } catch (const nlohmann::json::type_error&) {
+  } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }
   return j;

@@ -5,32 +5,35 @@
 # from the g++ build in build/ (made if missing; see scripts/lib/instrumented-build.sh).
 # Prints executions, rate, coverage, corpus and crashes per target; exits non-zero on any crash,
 # hang, leak, sanitizer report or broken property (the input is kept in build-fuzz/findings/<t>/).
-#   scripts/fuzz.sh --smoke              # the CI smoke: 15 s per target, 2 targets at a time
+#   scripts/fuzz.sh --smoke              # the smoke: 30 s per target, 2 targets at a time
 #   scripts/fuzz.sh --long               # the recorded run: 1e6 executions per target
 #   scripts/fuzz.sh --seconds 600 | --runs N    # any other length
 #   scripts/fuzz.sh --merge              # then minimize the corpus plus the new inputs into fuzz/corpus/<t>/
-#   scripts/fuzz.sh --seeds DIR          # also start from DIR/<target>/ (fuzz/make_seed_corpus.py writes them)
+#   scripts/fuzz.sh --merge-only         # only that, from the last run's inputs (build-fuzz/work/<t>/)
+#   scripts/fuzz.sh --corpus-kb 8        # the most the merge keeps per target (smallest inputs first)
+# Every run also starts from the seeds fuzz/make_seed_corpus.py writes (valid files of the repository).
 #   scripts/fuzz.sh --targets "journal ledger" | --jobs 2 (targets run at once) | --build-jobs 2 | --build-only
 #   scripts/fuzz.sh --no-build           # run what build-fuzz/ holds
 #   scripts/fuzz.sh --libs DIR           # link against another g++ build of this checkout's sources
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=15 runs="" merge=0 build_only=0 no_build=0 jobs=2 build_jobs=1 targets="" seeds="" libs=build
+seconds=30 runs="" merge=0 merge_only=0 build_only=0 no_build=0 jobs=2 build_jobs=1 targets="" corpus_kb=8 libs=build
 while [ $# -gt 0 ]; do
   case "$1" in
-    --smoke) seconds=15 runs="" jobs=2; shift ;;
+    --smoke) seconds=30 runs="" jobs=2; shift ;;
     --long) runs=1000000; shift ;;
     --seconds) seconds="$2" runs=""; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --merge) merge=1; shift ;;
-    --seeds) seeds="$2"; shift 2 ;;
+    --merge-only) merge=1 merge_only=1; shift ;;
+    --corpus-kb) corpus_kb="$2"; shift 2 ;;
     --build-only) build_only=1; shift ;;
     --no-build) no_build=1; shift ;;
     --targets) targets="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
     --build-jobs) build_jobs="$2"; shift 2 ;;
     --libs) libs="$2"; shift 2 ;;
-    *) echo "fuzz.sh: unknown argument '$1'; valid: --smoke, --long, --seconds N, --runs N, --merge, --seeds DIR," \
+    *) echo "fuzz.sh: unknown argument '$1'; valid: --smoke, --long, --seconds N, --runs N, --merge, --merge-only, --corpus-kb N," \
             "--build-only, --no-build, --targets \"a b\", --jobs N, --build-jobs N, --libs DIR" >&2
        exit 2 ;;
   esac
@@ -63,6 +66,8 @@ rm -f "$build/fuzz_unity.cpp.new"
 for t in $all; do ln -sf ablate_fuzz "$build/fuzz_$t"; done
 echo "fuzz.sh: build took $(( $(date +%s) - start )) s"
 [ "$build_only" = 1 ] && exit 0
+seeds="$build/seeds"
+python3 fuzz/make_seed_corpus.py "$seeds" >/dev/null
 
 targets=${targets:-$all}
 logs="$build/logs"
@@ -79,7 +84,7 @@ run_target() {
   rm -rf "$work" "$found"
   mkdir -p "$work" "$found"
   [ -d "fuzz/corpus/$t" ] && cp -r "fuzz/corpus/$t/." "$work/"
-  [ -n "$seeds" ] && [ -d "$seeds/$t" ] && cp -r "$seeds/$t/." "$work/"
+  [ -d "$seeds/$t" ] && cp -r "$seeds/$t/." "$work/"
   local limit=(-max_total_time="$seconds")
   [ -n "$runs" ] && limit=(-runs="$runs")
   local t0=$(date +%s)
@@ -93,6 +98,8 @@ run_target() {
   echo "$(( $(date +%s) - t0 ))" >"$logs/$t.seconds"
 }
 
+failed=0
+if [ "$merge_only" = 0 ]; then
 run_start=$(date +%s)
 pids=()
 for t in $targets; do
@@ -103,7 +110,6 @@ for t in $targets; do
 done
 for p in "${pids[@]}"; do wait "$p" || true; done
 
-failed=0
 printf '%-20s %11s %8s %7s %6s %6s %12s %7s\n' target executions exec/s seconds cov ft corpus crashes
 for t in $targets; do
   log="$logs/$t.log"
@@ -119,18 +125,26 @@ for t in $targets; do
   if [ "$crashes" -gt 0 ] || [ "$(cat "$logs/$t.rc" 2>/dev/null)" != 0 ]; then
     failed=1
     echo "fuzz.sh: $t failed; see $log and $build/findings/$t/" >&2
-    grep -m3 -E 'ERROR|runtime error|terminate called|property broken|deadly signal' "$log" >&2 || true
+    grep -h -m3 -E 'ERROR|runtime error|terminate called|property broken|deadly signal' "$log" "$logs/$t.leaks.log" >&2 || true
   fi
 done
 echo "fuzz.sh: fuzzing took $(( $(date +%s) - run_start )) s ($jobs targets at a time)"
+fi
 if [ "$merge" = 1 ] && [ "$failed" = 0 ]; then
   for t in $targets; do  # -merge=1 into an empty folder: the fewest, smallest inputs with all the coverage
     rm -rf "$build/merged/$t"
     mkdir -p "$build/merged/$t" "fuzz/corpus/$t"
-    "$build/fuzz_$t" -merge=1 "${flags[@]}" "$build/merged/$t" "fuzz/corpus/$t" "$build/work/$t" \
+    "$build/fuzz_$t" -merge=1 "${flags[@]}" -detect_leaks=0 "$build/merged/$t" "fuzz/corpus/$t" "$build/work/$t" \
       >"$logs/$t.merge.log" 2>&1
     rm -rf "fuzz/corpus/$t"
-    mv "$build/merged/$t" "fuzz/corpus/$t"
+    mkdir -p "fuzz/corpus/$t"
+    # the smallest inputs up to the cap: the repository keeps a few KB; the seeds are made each run
+    total=0
+    while read -r bytes f; do
+      total=$(( total + bytes ))
+      [ "$total" -gt $(( corpus_kb * 1024 )) ] && break
+      mv "$f" "fuzz/corpus/$t/"
+    done < <(find "$build/merged/$t" -type f -printf '%s %p\n' | sort -n)
     echo "fuzz.sh: $t corpus: $(ls "fuzz/corpus/$t" | wc -l) files, $(du -sk --apparent-size "fuzz/corpus/$t" | cut -f1) KB"
   done
 fi
