@@ -151,6 +151,31 @@ TEST_F(NpyTest, BadFilesAreNamedWithWhatWasExpectedAndFound) {
             path("cut2.npy") + ": truncated .npy file (the header says 118 header bytes; the file has 40 bytes in all)");
 }
 
+// Found by fuzz/npy_fuzzer.cpp: the element count of a huge shape overflowed int64 (undefined
+// behaviour; 2^32 x 2^32 wrapped to 0 elements, so an empty data section passed the size check and
+// LibTorch was asked for a 2^64-element tensor).
+TEST_F(NpyTest, ShapesWhoseSizeOverflows64BitsAreRefused) {
+  spit(path("wrap.npy"),
+       npy_bytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", ""));
+  EXPECT_EQ(error_of([&] { read_npy(path("wrap.npy")); }),
+            path("wrap.npy") + ": the header's shape [4294967296, 4294967296] has more elements than fit in 64 bits");
+  // a zero size does not make the rest acceptable
+  spit(path("zero.npy"),
+       npy_bytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }", ""));
+  EXPECT_EQ(error_of([&] { read_npy(path("zero.npy")); }),
+            path("zero.npy") +
+                ": the header's shape [0, 4294967296, 4294967296] has more elements than fit in 64 bits");
+  // 2^61 float64 elements fit, their 2^64 bytes do not
+  spit(path("bytes.npy"),
+       npy_bytes(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }", ""));
+  EXPECT_EQ(error_of([&] { read_npy(path("bytes.npy")); }),
+            path("bytes.npy") +
+                ": the header's shape [2305843009213693952] of float64 has more bytes than fit in 64 bits");
+  // a large shape that fits is still checked against the data the file holds
+  spit(path("big.npy"), npy_bytes(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (0, 1099511627776), }", ""));
+  EXPECT_EQ(read_npy(path("big.npy")).sizes().vec(), (std::vector<int64_t>{0, 1099511627776}));
+}
+
 TEST_F(NpyTest, ExpectationsNameTheExpectedAndFoundShapeAndDtype) {
   const NpyExpect poses{"camera-to-world poses", {torch::kFloat, torch::kDouble}, {-1, 4, 4}, "[N, 4, 4]"};
   write_npy(path("ok.npy"), torch::zeros({9, 4, 4}));

@@ -213,8 +213,18 @@ torch::Tensor read_npy(const std::string& path) {
   ABLATE_USAGE_CHECK(!fortran, path, ": the array is stored in Fortran order (fortran_order: True); only C order "
                      "is supported: save it with np.save(path, np.ascontiguousarray(a))");
 
-  int64_t count = 1;
-  for (int64_t s : shape) count *= s;
+  // Sizes from the file: the element and byte counts must fit in int64 (a zero size does not make a
+  // product of huge ones acceptable: LibTorch's own size checks would throw otherwise).
+  int64_t count = 1, nonzero = 1;
+  for (int64_t s : shape) {
+    ABLATE_USAGE_CHECK(s == 0 || !__builtin_mul_overflow(nonzero, s, &nonzero), path, ": the header's shape ",
+                       shape_string(shape), " has more elements than fit in 64 bits");
+    count = s == 0 ? 0 : count * s;  // count <= nonzero
+  }
+  int64_t data_bytes_signed = 0;
+  ABLATE_USAGE_CHECK(!__builtin_mul_overflow(nonzero, static_cast<int64_t>(code->itemsize), &data_bytes_signed),
+                     path, ": the header's shape ", shape_string(shape), " of ", numpy_dtype_name(code->dtype),
+                     " has more bytes than fit in 64 bits");
   const size_t data_bytes = static_cast<size_t>(count) * code->itemsize;
   const size_t have = bytes.size() - data_start;
   ABLATE_USAGE_CHECK(have >= data_bytes, path, ": truncated .npy file: the header says shape ", shape_string(shape),
