@@ -1,0 +1,58 @@
+// vae_precision: bf16/fp16 VAE against the float32 one on the tiny pipeline (PSNR printed and held
+// to the declared bound where the dtype runs here), and validate()'s reason where it does not.
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "core/video_hash.h"
+#include "experiments/gate/baseline.h"
+#include "optimizations/vae_precision.h"
+
+namespace ablate::opt {
+namespace vae_precision_test {
+
+torch::Tensor video_with(const std::string& value) {
+  VaePrecisionStrategy s;
+  PipelineOptions o;
+  o.model = preset("tiny");
+  s.configure(value, o);
+  Pipeline p(o);
+  GenerateRequest r;
+  r.geometry.size = "64*64";
+  r.geometry.frames = 9;
+  return video_to_uint8(p.generate(r).video);
+}
+
+TEST(VaePrecisionTest, HalfPrecisionStaysWithinTheBoundWhereItRuns) {
+  const auto base = video_with("off");
+  const double bound = VaePrecisionStrategy().info().min_psnr_db;
+  RunConfig cpu;
+  for (const std::string value : {"bf16", "fp16"}) {
+    const std::string why = VaePrecisionStrategy().validate(value, cpu);
+    if (!why.empty()) {
+      std::cout << "[ vae_precision ] " << value << " on the CPU: " << why << "\n";
+      EXPECT_NE(why.find("vae_precision=" + value + " does not run on cpu here: "), std::string::npos) << why;
+      continue;
+    }
+    const auto d = video_distance(base, video_with(value));
+    std::cout << "[ vae_precision ] " << value << " vs fp32 on tiny 64x64x9: PSNR " << d.psnr_db << " dB, max |diff| "
+              << d.max_abs << " levels\n";
+    EXPECT_GE(d.psnr_db, bound) << value;
+    EXPECT_GT(d.max_abs, 0) << value << " should round differently from float32";
+  }
+}
+
+TEST(VaePrecisionTest, ConfigureSetsTheVaeDtypeOnly) {
+  PipelineOptions o;
+  VaePrecisionStrategy s;
+  s.configure("bf16", o);
+  EXPECT_EQ(o.vae_compute.dtype, torch::kBFloat16);
+  EXPECT_EQ(o.precision.param, torch::kFloat);  // the DiT is untouched
+  EXPECT_EQ(s.counters()["vae_dtype"], "bf16");
+  s.configure("off", o);
+  EXPECT_EQ(o.vae_compute.dtype, torch::kFloat);
+  EXPECT_EQ(vae_dtype_support(torch::kFloat, torch::kCPU), "");
+}
+
+}  // namespace vae_precision_test
+}  // namespace ablate::opt
