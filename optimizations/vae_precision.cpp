@@ -9,7 +9,7 @@ std::string vae_dtype_support(torch::Dtype dtype, torch::Device device) {
     auto x = torch::ones({1, 2, 3, 4, 4}, o);
     auto y = torch::conv3d(x, torch::ones({2, 2, 3, 3, 3}, o), torch::ones({2}, o), 1, 1);
     auto f = y.select(2, 0);  // [1, 2, 4, 4]
-    f = torch::_upsample_nearest_exact2d(f, {8, 8}, 2.0, 2.0);
+    f = torch::_upsample_nearest_exact2d(f.to(torch::kFloat), {8, 8}, 2.0, 2.0).to(dtype);  // as Resample does
     f = torch::conv2d(f, torch::ones({2, 2, 3, 3}, o), torch::ones({2}, o), 1, 1);
     auto q = f.flatten(2).transpose(1, 2);  // [1, 64, 2]
     auto a = torch::softmax(torch::matmul(q, q.transpose(1, 2)), -1);
@@ -37,10 +37,13 @@ StrategyInfo VaePrecisionStrategy::info() const {
   i.tier = Tier::kB;
   // Bound: the VAE's 8-bit (bf16) or 11-bit (fp16) mantissas round every conv output; RMS_norm
   // after each conv keeps the relative error from compounding, so the decoded video moves by a few
-  // uint8 levels at most in smooth regions. 30 dB PSNR (mean error ~8 levels^2) is where tiny
-  // measured bf16 well above it (tests/vae_precision_test.cpp prints the value); fp16 is closer.
+  // uint8 levels at most in smooth regions. 30 dB PSNR (mean squared error ~65 levels^2) leaves
+  // room below what tiny bf16 measures on the CPU (tests/vae_precision_test.cpp prints it).
   i.min_psnr_db = 30.0;
   i.affects_build = true;  // the weights are cast when the engine is built
+  // LibTorch 1.13 has no fp16 conv3d on the CPU, so the registry's CPU equivalence test cannot run
+  // every value there; bf16 does run on the CPU and tests/vae_precision_test.cpp measures it
+  i.cuda_only = true;
   return i;
 }
 

@@ -2,7 +2,8 @@
 // and decode; conv1/conv2 around the latent and the latent normalization stay float32, and the
 // latent and video are float32 as before (vae::VaeCompute). The reference runs the VAE in float32:
 // tier B. Whether a dtype runs here is probed (a small conv3d, attention matmul and nearest
-// upsample in it): LibTorch builds without half-precision CPU kernels say so in validate().
+// upsample in it): LibTorch 1.13 has no fp16 conv3d on the CPU, which validate() says; its strategy
+// is CUDA-only in the registry for that reason, while bf16 is measured on the CPU by its test.
 #pragma once
 #include "optimizations/strategy.h"
 

@@ -20,7 +20,7 @@ TEST(CudnnBenchmarkTest, NeedsCudaAndRestoresTheProcessSetting) {
   const bool before = at::globalContext().benchmarkCuDNN();
   GenerateRequest r;
   r.geometry.size = "32*32";
-  r.geometry.frames = 5;
+  r.geometry.frames = 9;
   p.generate(r);
   EXPECT_EQ(at::globalContext().benchmarkCuDNN(), before);
 }

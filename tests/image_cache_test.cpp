@@ -44,9 +44,9 @@ TEST(ImageCacheTest, RepeatHitsAfterTheFirstRequestWithTheSameVideo) {
 TEST(ImageCacheTest, UniqueCycleMissesOnceThenHitsOncePerRepeat) {
   ImageCacheStrategy off, on;
   const auto w = small_workload("unique");
-  const auto base = run_requests(w, 6, "off", off);  // two rounds of the 3-request cycle
-  const auto cached = run_requests(w, 6, "on", on);
-  EXPECT_EQ(cached, base);
+  const auto base = run_requests(w, 3, "off", off);  // one round of the 3-request cycle
+  const auto cached = run_requests(w, 6, "on", on);   // two rounds
+  for (size_t i = 0; i < cached.size(); ++i) EXPECT_EQ(cached[i], base[i % 3]) << "request " << i;
   EXPECT_NE(base[0], base[1]);  // the requests differ (their own test card and camera path)
   EXPECT_EQ(on.counters()["misses"], 3);
   EXPECT_EQ(on.counters()["hits"], 3);
