@@ -46,6 +46,7 @@ Pipeline::Pipeline(const PipelineOptions& options)
     io::load_checkpoint(options_.checkpoint_dir, {dit_.get(), text_encoder_->model().get(), vae_.get()});
     if (options_.offload_text_encoder) text_encoder_->set_offload(true);
   }
+  if (!(options_.vae_compute == vae::VaeCompute{})) vae_->set_compute(options_.vae_compute);
 
   if (world_size() > 1) {
     dist::check_sequence_parallel(options_.model.dit.num_heads(), world_size(), options_.model.name);
@@ -189,6 +190,26 @@ dit::KvCaches Pipeline::kv_caches(const dit::KvCacheShape& shape) {
   return kept_caches_;  // shallow: the same tensors
 }
 
+namespace {
+
+// cuDNN's autotuner on for the VAE's convolutions only, the process's setting restored after.
+class VaeBenchmarkScope {
+ public:
+  explicit VaeBenchmarkScope(bool on) : on_(on), before_(at::globalContext().benchmarkCuDNN()) {
+    if (on_) at::globalContext().setBenchmarkCuDNN(true);
+  }
+  ~VaeBenchmarkScope() {
+    if (on_) at::globalContext().setBenchmarkCuDNN(before_);
+  }
+  VaeBenchmarkScope(const VaeBenchmarkScope&) = delete;
+  VaeBenchmarkScope& operator=(const VaeBenchmarkScope&) = delete;
+
+ private:
+  bool on_, before_;
+};
+
+}  // namespace
+
 GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* hooks) {
   torch::NoGradGuard no_grad;
   const HostReadStats reads_before = host_read_stats();
@@ -231,7 +252,9 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   torch::Tensor y;
   {
     PhaseScope phase(hooks, Phase::kVaeEncode);
-    y = torch::cat({msk, first_frame_condition(image, g)}, 0);  // [20, lat_f, lat_h, lat_w]
+    VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
+    auto encode = [&] { return first_frame_condition(image, g); };  // [16, lat_f, lat_h, lat_w]
+    y = torch::cat({msk, seams_.encode_first_frame ? seams_.encode_first_frame(image, g, encode) : encode()}, 0);
   }
 
   const auto& dopt = options_.model.dit;
@@ -279,6 +302,7 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   std::vector<torch::Tensor> video_chunks;
   if (decode_per_chunk) {
     chunk_decoder = std::make_unique<vae::DecodeSession>(*vae_, nullptr, g.lat_f);  // one-shot shapes
+    chunk_decoder->set_step_executor(seams_.decode_step);
     decode_stream = make_side_stream(seams_.decode_side_stream ? dev : torch::Device(torch::kCPU));
   }
 
@@ -320,6 +344,7 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
       decode_stream->run([&] {
         ABLATE_NVTX_RANGE("vae_decode", chunk);
         PhaseScope phase(hooks, Phase::kVaeDecode, chunk);  // events on the stream that decodes
+        VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
         video_chunks.push_back(chunk_decoder->push(x0));
       });
       if (seams_.on_chunk_decoded) seams_.on_chunk_decoded(chunk, video_chunks.back());
@@ -330,9 +355,23 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
     PhaseScope phase(hooks, Phase::kVaeDecode);  // what is left after the last chunk: join + concat
     decode_stream->join(video_chunks);
     out.video = torch::cat(video_chunks, 1);
+  } else if (seams_.decode_video) {  // every rank takes part; the video lands on rank 0
+    PhaseScope phase(hooks, Phase::kVaeDecode);
+    VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
+    ABLATE_NVTX_RANGE("vae_decode");
+    out.video = seams_.decode_video(*vae_, out.latents);
+    if (!decode_here) out.video = torch::Tensor();
   } else if (decode_here) {  // the reference decodes on rank 0 only
     PhaseScope phase(hooks, Phase::kVaeDecode);
-    out.video = vae_->decode(out.latents);
+    VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
+    if (seams_.decode_step) {
+      ABLATE_NVTX_RANGE("vae_decode");
+      vae::DecodeSession session(*vae_);  // what decode() runs, each step through the executor
+      session.set_step_executor(seams_.decode_step);
+      out.video = session.push(out.latents);
+    } else {
+      out.video = vae_->decode(out.latents);
+    }
   }
   if (world_size() > 1) options_.comm->barrier();  // the reference ends generate() with one (rank 0 decoded)
   out.host_reads = host_read_stats() - reads_before;

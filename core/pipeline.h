@@ -49,6 +49,8 @@ struct PipelineOptions {
   // The umt5-xxl SentencePiece model (spiece.model) the text encoder tokenizes with (core/io/
   // sentencepiece_tokenizer.h). Empty: the built-in hash tokenizer.
   std::string tokenizer_path;
+  // How the VAE's encoder and decoder compute (dtype, memory format); the reference: float32.
+  vae::VaeCompute vae_compute;
 };
 
 // Real inputs of one generate(): the reference's image, the action path's poses.npy + intrinsics.npy,

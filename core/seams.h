@@ -71,6 +71,23 @@ struct Seams {
   // decode on a side stream so that it overlaps the next chunk's DiT forwards (events order it).
   DecodeSchedule decode_schedule = DecodeSchedule::kAtEnd;
   bool decode_side_stream = false;
+  // first-frame encode provider: `image` is what the encode starts from ([3, h, w] float32 in [-1, 1],
+  // CPU, before the resize to the geometry), `encode` the core's resize + VAE encode of
+  // [image, F-1 zero frames] -> [16, lat_f, lat_h, lat_w]; must return what encode() returns
+  // (e.g. a cached earlier result of it). Empty: encode every call.
+  std::function<torch::Tensor(const torch::Tensor& image, const VideoGeometry& g,
+                              const std::function<torch::Tensor()>& encode)>
+      encode_first_frame;
+  // VAE decode at the end (kAtEnd), called on every rank when set, with the denoised latent
+  // [16, lat_f, lat_h, lat_w] (the same on every rank): returns the video [3, F, H, W] on rank 0
+  // (what vae.decode(latents) gives; anything elsewhere, dropped). Empty: rank 0 decodes alone.
+  std::function<torch::Tensor(vae::WanVaeImpl& vae, const torch::Tensor& latents)> decode_video;
+  // VAE decode steps (one per latent frame, on rank 0, whatever the schedule): run through this
+  // executor when set (vae::DecodeStepExecutor: e.g. replaying a captured graph). Empty: eagerly.
+  vae::DecodeStepExecutor decode_step;
+  // cuDNN's autotuner (benchmark mode) on around the VAE's encode and decode (the process's
+  // setting restored after): it picks convolution algorithms by timing, so results may change.
+  bool vae_cudnn_benchmark = false;
   // Called on the host after each chunk's decode was issued (kPerChunk) with its video frames
   // [3, n, H, W]; on a side stream their values are ready only after generate() joins it.
   std::function<void(int64_t chunk, const torch::Tensor& frames)> on_chunk_decoded;

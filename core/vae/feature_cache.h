@@ -36,6 +36,8 @@ class FeatureCache {
   std::vector<torch::Tensor> tensors() const;
   // The slots themselves (state and tensor; shallow: the same replacement rule keeps them valid).
   const std::vector<CacheSlot>& slots() const { return slots_; }
+  // Replaces every slot (e.g. a replayed decoder step's cache, or a state saved from slots()).
+  void set_slots(std::vector<CacheSlot> slots) { slots_ = std::move(slots); }
   size_t size() const { return slots_.size(); }
 
  private:

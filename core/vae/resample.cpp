@@ -95,7 +95,12 @@ torch::Tensor ResampleImpl::resample_space(const torch::Tensor& x) {
     // This is the op F::interpolate(kNearestExact) dispatches to; called directly because
     // LibTorch 1.13's interpolate warns on every nearest-exact call (and 2.x rejects the
     // align_corners that would silence it). Output size floor(2 * H), scales 2, as Python passes.
-    y = torch::_upsample_nearest_exact2d(y, {y.size(2) * 2, y.size(3) * 2}, 2.0, 2.0);
+    // Copying values is exact in any dtype: LibTorch 1.13's CPU kernel lacks bf16/fp16, so those
+    // go through float32 there (the same values).
+    const auto dtype = y.scalar_type();
+    const bool via_float = y.is_cpu() && dtype != torch::kFloat && dtype != torch::kDouble;
+    y = torch::_upsample_nearest_exact2d(via_float ? y.to(torch::kFloat) : y, {y.size(2) * 2, y.size(3) * 2}, 2.0, 2.0);
+    if (via_float) y = y.to(dtype);
   } else {
     y = pad_->forward(y);
   }

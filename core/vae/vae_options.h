@@ -19,4 +19,13 @@ struct WanVaeOptions {
   TORCH_ARG(std::vector<bool>, temporal_downsample) = std::vector<bool>({false, true, true});
 };
 
+// How the encoder and decoder compute (the reference: float32, contiguous). conv1/conv2 (the 1x1x1
+// convs around the latent) and the latent normalization stay float32; sessions cast at the
+// encoder's and decoder's boundaries, so latents and videos are float32 whatever this says.
+struct VaeCompute {
+  torch::Dtype dtype = torch::kFloat;  // encoder/decoder weights and activations (float, bf16, half)
+  bool channels_last = false;          // conv weights and session inputs in channels_last(_3d)
+  bool operator==(const VaeCompute& o) const { return dtype == o.dtype && channels_last == o.channels_last; }
+};
+
 }  // namespace ablate::vae

@@ -35,7 +35,7 @@ torch::Tensor EncodeSession::push(const torch::Tensor& frames) {
     TORCH_CHECK(n % 4 == 0 && n > 0, "EncodeSession::push: expected 4k (k >= 1) frames after the ",
                 "first push, but got ", n);
   }
-  torch::Tensor x = frames.unsqueeze(0);  // [1, 3, n, H, W]
+  torch::Tensor x = vae_.to_compute(frames.unsqueeze(0));  // [1, 3, n, H, W] in the compute dtype
   std::vector<torch::Tensor> outs;
   std::vector<CacheSlot> before_previous;  // the cache before the predecessor group (when it repeats)
   bool previous_repeats = false, previous_reused = false;
@@ -61,7 +61,7 @@ torch::Tensor EncodeSession::push(const torch::Tensor& frames) {
     } else {
       cache_.rewind();
       // [1, 3, len, H, W] -> [1, 2z, 1, H/8, W/8]
-      outs.push_back(vae_.encoder()->forward(x.slice(2, start, start + len), &cache_, probe_));
+      outs.push_back(vae_.encoder()->forward(x.slice(2, start, start + len), &cache_, probe_).to(torch::kFloat));
     }
     before_previous = std::move(before);
     previous_repeats = repeats;
@@ -113,15 +113,29 @@ torch::Tensor DecodeSession::push(const torch::Tensor& latent) {
     x = vae_.conv2()->forward(z);  // 1x1x1, all pushed frames at once
   }
   if (probe_) probe_("conv2", x);
+  x = vae_.to_compute(x);
   std::vector<torch::Tensor> outs;
   for (int64_t i = 0; i < t; ++i) {
     cache_.rewind();
     // [1, z, 1, h, w] -> [1, 3, 1 or 4, 8h, 8w]
-    outs.push_back(vae_.decoder()->forward(x.slice(2, i, i + 1), &cache_, probe_));
+    auto step = [&](const torch::Tensor& in) {
+      cache_.rewind();
+      return vae_.decoder()->forward(in, &cache_, probe_, has_slab_ ? &slab_ : nullptr);
+    };
+    const torch::Tensor in = x.slice(2, i, i + 1);
+    torch::Tensor y = execute_ ? execute_(DecodeStep{latent_frames_ + i, in, cache_, step}) : step(in);
+    outs.push_back(y.to(torch::kFloat));
   }
   latent_frames_ += t;
   // Wan2_1_VAE.decode clamps the decoded video to [-1, 1].
   return torch::cat(outs, 2).clamp(-1.0, 1.0).squeeze(0);  // [3, n, 8h, 8w]
+}
+
+void DecodeSession::set_row_slab(const RowSlab& slab) {
+  TORCH_CHECK(latent_frames_ == 0, "DecodeSession::set_row_slab: expected no frame decoded yet, but ",
+              latent_frames_, " were");
+  slab_ = slab;
+  has_slab_ = true;
 }
 
 }  // namespace ablate::vae

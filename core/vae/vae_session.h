@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/vae/decoder3d.h"
 #include "core/vae/feature_cache.h"
 
 namespace ablate::vae {
@@ -60,6 +61,18 @@ class EncodeSession {
   int64_t repeating_from_ = -1;
 };
 
+// One per-frame decoder step of a DecodeSession, as a step-execution policy sees it.
+struct DecodeStep {
+  int64_t frame = 0;                    // latent frame index in the session
+  const torch::Tensor& input;           // [1, z_dim, 1, h, w] in the compute dtype
+  FeatureCache& cache;                  // rewound; the step reads its slots and replaces them
+  // The eager step on `input` (any tensor of the same shape) and `cache`: [1, 3, 1 or 4, 8h, 8w].
+  std::function<torch::Tensor(const torch::Tensor& input)> run;
+};
+// Runs one decoder step: must return what step.run(step.input) returns and leave the cache as it
+// does (e.g. by replaying a captured graph of it).
+using DecodeStepExecutor = std::function<torch::Tensor(const DecodeStep& step)>;
+
 class DecodeSession {
  public:
   // The session keeps a reference: `vae` must outlive it. probe: see ActivationProbe.
@@ -75,6 +88,14 @@ class DecodeSession {
   /// [-1, 1], n = 1 + 4(t - 1) on the first push and 4t afterwards.
   torch::Tensor push(const torch::Tensor& latent);
 
+  /// Decode only the band `slab` of every frame from now on (RowSlab in decoder3d.h): pushes then
+  /// return [3, n, 8 (end - begin), 8w], bit for bit those rows of the whole-frame decode. Set it
+  /// before the first push (the feature cache holds the band's activations).
+  void set_row_slab(const RowSlab& slab);
+
+  /// Runs every per-frame decoder step through `execute` (empty: eagerly).
+  void set_step_executor(DecodeStepExecutor execute) { execute_ = std::move(execute); }
+
   /// Feature-cache tensors in slot order (undefined for empty and 'Rep' slots).
   std::vector<torch::Tensor> cache_state() const { return cache_.tensors(); }
   /// Latent frames decoded so far.
@@ -87,6 +108,9 @@ class DecodeSession {
   int64_t latent_frames_ = 0;
   int64_t total_frames_ = 0;
   torch::Tensor window_;  // [1, z_dim, total_frames, h, w] normalized latent (total_frames > 0)
+  bool has_slab_ = false;
+  RowSlab slab_;
+  DecodeStepExecutor execute_;
 };
 
 }  // namespace ablate::vae

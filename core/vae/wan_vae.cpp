@@ -76,6 +76,28 @@ torch::Tensor WanVaeImpl::unnormalize_latent(const torch::Tensor& z) const {
   return z / inv_std_ + mean_;
 }
 
+void WanVaeImpl::set_compute(const VaeCompute& compute) {
+  torch::NoGradGuard no_grad;
+  for (torch::nn::Module* part : {static_cast<torch::nn::Module*>(encoder_.get()),
+                                  static_cast<torch::nn::Module*>(decoder_.get())}) {
+    for (auto& p : part->parameters()) {
+      torch::Tensor v = p.to(compute.dtype);
+      if (compute.channels_last && v.dim() == 5) v = v.contiguous(at::MemoryFormat::ChannelsLast3d);
+      if (compute.channels_last && v.dim() == 4 && v.size(2) * v.size(3) > 1)  // 2-D convs, not gammas
+        v = v.contiguous(at::MemoryFormat::ChannelsLast);
+      if (!compute.channels_last) v = v.contiguous();
+      p.set_data(v);
+    }
+  }
+  compute_ = compute;
+}
+
+torch::Tensor WanVaeImpl::to_compute(const torch::Tensor& x) const {
+  torch::Tensor y = x.to(compute_.dtype);
+  if (compute_.channels_last && y.dim() == 5) y = y.contiguous(at::MemoryFormat::ChannelsLast3d);
+  return y;
+}
+
 torch::Tensor WanVaeImpl::encode(const torch::Tensor& video) {
   ABLATE_NVTX_RANGE("vae_encode");
   TORCH_CHECK(video.dim() == 4 && video.size(1) % 4 == 1,

@@ -30,6 +30,12 @@ class WanVaeImpl : public torch::nn::Module {
   torch::Tensor unnormalize_latent(const torch::Tensor& z) const;
 
   const WanVaeOptions& options() const { return options_; }
+  /// Casts the encoder's and decoder's weights to compute.dtype (and channels_last memory format);
+  /// sessions then cast activations at their boundaries. Call after weights are loaded.
+  void set_compute(const VaeCompute& compute);
+  const VaeCompute& compute() const { return compute_; }
+  /// x cast to the compute dtype and memory format, for the encoder or decoder.
+  torch::Tensor to_compute(const torch::Tensor& x) const;
   Encoder3d& encoder() { return encoder_; }
   Decoder3d& decoder() { return decoder_; }
   CausalConv3d& conv1() { return conv1_; }  // 2z -> 2z, 1x1x1, after the encoder
@@ -37,6 +43,7 @@ class WanVaeImpl : public torch::nn::Module {
 
  private:
   WanVaeOptions options_;
+  VaeCompute compute_;
   Encoder3d encoder_{nullptr};
   CausalConv3d conv1_{nullptr};
   CausalConv3d conv2_{nullptr};
