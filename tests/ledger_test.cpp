@@ -68,7 +68,7 @@ TEST(LedgerTest, WritePastTheFileSizeLimitIsCutBack) {
   {
     LedgerWriter w(path, true);  // ignores SIGXFSZ, so the limit fails the write instead
     rlimit low = old;
-    low.rlim_cur = whole + 100;  // room for part of the next record only
+    low.rlim_cur = whole + 20;  // room for part of the next record only
     ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &low), 0);
     try {
       w.write(record("kv_index_copy=on"));

@@ -2,6 +2,7 @@
 
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -37,13 +38,17 @@ ProgressBoard::~ProgressBoard() {
 }
 
 int64_t ProgressBoard::enter(const char* name) {
+  const int64_t seq = seq_.load(std::memory_order_relaxed) + 1;
+  history_[seq % kHistory].store(name, std::memory_order_relaxed);
   name_.store(name, std::memory_order_relaxed);
-  return seq_.fetch_add(1, std::memory_order_release) + 1;
+  seq_.store(seq, std::memory_order_release);
+  return seq;
 }
 
 std::string ProgressBoard::missing_ranks(int64_t seq, const char* name) {
   std::ostringstream missing, last;
   int count = 0;
+  int64_t first_missed = seq;
   try {
     std::lock_guard<std::mutex> lock(store_mutex_);
     for (int r = 0; r < size_; ++r) {
@@ -60,13 +65,18 @@ std::string ProgressBoard::missing_ranks(int64_t seq, const char* name) {
       in >> their_seq >> their_name;
       if (their_seq >= seq) continue;
       missing << (count++ ? ", " : "") << r;
+      first_missed = std::min(first_missed, std::max<int64_t>(their_seq, 0) + 1);
       last << "; rank " << r << " last entered " << (their_seq < 0 ? "nothing" : their_name + " #" + std::to_string(their_seq));
     }
   } catch (const std::exception& e) {
     return std::string("the ranks' progress could not be read from the store (") + first_line_of(e.what()) + ")";
   }
   if (count == 0) return "";
-  return "rank(s) " + missing.str() + " did not arrive at " + name + " #" + std::to_string(seq) + last.str();
+  const char* missed = seq - first_missed < kHistory ? history_[first_missed % kHistory].load() : nullptr;
+  std::string line = "rank(s) " + missing.str() + " did not arrive at " + (missed ? missed : "collective") + " #" +
+                     std::to_string(first_missed);
+  if (first_missed != seq) line += " (rank " + std::to_string(rank_) + " is at " + name + " #" + std::to_string(seq) + ")";
+  return line + last.str();
 }
 
 void ProgressBoard::post_loop() {

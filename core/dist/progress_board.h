@@ -7,6 +7,7 @@
 #pragma once
 #include <torch/csrc/distributed/c10d/Store.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -31,8 +32,9 @@ class ProgressBoard {
   int64_t enter(const char* name);
   int64_t next_seq() const { return seq_.load(std::memory_order_relaxed) + 1; }
 
-  // One line about collective `seq` (`name`): which ranks had not entered it, with what each of
-  // them entered last, read from the store; or why the store could not say.
+  // One line about collective `seq` (`name`): which ranks had not entered it and the first
+  // collective they missed, with what each of them entered last, read from the store; "" when
+  // every rank had entered it; or why the store could not say.
   std::string missing_ranks(int64_t seq, const char* name);
 
  private:
@@ -44,6 +46,10 @@ class ProgressBoard {
   std::mutex store_mutex_;  // the thread and missing_ranks() share the connection
   std::atomic<int64_t> seq_{0};
   std::atomic<const char*> name_{"start"};
+  // the names of this rank's last kHistory collectives, by seq % kHistory (a rank that runs
+  // ahead, as NCCL's host does, can still name the first collective another rank missed)
+  static constexpr int64_t kHistory = 4096;
+  std::array<std::atomic<const char*>, kHistory> history_{};
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stop_ = false;
