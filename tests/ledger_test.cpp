@@ -1,6 +1,7 @@
 // The ledger file under faults: a torn last line (a kill mid-write) is dropped with a warning when
 // read and when appended to, a write that hits a file-size limit or a full device fails in one
-// line naming the file and leaves the file ending after its last complete record.
+// line naming the file and leaves the file ending after its last complete record; a ledger whose
+// folder was replaced mid-run is named instead of written to a file nobody can read.
 #include "experiments/runner/ledger.h"
 
 #include <gtest/gtest.h>
@@ -99,6 +100,24 @@ TEST(LedgerTest, FullDeviceIsNamedAndNotReadAsALedger) {
   } catch (const UsageError& e) {
     EXPECT_EQ(std::string(e.what()), "/dev/full: the ledger is not a regular file");
   }
+}
+
+TEST(LedgerTest, FolderReplacedMidRunIsNamed) {
+  const std::string dir = testing::fresh_dir("ledger-replaced");
+  const std::string path = dir + "/out/ledger.jsonl";
+  fs::create_directories(dir + "/out");
+  LedgerWriter w(path, false);
+  w.write(record("baseline"));
+  fs::rename(dir + "/out", dir + "/moved");
+  testing::write_text(dir + "/out", "a file where the folder was");
+  try {
+    w.write(record("sync_elim=on"));
+    FAIL() << "wrote to a ledger whose folder was replaced";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": the ledger is no longer at this path (Not a directory); writing "
+                                            "record 2 stopped, 1 record(s) were written before");
+  }
+  EXPECT_EQ(read_ledger(dir + "/moved/ledger.jsonl").size(), 1u);
 }
 
 TEST(LedgerTest, LedgerPathThatIsAFolderIsNamed) {

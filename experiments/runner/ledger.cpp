@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -100,6 +101,16 @@ LedgerWriter::~LedgerWriter() {
 }
 
 void LedgerWriter::write(const LedgerRecord& record) {
+  // the open file must still be the one at the path: a removed ledger or a folder replaced
+  // mid-run would take the records to a file nobody can read
+  struct stat open_st {}, path_st {};
+  errno = 0;
+  if (::fstat(fd_, &open_st) != 0 || ::stat(path_.c_str(), &path_st) != 0 || open_st.st_ino != path_st.st_ino ||
+      open_st.st_dev != path_st.st_dev)
+    throw std::runtime_error(path_ + ": the ledger is no longer at this path (" +
+                             (errno ? std::strerror(errno) : "replaced by another file") +
+                             "); writing record " + std::to_string(records_ + 1) + " stopped, " +
+                             std::to_string(records_) + " record(s) were written before");
   const std::string line = record.to_json().dump() + "\n";
   const off_t before = ::lseek(fd_, 0, SEEK_END);
   size_t done = 0;

@@ -32,7 +32,8 @@ class LedgerWriter {
   LedgerWriter& operator=(const LedgerWriter&) = delete;
 
   // One line in one write(). On failure the partial line is truncated away and a one-line
-  // std::runtime_error names the file, the reason and how many records are intact.
+  // std::runtime_error names the file, the reason and how many records are intact; also when
+  // the file at the path is no longer the one opened (removed, or its folder replaced).
   void write(const LedgerRecord& record);
   const std::string& path() const { return path_; }
 
