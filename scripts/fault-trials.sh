@@ -7,7 +7,12 @@
 # trials start the two ranks by hand, so the survivor must find the failure through its own
 # collectives (--collective-timeout: the workload's collective_timeout_s).
 #
-#   scripts/fault-trials.sh [--trials 20] [--seed 1] [--timeout 10] [--out DIR] [--ablate PATH]
+# --disk: instead, full-disk trials: the same run under `ulimit -f` limits of 2, 4, ... 12 KiB
+# (a record is ~3.4 KB), each followed by --resume without the limit: the run must end with one
+# line naming the file it could not write (the ledger, or a report once the ledger is whole), exit 1, the ledger ending right after its last complete record, and the
+# resume must reach the uninterrupted MD5s.
+#
+#   scripts/fault-trials.sh [--trials 20] [--seed 1] [--timeout 10] [--out DIR] [--ablate PATH] [--disk]
 # Prints one Markdown table row per trial and a summary; exit 1 when any trial failed a check.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +22,7 @@ seed=1
 timeout_s=10
 out=/tmp/ablate-fault-trials
 ablate="$(pwd)/build/experiments/ablate"
+disk=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --trials) trials="$2"; shift 2 ;;
@@ -24,6 +30,7 @@ while [[ $# -gt 0 ]]; do
     --timeout) timeout_s="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --ablate) ablate="$2"; shift 2 ;;
+    --disk) disk=1; shift ;;
     *) echo "fault-trials.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +61,38 @@ t0=$(now)
 ref_s=$(elapsed "$t0" "$(now)")
 md5_table "$out/reference/ledger.jsonl" >"$out/reference.md5"
 [[ $(wc -l <"$out/reference.md5") -eq $combos ]] || { echo "fault-trials.sh: reference ledger incomplete" >&2; exit 1; }
+
+if ((disk)); then
+  echo "reference run: ${ref_s} s, $combos combinations"
+  echo
+  echo "| limit (KiB) | rc | error line | records kept | ledger bytes = complete lines | resume | MD5s |"
+  echo "|---:|---:|---|---:|---|---|---|"
+  failed=0
+  for kib in 2 4 6 8 10 12; do
+    dir="$out/disk-$kib"
+    mkdir -p "$dir"
+    (ulimit -f "$kib"; exec "$ablate" launch --nproc 2 -- "${run_args[@]}" --out "$dir/out") >"$dir/run.log" 2>&1
+    rc=$?
+    ledger="$dir/out/ledger.jsonl"
+    line=$(grep -o "ablate: failed: .*" "$dir/run.log" | head -1)
+    kept=$(complete_records "$ledger")
+    exact=no
+    [[ -f "$ledger" ]] && [[ $(awk '{ n += length($0) + 1 } END { print n + 0 }' "$ledger") -eq $(wc -c <"$ledger") ]] &&
+      ends_with_newline "$ledger" && exact=yes
+    "$ablate" launch --nproc 2 -- "${run_args[@]}" --out "$dir/out" --resume >"$dir/resume.log" 2>&1
+    resume_rc=$?
+    md5s=same
+    md5_table "$ledger" | cmp -s - "$out/reference.md5" || md5s=DIFFER
+    ok=1
+    ((rc == 1)) && [[ "$line" == *"$dir/out/"* ]] && [[ $exact == yes ]] && ((resume_rc == 0)) && [[ $md5s == same ]] || ok=0
+    ((ok)) || failed=$((failed + 1))
+    echo "| $kib | $rc | \`${line:-none}\` | $kept/$combos | $exact | rc $resume_rc | $md5s |"
+  done
+  echo
+  echo "summary: 6 limits, $failed failed a check"
+  ((failed == 0))
+  exit
+fi
 
 echo "reference run: ${ref_s} s, $combos combinations; collective timeout ${timeout_s} s; seed $seed"
 echo
