@@ -2,7 +2,13 @@
 
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
 #include "core/dist/backend.h"
+#include "core/dist/progress_board.h"
 #include "core/error.h"
 #include "profiling/nvtx.h"
 #include "profiling/phase_timer.h"
@@ -31,7 +37,7 @@ struct Communicator::EventState {
 };
 
 Communicator::Communicator(const WorldInfo& world, torch::Device device, std::chrono::milliseconds timeout)
-    : world_(world), device_(device), events_(std::make_unique<EventState>()) {
+    : world_(world), device_(device), timeout_(timeout), events_(std::make_unique<EventState>()) {
   c10d::TCPStoreOptions store_opts;
   store_opts.port = static_cast<std::uint16_t>(world.master_port);
   store_opts.isServer = world.rank == 0;
@@ -50,12 +56,41 @@ Communicator::Communicator(const WorldInfo& world, torch::Device device, std::ch
   ABLATE_USAGE_CHECK(backend_ != nullptr, "no collective backend for device ", device.str(),
                      " in this build: CUDA builds use NCCL for cuda devices, CPU builds with libgloo-dev use Gloo");
   events_->clock = make_event_clock(device);
+  progress_ = std::make_unique<ProgressBoard>(world, timeout);
 }
 
 Communicator::~Communicator() = default;
 
+void Communicator::set_debug_stall(int rank, int64_t at) {
+  debug_stall_rank_ = rank;
+  debug_stall_at_ = at;
+}
+
 template <typename F>
-void Communicator::timed(Collective c, int64_t bytes, F&& run) {
+void Communicator::timed(Collective c, int64_t bytes, F&& call) {
+  const char* name = collective_name(c);
+  if (world_.rank == debug_stall_rank_ && progress_->next_seq() == debug_stall_at_) {
+    std::cerr << "ablate: debug: rank " << world_.rank << " stalls before " << name << " #" << debug_stall_at_ << "\n";
+    std::this_thread::sleep_for(timeout_ * 2);
+  }
+  const int64_t seq = progress_->enter(name);
+  const auto t0 = std::chrono::steady_clock::now();
+  // one line naming the collective and who did not arrive, instead of the backend's text
+  auto run = [&] {
+    try {
+      call();
+    } catch (const std::exception& e) {
+      const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const std::string what = e.what();
+      std::ostringstream os;
+      os << "collective " << name << " #" << seq << " failed on rank " << world_.rank << " after " << std::fixed
+         << std::setprecision(1) << waited << " s (timeout " << timeout_.count() / 1000.0
+         << " s): " << what.substr(0, what.find('\n'));
+      const std::string missing = progress_->missing_ranks(seq, name);
+      os << "; " << (missing.empty() ? "every rank had entered it" : missing);
+      throw std::runtime_error(os.str());
+    }
+  };
   auto& s = stats_[static_cast<size_t>(c)];
   s.calls += 1;
   s.bytes += bytes;
@@ -64,7 +99,6 @@ void Communicator::timed(Collective c, int64_t bytes, F&& run) {
     run();
     pending_.push_back({c, begin, events_->clock->record()});
   } else {
-    const auto t0 = std::chrono::steady_clock::now();
     run();
     s.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }

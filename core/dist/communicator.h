@@ -1,6 +1,8 @@
 // The one layer every collective of the generator passes through (c10d: NCCL on CUDA, Gloo on
 // the CPU). It counts calls and bytes per collective type and times each: CUDA events around
 // the call on the current stream (read after the timed region) or the host clock on the CPU.
+// Every rank posts the collective it enters to the store (ProgressBoard), so a failed or timed-out
+// collective is reported in one line naming it and the ranks that did not arrive.
 #pragma once
 #include <torch/torch.h>
 
@@ -24,6 +26,7 @@ struct CollectiveStats {
   double ms = 0;       // summed duration (after resolve())
 };
 
+class ProgressBoard;
 class Backend;  // c10d process group, hidden behind the build's backend (communicator_*.cpp)
 
 class Communicator {
@@ -46,6 +49,10 @@ class Communicator {
   void broadcast(torch::Tensor& t, int root);
   void barrier();
 
+  // Test hook: rank `rank` sleeps for twice the timeout before entering its collective number
+  // `at` (1-based, counted over every collective of the process); -1 turns it off.
+  void set_debug_stall(int rank, int64_t at);
+
   // Per-type counters since construction or reset_stats(); durations need resolve() first.
   std::array<CollectiveStats, static_cast<size_t>(Collective::kCount)> stats() const;
   void reset_stats();
@@ -58,7 +65,11 @@ class Communicator {
 
   WorldInfo world_;
   torch::Device device_;
+  std::chrono::milliseconds timeout_;
   std::unique_ptr<Backend> backend_;
+  std::unique_ptr<ProgressBoard> progress_;
+  int debug_stall_rank_ = -1;
+  int64_t debug_stall_at_ = -1;
   std::array<CollectiveStats, static_cast<size_t>(Collective::kCount)> stats_{};
   struct Pending;
   std::vector<Pending> pending_;

@@ -41,6 +41,8 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
   cmd->add_option("--save-contact-sheet", o.save_contact_sheet, "Write every 8th frame of the last run's video to this .png");
   cmd->add_option("--debug-crash-rank", o.debug_crash_rank)->group("");
   cmd->add_option("--debug-crash-after-forwards", o.debug_crash_after_forwards)->group("");
+  cmd->add_option("--debug-stall-rank", o.debug_stall_rank)->group("");
+  cmd->add_option("--debug-stall-at", o.debug_stall_at)->group("");
   return cmd;
 }
 
@@ -156,6 +158,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
   PipelineSetup setup = prepare_pipeline(o.pipeline);  // validates everything before any work
   if (setup.world.rank == 0) check_outputs(o);
   connect_ranks(setup);
+  if (setup.comm) setup.comm->set_debug_stall(o.debug_stall_rank, o.debug_stall_at);
   const bool report = setup.world.rank == 0;
   std::ostringstream sink;
   std::ostream& out = report ? std::cout : sink;  // other ranks print only their own lines

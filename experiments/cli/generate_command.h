@@ -20,6 +20,9 @@ struct GenerateCommandOptions {
   // fault injection for tests: this rank kills itself (SIGKILL) before the given DiT forward
   int debug_crash_rank = -1;
   int debug_crash_after_forwards = -1;
+  // this rank sleeps twice the collective timeout before its collective number N (Communicator)
+  int debug_stall_rank = -1;
+  int64_t debug_stall_at = -1;
 };
 
 // Registers the subcommand's flags on `app`; the options live in `opts`.

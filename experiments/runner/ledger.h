@@ -1,9 +1,9 @@
-// The JSONL ledger of a matrix run: one LedgerRecord per line, appended and flushed as soon as the
-// combination finishes, so a crash loses at most the combination in flight and --resume can skip
+// The JSONL ledger of a matrix run: one LedgerRecord per line, appended with one write() as soon as
+// the combination finishes, so a crash loses at most the combination in flight and --resume can skip
 // what is done. A torn last line (a process killed mid-write) is dropped with a warning, both when
-// reading and before appending.
+// reading and before appending; a write that fails (full disk, file-size limit) is cut back off, so
+// the file always ends after its last complete record.
 #pragma once
-#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,14 +25,22 @@ std::set<std::string> finished_combinations(const std::vector<LedgerRecord>& rec
 class LedgerWriter {
  public:
   // append: keep existing records (--resume; a torn last line is cut off first); else the file
-  // must not exist yet.
+  // is started afresh. UsageError naming the file when it cannot be opened for writing.
   LedgerWriter(const std::string& path, bool append);
-  void write(const LedgerRecord& record);  // one line, flushed; throws naming the file on failure
+  ~LedgerWriter();
+  LedgerWriter(const LedgerWriter&) = delete;
+  LedgerWriter& operator=(const LedgerWriter&) = delete;
+
+  // One line in one write(). On failure the partial line is truncated away and a one-line
+  // std::runtime_error names the file, the reason and how many records are intact; also when
+  // the file at the path is no longer the one opened (removed, or its folder replaced).
+  void write(const LedgerRecord& record);
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
-  std::ofstream out_;
+  int fd_ = -1;
+  int64_t records_ = 0;  // complete records in the file
 };
 
 }  // namespace ablate
