@@ -56,7 +56,10 @@ void StepCacheStrategy::install(const std::string& value, Pipeline& pipeline, co
   }
   blocks_ = pipeline.dit()->num_layers();
   chain_forward_hints(pipeline.seams(), [this](dit::ForwardArgs&, const ForwardSite& site) {
-    if (site.forward_index == 0) cached_chunk_ = -1;  // a new generate(): nothing carries over
+    if (site.forward_index == 0) {  // a new generate(): nothing carries over
+      cached_chunk_ = -1;
+      ++generates_;
+    }
     site_ = site;
   });
   auto& k = pipeline.seams().dit_kernels;
@@ -64,9 +67,15 @@ void StepCacheStrategy::install(const std::string& value, Pipeline& pipeline, co
     // the refresh forward writes the clean K/V every later chunk reads: always computed
     if (site_.refresh || cached_chunk_ != site_.chunk) return std::nullopt;
     ++checked_;
-    const bool reuse =
-        host_read_int((relative_l1(first, first_out_) < threshold_).to(torch::kLong), HostReadSite::kOther) != 0;
-    if (!reuse) return std::nullopt;
+    // one counted host read: the change in millionths, so that the counters also show the
+    // changes seen (what a threshold must be set against)
+    const int64_t micro =
+        host_read_int(torch::round(relative_l1(first, first_out_) * 1e6).to(torch::kLong), HostReadSite::kOther);
+    const double change = static_cast<double>(micro) * 1e-6;
+    change_min_ = checked_ == 1 ? change : std::min(change_min_, change);
+    change_max_ = std::max(change_max_, change);
+    change_sum_ += change;
+    if (!(change < threshold_)) return std::nullopt;
     ++skipped_;
     return first + residual_;
   };
@@ -82,9 +91,14 @@ void StepCacheStrategy::install(const std::string& value, Pipeline& pipeline, co
 }
 
 nlohmann::json StepCacheStrategy::counters() const {
+  // totals over every generate() of this install (warm-up included): per request, divide by generates
   return {{"forwards_skipped", skipped_},
+          {"generates", generates_},
           {"forwards_checked", checked_},
           {"blocks_skipped", skipped_ * std::max<int64_t>(0, blocks_ - 1)},
+          {"change_min", change_min_},
+          {"change_mean", checked_ ? change_sum_ / static_cast<double>(checked_) : 0.0},
+          {"change_max", change_max_},
           {"threshold", threshold_}};
 }
 

@@ -27,7 +27,8 @@ class StepCacheStrategy : public Strategy {
   ForwardSite site_;                 // the forward being run (from the forward hints)
   int64_t cached_chunk_ = -1;        // chunk whose computed step the cache holds (-1: none)
   torch::Tensor first_out_, residual_;  // block 0's output and (last - first) of that step
-  int64_t skipped_ = 0, checked_ = 0;
+  int64_t skipped_ = 0, checked_ = 0, generates_ = 0;
+  double change_min_ = 0, change_max_ = 0, change_sum_ = 0;  // block 0's relative L1 change, checked steps
 };
 
 }  // namespace ablate::opt

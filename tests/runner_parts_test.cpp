@@ -211,7 +211,7 @@ TEST(LedgerTest, AppendsFlushesAndResumes) {
     read_ledger(dir + "/bad.jsonl");
     FAIL();
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("bad.jsonl:1.schema: expected \"ablate.ledger/1\" or \"ablate.ledger/2\", found \"other/1\""),
+    EXPECT_NE(std::string(e.what()).find("bad.jsonl:1.schema: expected \"ablate.ledger/1\", \"ablate.ledger/2\" or \"ablate.ledger/3\", found \"other/1\""),
               std::string::npos)
         << e.what();
   }

@@ -1,7 +1,8 @@
 // One combination's result as the ledger keeps it: what ran, how it measured and how the gate judged
 // it. Only ledger_record.cpp turns records into JSON and back; every reader (reports, compare,
 // search, journal, resume) uses these fields. Schema versions: ablate.ledger/1 (read) and
-// ablate.ledger/2 (read and written; adds per-request hashes, per-rank hashes and latency).
+// ablate.ledger/2 (read; adds per-request hashes, per-rank hashes and latency) and ablate.ledger/3
+// (read and written; adds the gate's latent relative L2 and worst-frame PSNR, and their bounds).
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -16,8 +17,8 @@
 
 namespace ablate {
 
-constexpr const char* kLedgerSchema = "ablate.ledger/2";
-constexpr int kLedgerSchemaVersion = 2;
+constexpr const char* kLedgerSchema = "ablate.ledger/3";
+constexpr int kLedgerSchemaVersion = 3;
 
 enum class RecordStatus { kOk, kSkipped, kError };
 const char* record_status_name(RecordStatus s);  // "ok" | "skipped" | "error"
