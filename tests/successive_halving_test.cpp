@@ -97,7 +97,7 @@ TEST(SuccessiveHalvingTest, BestWinsWorseDroppedFirstRound) {
 
 // Over 30 seeds at CV 0.8 % and at CV 2 %: "best" always wins, "awful" and "bad" always go in
 // round 1, and on average less than half of the fixed protocol's 120 samples are measured.
-class SuccessiveHalvingSeeds : public testing::TestWithParam<double> {};
+class SuccessiveHalvingSeeds : public ::testing::TestWithParam<double> {};
 
 TEST_P(SuccessiveHalvingSeeds, BestSurvivesWorseDroppedSamplesBelowFixed) {
   const double sigma = GetParam();
@@ -119,7 +119,7 @@ TEST_P(SuccessiveHalvingSeeds, BestSurvivesWorseDroppedSamplesBelowFixed) {
   EXPECT_LT(samples, fixed / 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Noise, SuccessiveHalvingSeeds, testing::Values(8.0, 20.0));
+INSTANTIATE_TEST_SUITE_P(Noise, SuccessiveHalvingSeeds, ::testing::Values(8.0, 20.0));
 
 TEST(SuccessiveHalvingTest, NothingHelpsDropsEveryoneEarly) {
   Model model(3, kEffects);
