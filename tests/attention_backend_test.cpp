@@ -59,10 +59,11 @@ TEST(AttentionBackendTest, ValidateNamesWhatAValueNeeds) {
     EXPECT_EQ(s.validate(v, cpu).rfind(std::string("attention_backend=") + v + " needs CUDA", 0), 0u) << v;
   RunConfig gpu;
   gpu.device = torch::Device(torch::kCUDA, 0);
-  if (!compat::kHasSdpa)
+  if (!compat::kHasSdpa) {
     EXPECT_NE(s.validate("flash", gpu).find("needs LibTorch >= 2.1"), std::string::npos);
-  else
+  } else {
     EXPECT_EQ(s.validate("flash", gpu), "");
+  }
   EXPECT_THROW(sdpa_backend_named("fastest"), UsageError);
   const auto info = strategy_info("attention_backend");
   EXPECT_EQ(info.tier, Tier::kB);
@@ -78,7 +79,9 @@ TEST(AttentionBackendTest, CompatMathBackendIsSoftmaxAttention) {
   EXPECT_TRUE(torch::allclose(got, expected, 1e-5, 1e-6));
   EXPECT_TRUE(torch::equal(compat::attention_bhld_with(compat::SdpaBackend::kDefault, q, k, v, scale),
                            compat::attention_bhld(q, k, v, scale)));
-  if (!compat::kHasSdpa) EXPECT_THROW(compat::attention_bhld_with(compat::SdpaBackend::kFlash, q, k, v, scale), c10::Error);
+  if (!compat::kHasSdpa) {
+    EXPECT_THROW(compat::attention_bhld_with(compat::SdpaBackend::kFlash, q, k, v, scale), c10::Error);
+  }
 }
 
 }  // namespace attention_backend_test
