@@ -21,6 +21,30 @@ torch::Tensor attention_bhld(const torch::Tensor& q, const torch::Tensor& k, con
 // the arithmetic of its math backend on LibTorch 1.13.
 torch::Tensor sdpa_default_scale(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
 
+// SDPA kernel choice for attention_bhld_with (the DiT's attention_backend seam).
+enum class SdpaBackend { kDefault, kFlash, kEfficient, kCudnn, kMath };
+// "" when `backend` can run on `device` with this LibTorch, else why not ("needs CUDA",
+// "needs LibTorch >= 2.x ..."). kDefault and kMath run everywhere.
+std::string sdpa_backend_unavailable(SdpaBackend backend, const torch::Device& device);
+// attention_bhld with SDPA restricted to one backend (its context flags set for the call and
+// restored after). kMath on LibTorch 1.13 is attention_bhld's own math path; any other
+// non-default backend there throws (sdpa_backend_unavailable says why first).
+torch::Tensor attention_bhld_with(SdpaBackend backend, const torch::Tensor& q, const torch::Tensor& k,
+                                  const torch::Tensor& v, double scale);
+
+// FP8 (e4m3) GEMMs through at::_scaled_mm: LibTorch >= 2.5 built with CUDA, an SM90 device.
+constexpr bool kHasScaledMm = ABLATE_TORCH_AT_LEAST(2, 5);
+// "" when scaled_mm_fp8 can run on `device`, else why not.
+std::string scaled_mm_unavailable(const torch::Device& device);
+// x8: [M, K] float8_e4m3fn row-major, w8: [N, K] float8_e4m3fn (its transpose is the column-major
+// operand), scale_x: [] or [M, 1] float32, scale_w: [] or [1, N] float32, bias [N] or undefined
+// -> [M, N] out_dtype. Quantize with to_float8_e4m3 (below). Throws where scaled_mm_unavailable.
+torch::Tensor scaled_mm_fp8(const torch::Tensor& x8, const torch::Tensor& w8, const torch::Tensor& scale_x,
+                            const torch::Tensor& scale_w, const torch::Tensor& bias, torch::Dtype out_dtype);
+// t (already divided by its scale and clamped to +-448) -> float8_e4m3fn. Throws where LibTorch
+// has no float8 dtype (< 2.1).
+torch::Tensor to_float8_e4m3(const torch::Tensor& t);
+
 // The LibTorch version as "major.minor.patch".
 std::string torch_version();
 

@@ -41,6 +41,7 @@ Pipeline::Pipeline(const PipelineOptions& options)
   if (!from_checkpoint) init_parameters(*dit_, options_.weight_seed, dit::dit_init_rule, "dit.");
   dit_->set_runtime(options_.device, p);
   dit_->eval();
+  dit_->kernels = &seams_.dit_kernels;  // the seams' kernels, whichever strategies fill them
 
   if (from_checkpoint) {
     io::load_checkpoint(options_.checkpoint_dir, {dit_.get(), text_encoder_->model().get(), vae_.get()});

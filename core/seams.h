@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "core/dit/dit_kernels.h"
 #include "core/dit/forward_args.h"
 #include "core/dit/kv_cache.h"
 #include "core/geometry.h"
@@ -91,6 +92,9 @@ struct Seams {
   // Called on the host after each chunk's decode was issued (kPerChunk) with its video frames
   // [3, n, H, W]; on a side stream their values are ready only after generate() joins it.
   std::function<void(int64_t chunk, const torch::Tensor& frames)> on_chunk_decoded;
+  // The DiT's kernel seams (attention backend, large GEMMs, block-stack reuse; dit_kernels.h).
+  // Empty members: the core's own kernels.
+  dit::DitKernels dit_kernels;
 };
 
 }  // namespace ablate

@@ -34,6 +34,10 @@ struct StrategyInfo {
   // Tier B: the bound the output must stay within against the baseline video (uint8 RGB, peak 255).
   double min_psnr_db = 0;
   int64_t max_abs_u8 = 255;
+  // Tier B, measures that hold up where a video PSNR does not (random weights, dark frames): the
+  // worst single frame's PSNR (dB) and the relative L2 error of the final latents (|a-b| / |a|).
+  double min_frame_psnr_db = 0;
+  double max_latent_rel_l2 = 1e9;
 };
 
 // The combination being run: strategy name -> value (absent = baseline) and where it runs.

@@ -65,6 +65,38 @@ TEST(LedgerRecordTest, RoundTripsThroughJson) {
   EXPECT_EQ(j["adaptive"]["looks"], 2);
 }
 
+TEST(LedgerRecordTest, TierBQualityMeasuresRoundTrip) {
+  LedgerRecord r = full_record();
+  r.tier = "B";
+  r.gate.psnr_db = 31.5;
+  r.gate.max_abs_u8 = 12;
+  r.gate.min_frame_psnr_db = 27.25;
+  r.gate.latent_rel_l2 = 0.0125;
+  r.gate.bound = GateFindings::Bound{25.0, 255, true, 22.0, 0.15};
+  const auto j = r.to_json();
+  EXPECT_EQ(j["schema"], "ablate.ledger/3");
+  EXPECT_EQ(j["min_frame_psnr_db"], 27.25);
+  EXPECT_EQ(j["latent_rel_l2"], 0.0125);
+  EXPECT_EQ(j["bound"]["max_latent_rel_l2"], 0.15);
+  const LedgerRecord back = LedgerRecord::from_json(j, "x.jsonl:1");
+  EXPECT_EQ(back.to_json(), j);
+  EXPECT_EQ(back.gate.min_frame_psnr_db, 27.25);
+  EXPECT_EQ(back.gate.latent_rel_l2, 0.0125);
+  EXPECT_EQ(back.gate.bound->min_frame_psnr_db, 22.0);
+  EXPECT_EQ(back.gate.bound->max_latent_rel_l2, 0.15);
+  // an ablate.ledger/2 record has neither: they stay unset, the bound's defaults hold nothing back
+  auto old = j;
+  old["schema"] = "ablate.ledger/2";
+  old.erase("min_frame_psnr_db");
+  old.erase("latent_rel_l2");
+  old["bound"].erase("min_frame_psnr_db");
+  old["bound"].erase("max_latent_rel_l2");
+  const LedgerRecord v2 = LedgerRecord::from_json(old, "x.jsonl:2");
+  EXPECT_EQ(v2.schema_version, 2);
+  EXPECT_FALSE(v2.gate.latent_rel_l2.has_value());
+  EXPECT_EQ(v2.gate.bound->max_latent_rel_l2, 1e9);
+}
+
 TEST(LedgerRecordTest, MalformedFieldsNameFileLineAndField) {
   auto j = full_record().to_json();
   j["phases_ms"]["chunk[0]"] = "fast";

@@ -28,9 +28,9 @@ AttentionBlockImpl::AttentionBlockImpl(const AttentionBlockOptions& options_) : 
 }
 
 torch::Tensor ffn_forward(const Linear& fc1, const Linear& fc2, const torch::Tensor& x,
-                          torch::Dtype compute) {
+                          const BlockContext& ctx) {
   // x: [B, L, dim] -> [B, L, ffn_dim] -> [B, L, dim], GELU(tanh) in the compute dtype
-  return linear_as(torch::gelu(linear_as(x, fc1, compute), "tanh"), fc2, compute);
+  return block_linear(torch::gelu(block_linear(x, fc1, ctx, GemmSite::kFfnIn), "tanh"), fc2, ctx, GemmSite::kFfnOut);
 }
 
 torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x_in, const BlockContext& ctx,
@@ -54,7 +54,7 @@ torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x_in, const Block
   x = x + cross_attn(norm3(x), ctx, cross_cache);
 
   ABLATE_NVTX_RANGE("ffn");
-  auto f = ffn_forward(ffn_fc1, ffn_fc2, norm2(x).to(torch::kFloat) * (1 + mod(4)) + mod(3), ctx.compute);
+  auto f = ffn_forward(ffn_fc1, ffn_fc2, norm2(x).to(torch::kFloat) * (1 + mod(4)) + mod(3), ctx);
   return x + f * mod(5);
 }
 

@@ -45,8 +45,8 @@ class AttentionBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(AttentionBlock);
 
-// tanh-GELU FFN fc2(gelu(fc1(x))) in the compute dtype.
+// tanh-GELU FFN fc2(gelu(fc1(x))) in the compute dtype, through the context's GEMM seam.
 torch::Tensor ffn_forward(const Linear& fc1, const Linear& fc2, const torch::Tensor& x,
-                          torch::Dtype compute);
+                          const BlockContext& ctx);
 
 }  // namespace ablate::dit

@@ -13,6 +13,8 @@ class Communicator;
 
 namespace ablate::dit {
 
+struct DitKernels;
+
 struct BlockContext {
   std::array<int64_t, 3> grid{};  // (f, h, w) tokens of this chunk
   torch::Tensor grid_sizes;       // [1, 3] int64 on the CPU, as the reference builds it
@@ -27,6 +29,7 @@ struct BlockContext {
   dist::Communicator* comm = nullptr;
   int64_t tokens = 0;         // real tokens of the chunk (f*h*w)
   int64_t padded_tokens = 0;  // tokens rounded up to a multiple of the world size
+  const DitKernels* kernels = nullptr;  // kernel seams (null or empty members: the core's own)
 };
 
 }  // namespace ablate::dit

@@ -17,6 +17,18 @@ torch::Tensor attention_blhd(const torch::Tensor& q, const torch::Tensor& k, con
   return out.transpose(1, 2);
 }
 
+torch::Tensor attention_blhd(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const BlockContext& ctx, bool cross) {
+  if (!ctx.kernels || !ctx.kernels->attention) return attention_blhd(q, k, v);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  return ctx.kernels->attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), scale, cross).transpose(1, 2);
+}
+
+torch::Tensor block_linear(const torch::Tensor& x, const Linear& layer, const BlockContext& ctx, GemmSite site) {
+  if (!ctx.kernels || !ctx.kernels->linear) return linear_as(x, layer, ctx.compute);
+  return ctx.kernels->linear(x, *layer, ctx.compute, site);
+}
+
 CausalSelfAttentionImpl::CausalSelfAttentionImpl(const CausalSelfAttentionOptions& options_)
     : options(options_) {
   TORCH_CHECK(options.dim() % options.num_heads() == 0, "self-attention: dim ", options.dim(),
@@ -90,9 +102,9 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const Blo
   const int64_t b = x.size(0), s = x.size(1), n = options.num_heads(), d = options.dim() / n;
   const ForwardArgs& args = *ctx.args;
   // q, k, v: [B, L, dim] -> [B, L, heads, d] in the compute dtype
-  auto qh = norm_q(linear_as(x, q, ctx.compute)).view({b, s, n, d});
-  auto kh = norm_k(linear_as(x, k, ctx.compute)).view({b, s, n, d});
-  auto vh = linear_as(x, v, ctx.compute).view({b, s, n, d});
+  auto qh = norm_q(block_linear(x, q, ctx, GemmSite::kSelfQ)).view({b, s, n, d});
+  auto kh = norm_k(block_linear(x, k, ctx, GemmSite::kSelfK)).view({b, s, n, d});
+  auto vh = block_linear(x, v, ctx, GemmSite::kSelfV).view({b, s, n, d});
   int64_t real_tokens = s;
   if (ctx.comm) {
     // Ulysses: [B, L/w, heads, d] -> [B, L, heads/w, d] (gather tokens, scatter heads)
@@ -114,13 +126,13 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const Blo
   const auto [read_start, read_end] = update_cache(roped_k, value, ctx, cache, frame_seqlen);
   auto k_cache = cache.k.slice(1, read_start, read_end);
   auto v_cache = cache.v.slice(1, read_start, read_end);
-  auto out = attention_blhd(roped_q, k_cache, v_cache);  // [B, L, heads(/w), d]
+  auto out = attention_blhd(roped_q, k_cache, v_cache, ctx, /*cross=*/false);  // [B, L, heads(/w), d]
   if (ctx.comm) {
     const int64_t pad = ctx.padded_tokens - real_tokens;
     if (pad > 0) out = torch::cat({out, out.new_zeros({b, pad, out.size(2), d})}, 1);
     out = ctx.comm->all_to_all(out, 1, 2);  // [B, L, heads/w, d] -> [B, L/w, heads, d]
   }
-  return linear_as(out.flatten(2), o, ctx.compute);
+  return block_linear(out.flatten(2), o, ctx, GemmSite::kSelfO);
 }
 
 }  // namespace ablate::dit

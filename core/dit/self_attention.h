@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/dit/block_context.h"
+#include "core/dit/dit_kernels.h"
 #include "core/dit/kv_cache.h"
 #include "core/linear.h"
 #include "core/dit/norms.h"
@@ -45,5 +46,10 @@ TORCH_MODULE(CausalSelfAttention);
 
 // softmax(q k^T / sqrt(d)) v with q: [B, Lq, heads, d], k/v: [B, Lk, heads, d] -> [B, Lq, heads, d]
 torch::Tensor attention_blhd(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+// The same through the context's attention seam (ctx.kernels->attention when set); `cross`: text.
+torch::Tensor attention_blhd(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const BlockContext& ctx, bool cross);
+// linear_as(x, layer, ctx.compute) through the context's GEMM seam (ctx.kernels->linear when set).
+torch::Tensor block_linear(const torch::Tensor& x, const Linear& layer, const BlockContext& ctx, GemmSite site);
 
 }  // namespace ablate::dit

@@ -132,6 +132,7 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   ctx.comm = comm;
   ctx.tokens = tokens;
   ctx.padded_tokens = padded;
+  ctx.kernels = kernels;
   // for every padded token, replicated on every rank (or once, broadcast: same values per token)
   auto [e, e0] = embed_time(in.t, args.broadcast_time_embedding ? 1 : padded);
   if (args.broadcast_time_embedding) {
@@ -149,13 +150,24 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   ctx.e0 = e0;
   ctx.cam = cam;
 
+  torch::Tensor first_block_out;  // block 0's output, for the block-stack reuse seam
   for (int64_t i = 0; i < num_layers(); ++i) {
+    if (i == 1 && kernels && kernels->reuse_blocks) {
+      if (auto reused = kernels->reuse_blocks(first_block_out)) {
+        x = *reused;  // blocks 1..n-1 skipped: their caches keep what they hold
+        first_block_out = torch::Tensor();
+        break;
+      }
+    }
     ABLATE_NVTX_RANGE("block", i);
     if (unit_hooks) unit_hooks->before(i);
     x = blocks[i]->as<AttentionBlockImpl>()->forward(x, ctx, caches.self[i], caches.cross[i]);
     if (unit_hooks) unit_hooks->after(i);
     if (block_observer) block_observer(i, x);
+    if (i == 0) first_block_out = x;
   }
+  if (kernels && kernels->blocks_ran && first_block_out.defined() && num_layers() > 1)
+    kernels->blocks_ran(first_block_out, x);
   auto out = head(x, e);  // [1, L/world, 64] float32
   if (unit_hooks) unit_hooks->after(-1);
   if (world > 1) out = comm->all_gather(out, 1);  // [1, padded, 64], every rank

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/dit/attention_block.h"
+#include "core/dit/dit_kernels.h"
 #include "core/dit/dit_options.h"
 #include "core/dit/forward_args.h"
 #include "core/dit/head.h"
@@ -46,6 +47,9 @@ class WanModelImpl : public torch::nn::Module {
   dist::Communicator* comm = nullptr;
   // Parameter-residency seam (sharded parameters); null: all resident.
   UnitHooks* unit_hooks = nullptr;
+  // Kernel seams (attention backend, large GEMMs, block-stack reuse; the pipeline points it at
+  // Seams::dit_kernels); null or empty members: the core's own.
+  const DitKernels* kernels = nullptr;
   // Debug seam: when set, called with every block's output (tests check activations per layer).
   std::function<void(int64_t block, const torch::Tensor& x)> block_observer;
 

@@ -157,7 +157,11 @@ std::string gate_summary(const LedgerRecord& r) {
   else
     os << "; every denoising step matches, the divergence is in the VAE decode";
   if (g.psnr_db) os << "; PSNR " << fixed_text(*g.psnr_db, 2) << " dB, max |diff| " << g.max_abs_u8.value_or(0);
-  if (g.bound) os << " (bound: PSNR >= " << g.bound->min_psnr_db << " dB, max |diff| <= " << g.bound->max_abs_u8 << ")";
+  if (g.min_frame_psnr_db) os << ", worst frame " << fixed_text(*g.min_frame_psnr_db, 2) << " dB";
+  if (g.latent_rel_l2) os << ", latent rel L2 " << *g.latent_rel_l2;
+  if (g.bound)
+    os << " (bound: PSNR >= " << g.bound->min_psnr_db << " dB, max |diff| <= " << g.bound->max_abs_u8
+       << ", worst frame >= " << g.bound->min_frame_psnr_db << " dB, latent rel L2 <= " << g.bound->max_latent_rel_l2 << ")";
   return os.str();
 }
 

@@ -104,9 +104,12 @@ nlohmann::json LedgerRecord::to_json() const {
   }
   if (gate.psnr_db) j["psnr_db"] = number_or_inf(*gate.psnr_db);
   if (gate.max_abs_u8) j["max_abs_u8"] = *gate.max_abs_u8;
+  if (gate.min_frame_psnr_db) j["min_frame_psnr_db"] = number_or_inf(*gate.min_frame_psnr_db);
+  if (gate.latent_rel_l2) j["latent_rel_l2"] = number_or_inf(*gate.latent_rel_l2);
   if (gate.bound)
     j["bound"] = {{"min_psnr_db", gate.bound->min_psnr_db}, {"max_abs_u8", gate.bound->max_abs_u8},
-                  {"within", gate.bound->within}};
+                  {"within", gate.bound->within}, {"min_frame_psnr_db", gate.bound->min_frame_psnr_db},
+                  {"max_latent_rel_l2", gate.bound->max_latent_rel_l2}};
   if (gate.failing_request) j["failing_request"] = *gate.failing_request;
   j["validity"] = validity;
   j["invalid_reasons"] = invalid_reasons;
@@ -237,9 +240,14 @@ void read_gate(const JsonFields& f, LedgerRecord& r) {
   }
   r.gate.psnr_db = f.optional_number("psnr_db");
   r.gate.max_abs_u8 = f.optional_integer("max_abs_u8");
+  r.gate.min_frame_psnr_db = f.optional_number("min_frame_psnr_db");
+  r.gate.latent_rel_l2 = f.optional_number("latent_rel_l2");
   if (f.has("bound")) {
     const auto b = f.object("bound");
     r.gate.bound = GateFindings::Bound{b.number("min_psnr_db"), b.integer("max_abs_u8"), b.boolean("within")};
+    // ablate.ledger/3
+    if (auto v = b.optional_number("min_frame_psnr_db")) r.gate.bound->min_frame_psnr_db = *v;
+    if (auto v = b.optional_number("max_latent_rel_l2")) r.gate.bound->max_latent_rel_l2 = *v;
   }
   r.gate.failing_request = f.optional_integer("failing_request");
   if (r.rank_latent_md5s.size() > 1)

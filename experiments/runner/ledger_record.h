@@ -2,7 +2,8 @@
 // it. Only ledger_record.cpp turns records into JSON and back; every reader (reports, compare,
 // search, journal, resume) uses these fields. Schema versions: ablate.ledger/1 (read) and
 // ablate.ledger/2 (read; adds per-request hashes, per-rank hashes and latency) and ablate.ledger/3
-// (read and written; adds where a record ran: partition, device, and the adaptive stopping point).
+// (read and written; adds where a record ran: partition, device, and the adaptive stopping point;
+// and the gate's latent relative L2 and worst-frame PSNR, and their bounds).
 #pragma once
 #include <nlohmann/json.hpp>
 

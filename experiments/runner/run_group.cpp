@@ -55,6 +55,7 @@ void accumulate(RunContext& ctx, Accumulator& a, const Measurement& m, int64_t r
       a.output.chains.push_back(hash_chain(m.output.step_latents));
       if (k == 0) {
         a.output.video_u8 = video.cpu();
+        a.output.latents = m.output.latents.to(torch::kCPU, torch::kFloat);  // tier-B relative L2
         a.output.rank_latent_md5s = m.rank_latent_md5s;
       }
     } else if (a.output.md5s[k] != md5) {

@@ -80,6 +80,7 @@ void adopt_as_reference(RunContext& ctx, const Accumulator& a) {
   ctx.reference.md5s = a.output.md5s;
   ctx.reference.chains = a.output.chains;
   ctx.reference.video_u8 = a.output.video_u8;
+  ctx.reference.latents = a.output.latents;
   const auto& chain = a.output.chains.empty() ? std::vector<std::string>{} : a.output.chains.front();
   ctx.reference.steps_per_chunk =
       ctx.geometry.num_chunks ? static_cast<int64_t>(chain.size()) / ctx.geometry.num_chunks : 4;
@@ -118,6 +119,7 @@ void record_group(RunContext& ctx, std::vector<Accumulator>& accs, RunnerResult&
     if (ctx.ledger) ctx.ledger->write(r);
     result.records.push_back(r);
     a.output.video_u8 = torch::Tensor();  // the reference keeps its own handle
+    a.output.latents = torch::Tensor();
   }
 }
 
