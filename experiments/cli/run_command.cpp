@@ -8,6 +8,7 @@
 #include "core/dist/world.h"
 #include "core/error.h"
 #include "core/video_hash.h"
+#include "experiments/cli/pipeline_setup.h"
 #include "experiments/runner/assignment.h"
 #include "experiments/runner/combinations.h"
 #include "experiments/common/fingerprint.h"
@@ -31,29 +32,32 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
   cmd->add_flag("--resume", o.resume, "Continue the ledger in --out, skipping finished combinations");
   cmd->add_option("--time-budget-s", o.time_budget_s, "Start no engine group after this many seconds; "
                                                        "the rest waits for --resume (0: none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_in(0, 1e9));
   cmd->add_option("--max-group-size", o.max_group_size, "At most this many combinations share one engine and "
                                                          "interleave (0: all that can); with --time-budget-s, "
                                                          "splits a large group over calls")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0, 1000000));
   cmd->add_option("--baseline", o.baseline, "Gate outputs against this locked baseline (ablate lock)");
   cmd->add_option("--name", o.name, "Matrix name (without --matrix)");
   cmd->add_option("--preset", o.preset, "Workload preset (without --matrix)");
   cmd->add_option("--device", o.device, "cpu, cuda or cuda:N (without --matrix)");
   cmd->add_option("--dtype", o.dtype, "fp32 or bf16 (without --matrix)");
   cmd->add_option("--size", o.size, "Max-area size H*W (without --matrix)");
-  cmd->add_option("--frames", o.frames, "Pixel frames 4n+1 (without --matrix)");
-  cmd->add_option("--seed", o.seed, "Noise seed (without --matrix)");
+  cmd->add_option("--frames", o.frames, "Pixel frames 4n+1 (without --matrix)")->check(integer_in(1, 100001));
+  cmd->add_option("--seed", o.seed, "Noise seed (without --matrix)")->check(integer_in(0, kMaxInt64));
   cmd->add_option("--mode", o.mode, "full | stack | one_at_a_time | aa (default full); with --matrix only aa: "
                                     "the spec's workload, its baseline measured twice (the noise floor)");
   cmd->add_option("--axis", o.axes, "full mode: name=v1,v2 (repeatable)");
   cmd->add_option("--stack", o.stack, "stack / one_at_a_time modes: name=value, in order (repeatable)");
-  cmd->add_option("--warmup", o.warmup, "Untimed generate() per combination (overrides the spec)");
-  cmd->add_option("--repetitions", o.repetitions, "Timed generate() per combination (overrides the spec)");
-  cmd->add_option("--order-seed", o.order_seed, "Seed of the interleaved order (overrides the spec)");
+  cmd->add_option("--warmup", o.warmup, "Untimed generate() per combination (overrides the spec)")
+      ->check(integer_in(0, 1000));
+  cmd->add_option("--repetitions", o.repetitions, "Timed generate() per combination (overrides the spec)")
+      ->check(integer_in(1, 10000));
+  cmd->add_option("--order-seed", o.order_seed, "Seed of the interleaved order (overrides the spec)")
+      ->check(integer_in(0, kMaxInt64));
   cmd->add_option("--prompt-mode", o.prompt_mode, "repeat | unique (overrides the spec)");
   cmd->add_flag("--no-sync-audit", o.no_sync_audit, "Skip the extra CUDA sync-debug generate() per combination");
-  cmd->add_option("--debug-perturb-rank", o.debug_perturb_rank)->group("");
+  cmd->add_option("--debug-perturb-rank", o.debug_perturb_rank)->group("")->check(integer_in(-1, 65535));
   return cmd;
 }
 
@@ -69,7 +73,7 @@ CLI::App* add_check_command(CLI::App& app, CheckCommandOptions& o) {
   cmd->add_option("--baseline", o.baseline, "Baseline file (ablate lock)")->required();
   cmd->add_option("--matrix", o.matrix, "Matrix spec (default: the one the baseline was locked with)");
   cmd->add_option("--out", o.out, "Folder for the check's ledger and report (optional)");
-  cmd->add_option("--debug-perturb-rank", o.debug_perturb_rank)->group("");
+  cmd->add_option("--debug-perturb-rank", o.debug_perturb_rank)->group("")->check(integer_in(-1, 65535));
   return cmd;
 }
 

@@ -141,7 +141,7 @@ MatrixSpec load_matrix_spec(const std::string& path) {
   } catch (const nlohmann::json::parse_error& e) {
     throw UsageError(path + ": not valid JSON: " + e.what());
   }
-  return parse_matrix_spec(j, path);
+  return guard_json_file(path, [&] { return parse_matrix_spec(j, path); });
 }
 
 }  // namespace ablate
