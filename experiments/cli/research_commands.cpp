@@ -92,8 +92,19 @@ int run_compare(const ResearchOptions& o) {
   stats::Thresholds t;
   t.rel = o.rel;
   t.abs_ms = o.abs_ms;
-  t.noise_floor_ms = o.aa_ledger.empty() ? o.noise_floor_ms : aa_noise_floor(read_ledger(o.aa_ledger));
+  t.noise_floor_ms = o.noise_floor_ms;
+  if (!o.aa_ledger.empty()) {
+    const auto aa = read_nonempty_ledger(o.aa_ledger, "compare --aa");
+    try {
+      t.noise_floor_ms = aa_noise_floor(aa);
+    } catch (const UsageError& e) {
+      throw UsageError("--aa " + o.aa_ledger + ": " + e.what());
+    }
+  }
   const auto c = compare_ledgers(a, b, t);
+  ABLATE_USAGE_CHECK(!c["rows"].empty(), o.ledger_a, " and ", o.ledger_b, ": no combination has a finished measurement ",
+                     "in both ledgers (only in A: ", c["only_in_a"].size(), ", only in B: ", c["only_in_b"].size(),
+                     "); nothing to compare");
   std::cout << compare_markdown(c, o.ledger_a, o.ledger_b);
   if (!o.json_out.empty()) write_file_atomically(o.json_out, c.dump(2) + "\n");
   return 0;

@@ -90,6 +90,8 @@ MatrixSpec spec_from_flags(const RunCommandOptions& flags) {
   ABLATE_USAGE_CHECK(o.stack.empty() || o.mode == "stack" || o.mode == "one_at_a_time", "--stack is for --mode stack or "
                      "one_at_a_time (mode is ", o.mode, ")");
   if (o.mode == "full") {
+    ABLATE_USAGE_CHECK(!o.axes.empty(), "no strategy to vary (an empty matrix): give at least one --axis name=v1,v2, "
+                       "or --mode stack with --stack, or --matrix");
     j["axes"] = nlohmann::json::object();
     for (const auto& a : o.axes) {
       const auto [name, values] = parse_axis(a, "--axis");

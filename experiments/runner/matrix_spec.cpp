@@ -51,6 +51,8 @@ bool takes_stack(MatrixMode m) { return m == MatrixMode::kStack || m == MatrixMo
 
 void parse_axes(const JsonFields& f, MatrixSpec& s) {
   const auto axes = f.object("axes");
+  ABLATE_USAGE_CHECK(!axes.json().empty(), axes.where(), ": no strategy to vary (an empty matrix); expected at least one ",
+                     "{strategy: [values]}");
   for (const auto& [name, values] : axes.json().items()) {
     const std::string where = axes.path(name);
     ABLATE_USAGE_CHECK(values.is_array() && !values.empty(), where, ": expected a non-empty list of values, found ",
