@@ -208,7 +208,10 @@ int run_generate_command(const GenerateCommandOptions& o) {
     std::cout << "rank " << setup.world.rank << " latents md5 " << m.rank_latent_md5s[static_cast<size_t>(setup.world.rank)]
               << "\n";
     if (!report) continue;
-    if (run + 1 == o.runs) save_outputs(o, m, out);
+    if (run + 1 == o.runs) {
+      OperationScope saving("writing the last run's outputs");
+      save_outputs(o, m, out);
+    }
     const std::string md5 = tensor_md5(video_to_uint8(m.output.video));
     const auto k = static_cast<size_t>(run % cycle);
     if (md5s.size() == k) md5s.push_back(md5);
