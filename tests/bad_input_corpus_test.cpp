@@ -76,6 +76,20 @@ std::string ledger_line(const std::function<void(json&)>& edit = [](json&) {}) {
   return j.dump() + "\n";
 }
 
+// The DiT config.json `ablate export-checkpoint --preset tiny` writes.
+json tiny_dit_config() {
+  return {{"_class_name", "WanModelFast"}, {"control_type", "cam"}, {"dim", 64}, {"eps", 1e-06}, {"ffn_dim", 128},
+          {"freq_dim", 256}, {"in_dim", 36}, {"local_attn_size", -1}, {"model_type", "i2v"}, {"num_heads", 4},
+          {"num_layers", 3}, {"out_dim", 16}, {"sink_size", 0}, {"text_len", 512}};
+}
+
+// A safetensors file: the little-endian 64-bit header length, the header, 8 data bytes.
+std::string safetensors(const std::string& header) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  return out + header + std::string(8, '\0');
+}
+
 const std::string kTiny = " --preset tiny --size 32*32 --frames 9 ";
 const std::string kJournal = "# Experiments\n\n## Journal\n\n";
 
@@ -190,16 +204,16 @@ std::vector<Case> corpus() {
   c.push_back({"spec_workload_seed_float", {{"m.json", spec({{"workload", {{"seed", 1.5}}}})}}, run_m, 2,
                {"workload.seed: expected an integer", "1.5"}});
   c.push_back({"spec_workload_prompt_mode", {{"m.json", spec({{"workload", {{"prompt_mode", "often"}}}})}}, run_m, 2,
-               {"workload.prompt_mode", "often"}});
-  c.push_back({"spec_workload_request_cycle_zero",
+               {"m.json.workload.prompt_mode: unknown mode 'often'; valid modes: repeat, unique"}});
+  c.push_back({"spec_workload_request_cycle_zero",  // once a division by zero (SIGFPE)
                {{"m.json", spec({{"workload", {{"prompt_mode", "unique"}, {"request_cycle", 0}}}})}}, run_m, 2,
-               {"workload.request_cycle"}});
+               {"m.json.workload.request_cycle: expected 1..1000 requests per cycle, found 0"}});
   c.push_back({"spec_workload_timeout_negative", {{"m.json", spec({{"workload", {{"collective_timeout_s", -1}}}})}}, run_m, 2,
-               {"workload.collective_timeout_s"}});
+               {"m.json.workload.collective_timeout_s: expected seconds in (0, 86400], found -1"}});
   c.push_back({"spec_workload_poses_alone", {{"p.npy", poses_ok}, {"m.json", spec({{"workload", {{"poses", "{dir}/p.npy"}}}})}},
-               run_m, 2, {"poses", "intrinsics"}});
+               run_m, 2, {"--poses and --intrinsics go together", "p.npy"}});
   c.push_back({"spec_workload_image_missing", {{"m.json", spec({{"workload", {{"image", "{dir}/none.png"}}}})}}, run_m, 2,
-               {"none.png"}});
+               {"cannot open image {dir}/none.png"}});
   c.push_back({"search_spec_type_error", {{"m.json", spec({{"warmup", true}})}}, "search --matrix {dir}/m.json --out {dir}/o", 2,
                {"m.json.warmup: expected an integer", "found true"}});
   c.push_back({"lock_spec_missing", {}, "lock --matrix {dir}/none.json --baseline {dir}/b.json", 2,
@@ -254,7 +268,7 @@ std::vector<Case> corpus() {
   c.push_back({"ledger_samples_wrong_type", {{"a.jsonl", ledger_line([](json& j) { j["samples_ms"] = {1, "x"}; })}, {"b.jsonl", good}},
                "compare {dir}/a.jsonl {dir}/b.jsonl", 2, {"a.jsonl:1.samples_ms[1]: expected a number, found \"x\""}});
   c.push_back({"ledger_status_unknown", {{"a.jsonl", good}, {"b.jsonl", ledger_line([](json& j) { j["status"] = "done"; })}},
-               "compare {dir}/a.jsonl {dir}/b.jsonl", 2, {"b.jsonl:1.status", "done"}});
+               "compare {dir}/a.jsonl {dir}/b.jsonl", 2, {"b.jsonl:1.status: expected ok, skipped or error, found \"done\""}});
   c.push_back({"ledger_combination_missing", {{"a.jsonl", ledger_line([](json& j) { j.erase("combination"); })}},
                "report {dir}/a.jsonl --out {dir}/r", 2, {"a.jsonl:1.combination: missing"}});
   c.push_back({"ledger_torn_only_line", {{"a.jsonl", good.substr(0, 40)}}, "report {dir}/a.jsonl --out {dir}/r", 2,
@@ -265,6 +279,9 @@ std::vector<Case> corpus() {
   c.push_back({"analyze_no_axes", {{"a.jsonl", good}}, "analyze {dir}/a.jsonl", 2, {"a.jsonl: no axes recorded"}});
   c.push_back({"compare_nothing_in_common", {{"a.jsonl", good}, {"b.jsonl", ledger_line([](json& j) { j["combination"] = "x=y"; })}},
                "compare {dir}/a.jsonl {dir}/b.jsonl", 2, {"no combination has a finished measurement in both ledgers"}});
+  c.push_back({"compare_aa_ledger_not_aa", {{"a.jsonl", good}, {"b.jsonl", good}},
+               "compare {dir}/a.jsonl {dir}/b.jsonl --aa {dir}/a.jsonl", 2,
+               {"--aa {dir}/a.jsonl: expected an A/A ledger (mode aa: one configuration measured twice)"}});
   c.push_back({"compare_aa_ledger_empty", {{"a.jsonl", good}, {"b.jsonl", good}, {"aa.jsonl", ""}},
                "compare {dir}/a.jsonl {dir}/b.jsonl --aa {dir}/aa.jsonl", 2, {"aa.jsonl: the ledger holds no records"}});
   // ---- journals (experiment, analyze --journal, search --journal)
@@ -304,22 +321,38 @@ std::vector<Case> corpus() {
                {"a.npy: expected actions", "[N, 4]", "found [3, 5]"}});
   c.push_back({"image_not_an_image", {{"img.png", "this is text"}}, gen + "--image {dir}/img.png", 2, {"img.png"}});
   c.push_back({"image_missing", {}, gen + "--image {dir}/none.png", 2, {"cannot open image", "none.png"}});
-  // ---- checkpoint folder, safetensors index and files (--checkpoint-dir)
+  // ---- checkpoint folder, config, safetensors index and files (--checkpoint-dir; read at the build)
   const std::string ck = gen + "--checkpoint-dir {dir}/ck";
-  c.push_back({"checkpoint_dir_missing", {}, gen + "--checkpoint-dir {dir}/none", 2, {"none"}});
-  c.push_back({"checkpoint_config_not_json", {{"ck/lingbot_world_fast/config.json", "{"}}, ck, 2, {"config.json"}});
-  c.push_back({"checkpoint_index_not_json",
-               {{"ck/lingbot_world_fast/config.json", "{}"},
-                {"ck/lingbot_world_fast/diffusion_pytorch_model.safetensors.index.json", "{\"weight_map\": "}},
-               ck, 2, {"index.json"}});
-  c.push_back({"checkpoint_index_empty_map",
-               {{"ck/lingbot_world_fast/config.json", "{}"},
-                {"ck/lingbot_world_fast/diffusion_pytorch_model.safetensors.index.json", "{\"weight_map\": {}}"}},
-               ck, 2, {"index.json"}});
-  c.push_back({"checkpoint_safetensors_garbage",
-               {{"ck/lingbot_world_fast/config.json", "{}"},
-                {"ck/lingbot_world_fast/diffusion_pytorch_model.safetensors", std::string("\xff\xff\xff\xff\xff\xff\xff\x7f{}")}},
-               ck, 2, {"diffusion_pytorch_model.safetensors"}});
+  const std::string dit = "ck/lingbot_world_fast/";
+  const File t5{"ck/models_t5_umt5-xxl-enc-bf16.pth", ""}, vae{"ck/Wan2.1_VAE.pth", ""};
+  const File config{dit + "config.json", tiny_dit_config().dump()};
+  c.push_back({"checkpoint_dir_missing", {}, gen + "--checkpoint-dir {dir}/none", 2, {"--checkpoint-dir", "none does not exist"}});
+  c.push_back({"checkpoint_lacks_files", {config}, ck, 2,
+               {"lacks 2 file(s) of the reference's layout", "models_t5_umt5-xxl-enc-bf16.pth", "Wan2.1_VAE.pth"}});
+  c.push_back({"checkpoint_config_not_json", {t5, vae, {dit + "config.json", "{"}}, ck, 2,
+               {"config.json: does not parse as JSON"}});
+  c.push_back({"checkpoint_config_field_missing", {t5, vae, {dit + "config.json", "{}"}}, ck, 2,
+               {"config.json: field 'model_type' is missing; expected \"i2v\""}});
+  json wrong_type = tiny_dit_config();
+  wrong_type["num_layers"] = "3";
+  c.push_back({"checkpoint_config_wrong_type", {t5, vae, {dit + "config.json", wrong_type.dump()}}, ck, 2,
+               {"config.json: field 'num_layers' is \"3\"; preset 'tiny' expects 3"}});
+  const std::string index = dit + "diffusion_pytorch_model.safetensors.index.json";
+  c.push_back({"checkpoint_index_not_json", {t5, vae, config, {index, "{\"weight_map\": "}}, ck, 2,
+               {"safetensors.index.json: the index does not parse as JSON"}});
+  c.push_back({"checkpoint_index_empty_map", {t5, vae, config, {index, "{\"weight_map\": {}}"}}, ck, 2,
+               {"safetensors.index.json: weight_map is empty"}});
+  const std::string weights = dit + "diffusion_pytorch_model.safetensors";
+  c.push_back({"safetensors_header_too_long", {t5, vae, config, {weights, std::string("\xff\xff\xff\xff\xff\xff\xff\x7f{}")}},
+               ck, 2, {"diffusion_pytorch_model.safetensors: header length 9223372036854775807 bytes is over the format's limit"}});
+  c.push_back({"safetensors_header_not_object", {t5, vae, config, {weights, safetensors("[1]")}}, ck, 2,
+               {"the header does not start with '{'; not a safetensors file"}});
+  c.push_back({"safetensors_dtype_wrong_type",
+               {t5, vae, config, {weights, safetensors(R"({"a":{"dtype":5,"shape":[1],"data_offsets":[0,4]}})")}}, ck, 2,
+               {"key 'a': dtype must be a string"}});
+  c.push_back({"safetensors_shape_vs_offsets",
+               {t5, vae, config, {weights, safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})")}}, ck, 2,
+               {"key 'a': data_offsets [0, 4) hold 4 bytes, but shape [2] of F32 needs 8"}});
   // ---- an internal LibTorch error (exit 1): one line naming the operation; the full text with --verbose
   c.push_back({"libtorch_error_one_line", {{"latents/keep", ""}}, gen + "--save-latents {dir}/latents", 1,
                {"ablate: failed: ", "cannot be opened", "while writing the last run's outputs", "--verbose for the full text"}});

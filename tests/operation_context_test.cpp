@@ -24,7 +24,7 @@ TEST(OperationContext, RecordsTheScopesAnExceptionCrossedInnermostFirst) {
     ASSERT_EQ(failed_operations().size(), 2u);
     EXPECT_EQ(failed_operations()[0], "loading the VAE");
     EXPECT_EQ(failed_operations()[1], "building the tiny pipeline");
-    EXPECT_EQ(failed_operation_text(), "while loading the VAE (during building the tiny pipeline)");
+    EXPECT_EQ(failed_operation_text(), "while loading the VAE, during building the tiny pipeline");
   }
   { OperationScope ok("generating request 0"); }  // a new operation: the handled failure is forgotten
   EXPECT_TRUE(failed_operations().empty());

@@ -202,7 +202,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
       rebuild_ms = run == 0 ? build_ms : build_engine(setup);
       if (run > 0) install_crash_hook(o, setup);
     }
-    OperationScope scope("generating request " + std::to_string(run % cycle) + " (run " + std::to_string(run + 1) + ")");
+    OperationScope scope("generating request " + std::to_string(run % cycle) + " in run " + std::to_string(run + 1));
     const Measurement m = measure_generate(setup.engine->pipeline(), setup_request(setup, run),
                                            setup.comm.get(), rebuild_ms);
     std::cout << "rank " << setup.world.rank << " latents md5 " << m.rank_latent_md5s[static_cast<size_t>(setup.world.rank)]

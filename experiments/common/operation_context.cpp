@@ -37,8 +37,8 @@ std::string failed_operation_text() {
   const auto& ops = operation_context::g_failed;
   if (ops.empty()) return "";
   std::string out = "while " + ops.front();
-  for (size_t i = 1; i < ops.size(); ++i) out += (i == 1 ? " (during " : ", during ") + ops[i];
-  return ops.size() > 1 ? out + ")" : out;
+  for (size_t i = 1; i < ops.size(); ++i) out += ", during " + ops[i];
+  return out;
 }
 
 std::string error_summary(const std::exception& e) {

@@ -23,8 +23,8 @@ class OperationScope {
 // The operations the last escaping exception crossed, innermost first (empty when none).
 const std::vector<std::string>& failed_operations();
 
-// "while generating request 3 (during running generate)": the innermost failed operation and
-// the outer ones; "" when none was recorded.
+// "while writing the outputs, during generating request 0 in run 1": the innermost failed
+// operation, then the outer ones; "" when none was recorded.
 std::string failed_operation_text();
 
 // An exception's message in one line: for a LibTorch c10::Error its message without the C++
