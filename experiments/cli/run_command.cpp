@@ -12,6 +12,7 @@
 #include "experiments/runner/assignment.h"
 #include "experiments/runner/combinations.h"
 #include "experiments/common/fingerprint.h"
+#include "experiments/common/json_fields.h"
 #include "experiments/common/number_text.h"
 #include "experiments/gate/gate.h"
 #include "experiments/runner/ledger.h"
@@ -234,7 +235,8 @@ int run_lock_command(const CheckCommandOptions& o) {
 
 int run_check_command(const CheckCommandOptions& o) {
   BaselineFile file = read_baseline(o.baseline);
-  MatrixSpec spec = o.matrix.empty() ? parse_matrix_spec(file.matrix, o.baseline + ": matrix") : load_matrix_spec(o.matrix);
+  const auto locked_spec = [&] { return parse_matrix_spec(file.matrix, o.baseline + ": matrix"); };
+  MatrixSpec spec = o.matrix.empty() ? guard_json_file(o.baseline, locked_spec) : load_matrix_spec(o.matrix);
   ABLATE_USAGE_CHECK(file.matrix.contains("workload") && file.matrix["workload"] == spec.workload.to_json(), "--matrix ",
                      o.matrix, ": its workload differs from the one ", o.baseline, " was locked with");
   const auto fingerprint = run_fingerprint(spec);
