@@ -178,7 +178,7 @@ std::vector<Case> corpus() {
                {"m.json.mode: unknown mode 'sideways'", "valid modes"}});
   c.push_back({"spec_axis_duplicate_value", {{"m.json", spec({{"axes", {{"sync_elim", {"on", "on"}}}}})}}, run_m, 2,
                {"m.json.axes.sync_elim", "lists value 'on' twice"}});
-  c.push_back({"spec_axis_empty_list", {{"m.json", spec({{"axes", {{"sync_elim", json::array()}}}}})}}, run_m, 2,
+  c.push_back({"spec_axis_empty_list", {{"m.json", spec({{"axes", {{"sync_elim", json::array()}}}})}}, run_m, 2,
                {"m.json.axes.sync_elim: expected a non-empty list of values"}});
   c.push_back({"spec_axis_number_value", {{"m.json", spec({{"axes", {{"sync_elim", {1}}}}})}}, run_m, 2,
                {"m.json.axes.sync_elim: expected string values, found 1"}});
