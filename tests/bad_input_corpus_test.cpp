@@ -121,7 +121,7 @@ std::vector<Case> corpus() {
   c.push_back({"generate_unknown_strategy", {}, "generate" + kTiny + "--set warp_drive=on", 2, {"warp_drive"}});
   c.push_back({"generate_prompt_mode", {}, "generate" + kTiny + "--prompt-mode sometimes", 2, {"sometimes", "repeat", "unique"}});
   c.push_back({"generate_unknown_flag", {}, "generate --no-such-flag", 2, {"--no-such-flag"}});
-  c.push_back({"unknown_subcommand", {}, "fly", 2, {"fly"}});
+  c.push_back({"unknown_subcommand", {}, "fly", 2, {"unknown subcommand 'fly'", "valid subcommands: generate"}});
   c.push_back({"run_repetitions_zero", {}, "run" + kTiny + "--repetitions 0 --out {dir}/o", 2, {"--repetitions", "[1, 10000]"}});
   c.push_back({"run_warmup_negative", {}, "run" + kTiny + "--warmup -1 --out {dir}/o", 2, {"--warmup", "out of range"}});
   c.push_back({"run_seed_beyond_64_bits", {}, "run --seed 18446744073709551616 --out {dir}/o", 2,
@@ -326,16 +326,18 @@ std::vector<Case> corpus() {
   const std::string dit = "ck/lingbot_world_fast/";
   const File t5{"ck/models_t5_umt5-xxl-enc-bf16.pth", ""}, vae{"ck/Wan2.1_VAE.pth", ""};
   const File config{dit + "config.json", tiny_dit_config().dump()};
+  const File weights_file{dit + "diffusion_pytorch_model.safetensors", ""};  // present; the config is read first
   c.push_back({"checkpoint_dir_missing", {}, gen + "--checkpoint-dir {dir}/none", 2, {"--checkpoint-dir", "none does not exist"}});
   c.push_back({"checkpoint_lacks_files", {config}, ck, 2,
-               {"lacks 2 file(s) of the reference's layout", "models_t5_umt5-xxl-enc-bf16.pth", "Wan2.1_VAE.pth"}});
-  c.push_back({"checkpoint_config_not_json", {t5, vae, {dit + "config.json", "{"}}, ck, 2,
+               {"lacks 3 file(s) of the reference's layout", "diffusion_pytorch_model.safetensors",
+                "models_t5_umt5-xxl-enc-bf16.pth", "Wan2.1_VAE.pth"}});
+  c.push_back({"checkpoint_config_not_json", {t5, vae, weights_file, {dit + "config.json", "{"}}, ck, 2,
                {"config.json: does not parse as JSON"}});
-  c.push_back({"checkpoint_config_field_missing", {t5, vae, {dit + "config.json", "{}"}}, ck, 2,
+  c.push_back({"checkpoint_config_field_missing", {t5, vae, weights_file, {dit + "config.json", "{}"}}, ck, 2,
                {"config.json: field 'model_type' is missing; expected \"i2v\""}});
   json wrong_type = tiny_dit_config();
   wrong_type["num_layers"] = "3";
-  c.push_back({"checkpoint_config_wrong_type", {t5, vae, {dit + "config.json", wrong_type.dump()}}, ck, 2,
+  c.push_back({"checkpoint_config_wrong_type", {t5, vae, weights_file, {dit + "config.json", wrong_type.dump()}}, ck, 2,
                {"config.json: field 'num_layers' is \"3\"; preset 'tiny' expects 3"}});
   const std::string index = dit + "diffusion_pytorch_model.safetensors.index.json";
   c.push_back({"checkpoint_index_not_json", {t5, vae, config, {index, "{\"weight_map\": "}}, ck, 2,
@@ -360,6 +362,9 @@ std::vector<Case> corpus() {
                {"ablate: failed: ", "full error text:", "cannot be opened"}});
   return c;
 }
+
+// gtest prints a failing case by its name
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 std::string substitute(std::string text, const std::string& dir) {
   for (const auto& [key, value] : {std::pair<std::string, std::string>{"{dir}", dir}, {"{src}", ABLATE_SOURCE_DIR}})

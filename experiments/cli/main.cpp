@@ -61,6 +61,18 @@ int main(int argc, char** argv) {
   auto* list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
   std::string update_journal;
   list_cmd->add_option("--update", update_journal, "Rewrite the strategy table in this journal (EXPERIMENTS.md)");
+  if (argc > 1 && argv[1][0] != '-') {  // CLI11 would only say "A subcommand is required"
+    std::string valid;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->get_name() == argv[1];
+      valid += (valid.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "ablate: error: unknown subcommand '" << argv[1] << "'; valid subcommands: " << valid << "\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
