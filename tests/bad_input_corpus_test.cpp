@@ -247,8 +247,11 @@ std::vector<Case> corpus() {
                check_b, 2, {"b.json.entries[0].video_file: expected a file name beside the baseline file"}});
   c.push_back({"baseline_hash_chain_numbers", {{"b.json", baseline([](json& j) { j["entries"][0]["hash_chain"] = {1, 2}; })}},
                check_b, 2, {"b.json.entries[0].hash_chain[0]: expected a string, found 1"}});
-  c.push_back({"baseline_key_edited", {{"b.json", baseline([](json& j) { j["entries"][0]["key"] = "0123456789abcdef"; })}},
-               check_b, 2, {"b.json.entries[0].key: expected the key of the entry's fingerprint"}});
+  c.push_back({"baseline_key_malformed", {{"b.json", baseline([](json& j) { j["entries"][0]["key"] = "KEY"; })}},
+               check_b, 2, {"b.json.entries[0].key: expected a fingerprint key of 16 lower-case hex digits, found \"KEY\""}});
+  c.push_back({"baseline_video_sha256_malformed",
+               {{"b.json", baseline([](json& j) { j["entries"][0]["video_sha256"] = "abc"; })}}, check_b, 2,
+               {"b.json.entries[0].video_sha256: expected a SHA-256 of 64 lower-case hex digits, found \"abc\""}});
   c.push_back({"baseline_unknown_entry_field", {{"b.json", baseline([](json& j) { j["entries"][0]["psnr"] = 40; })}}, check_b, 2,
                {"b.json.entries[0]: unknown field 'psnr'"}});
   c.push_back({"baseline_matrix_type_error", {{"b.json", baseline([](json& j) { j["matrix"]["repetitions"] = "one"; })}},

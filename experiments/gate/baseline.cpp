@@ -10,7 +10,6 @@
 
 #include "core/error.h"
 #include "core/video_hash.h"
-#include "experiments/common/fingerprint.h"
 #include "experiments/common/json_fields.h"
 #include "experiments/common/output_folder.h"
 
@@ -46,8 +45,8 @@ BaselineEntry parse_entry(const JsonFields& e) {
                 "video_sha256", "tiers", "request_md5s", "request_chains"});
   b.fingerprint = e.object("fingerprint").json();
   b.key = e.string("key");
-  e.check(b.key == fingerprint_key(b.fingerprint), "key",
-          "the key of the entry's fingerprint (" + fingerprint_key(b.fingerprint) + "; was the fingerprint edited?)", b.key);
+  e.check(b.key.size() == 16 && b.key.find_first_not_of("0123456789abcdef") == std::string::npos, "key",
+          "a fingerprint key of 16 lower-case hex digits", b.key);
   b.md5 = e.string("md5");
   check_md5(e, "md5", b.md5);
   b.hash_chain = e.strings("hash_chain");
