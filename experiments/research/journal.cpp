@@ -47,7 +47,7 @@ std::string format_journal_entry(int n, const JournalEntry& e) {
     if (fingerprint.empty()) fingerprint = r.fingerprint_key;
     if (r.environment.contains("git") && r.environment["git"].is_object()) {
       const auto& git = r.environment["git"];
-      const std::string commit = git.value("commit", "") + ((journal_git::dirty_tree(git) ? " (dirty)" : "");
+      const std::string commit = git.value("commit", "") + (journal_git::dirty_tree(git) ? " (dirty)" : "");
       if (std::find(commits.begin(), commits.end(), commit) == commits.end()) commits.push_back(commit);
     }
     if (matrix.empty()) matrix = r.matrix;
