@@ -6,6 +6,7 @@
 #include "core/io/checkpoint.h"
 #include "core/pipeline.h"
 #include "experiments/cli/pipeline_setup.h"
+#include "experiments/common/operation_context.h"
 #include "experiments/common/output_folder.h"
 
 namespace ablate {
@@ -33,9 +34,11 @@ int run_export_command(const ExportCommandOptions& o) {
   popts.precision = Precision::for_name("bf16");  // the reference's files: T5 and DiT bf16 (the VAE stays fp32)
   popts.weight_seed = static_cast<uint64_t>(o.weight_seed);
   std::cout << "ablate export-checkpoint: building the seeded " << o.preset << " weights (bf16 DiT and T5, fp32 VAE)\n";
+  OperationScope building("building the seeded " + o.preset + " weights");
   Pipeline p(popts);
   io::ExportOptions eo;
   eo.max_shard_bytes = static_cast<uint64_t>(o.max_shard_bytes);
+  OperationScope writing("writing the checkpoint to " + o.out);
   io::export_checkpoint(o.out, {p.dit().get(), p.text_encoder().model().get(), p.vae().get()}, popts.model, eo);
   std::cout << "wrote " << o.out << " (checkpoint hash " << io::checkpoint_hash(o.out) << ")\n";
   return 0;

@@ -16,6 +16,7 @@
 #include "core/io/video_file.h"
 #include "core/video_hash.h"
 #include "experiments/common/number_text.h"
+#include "experiments/common/operation_context.h"
 #include "experiments/common/output_folder.h"
 #include "experiments/common/run_environment.h"
 #include "experiments/runner/measure.h"
@@ -39,10 +40,10 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
   cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
   cmd->add_option("--save-video", o.save_video, "Write the last run's video to this .mp4 (H.264, 16 fps)");
   cmd->add_option("--save-contact-sheet", o.save_contact_sheet, "Write every 8th frame of the last run's video to this .png");
-  cmd->add_option("--debug-crash-rank", o.debug_crash_rank)->group("");
-  cmd->add_option("--debug-crash-after-forwards", o.debug_crash_after_forwards)->group("");
-  cmd->add_option("--debug-stall-rank", o.debug_stall_rank)->group("");
-  cmd->add_option("--debug-stall-at", o.debug_stall_at)->group("");
+  cmd->add_option("--debug-crash-rank", o.debug_crash_rank)->group("")->check(integer_in(-1, 65535));
+  cmd->add_option("--debug-crash-after-forwards", o.debug_crash_after_forwards)->group("")->check(integer_in(-1, 1000000));
+  cmd->add_option("--debug-stall-rank", o.debug_stall_rank)->group("")->check(integer_in(-1, 1000000));
+  cmd->add_option("--debug-stall-at", o.debug_stall_at)->group("")->check(integer_in(-1, 1000000));
   return cmd;
 }
 
@@ -168,7 +169,11 @@ int run_generate_command(const GenerateCommandOptions& o) {
       << "geometry: " << setup.geometry.describe() << "\n";
 
   reset_peak_memory(setup.device);
-  const double build_ms = build_engine(setup);
+  const std::string building = "building the " + popts.model.name + " pipeline";
+  const double build_ms = [&] {
+    OperationScope scope(building);
+    return build_engine(setup);
+  }();
   install_crash_hook(o, setup);
   out << "build: " << fixed_text(build_ms) << " ms (weights seeded with " << setup.workload.weight_seed << ")\n";
 
@@ -196,15 +201,20 @@ int run_generate_command(const GenerateCommandOptions& o) {
   for (int64_t run = 0; run < o.runs; ++run) {
     double rebuild_ms = 0;  // a per-request engine: every sample includes its build
     if (setup.per_request) {
+      OperationScope scope(building);
       rebuild_ms = run == 0 ? build_ms : build_engine(setup);
       if (run > 0) install_crash_hook(o, setup);
     }
+    OperationScope scope("generating request " + std::to_string(run % cycle) + " in run " + std::to_string(run + 1));
     const Measurement m = measure_generate(setup.engine->pipeline(), setup_request(setup, run),
                                            setup.comm.get(), rebuild_ms);
     std::cout << "rank " << setup.world.rank << " latents md5 " << m.rank_latent_md5s[static_cast<size_t>(setup.world.rank)]
               << "\n";
     if (!report) continue;
-    if (run + 1 == o.runs) save_outputs(o, m, out);
+    if (run + 1 == o.runs) {
+      OperationScope saving("writing the last run's outputs");
+      save_outputs(o, m, out);
+    }
     const std::string md5 = tensor_md5(video_to_uint8(m.output.video));
     const auto k = static_cast<size_t>(run % cycle);
     if (md5s.size() == k) md5s.push_back(md5);

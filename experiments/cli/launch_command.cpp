@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "experiments/cli/pipeline_setup.h"
 
 namespace ablate {
 namespace {
@@ -62,10 +63,11 @@ void pump(int fd, int rank) {
 
 CLI::App* add_launch_command(CLI::App& app, LaunchCommandOptions& o) {
   auto* cmd = app.add_subcommand("launch", "Start N local ranks of an ablate subcommand (like torchrun).");
-  cmd->add_option("--nproc", o.nproc, "Ranks to start on this machine")->capture_default_str();
-  cmd->add_option("--master-port", o.master_port, "Rendezvous port (default: a free one)");
+  cmd->add_option("--nproc", o.nproc, "Ranks to start on this machine")->capture_default_str()->check(integer_in(1, 1024));
+  cmd->add_option("--master-port", o.master_port, "Rendezvous port (default: a free one)")->check(integer_in(0, 65534));
   cmd->add_option("--grace", o.grace_s, "Seconds between SIGTERM and SIGKILL for the others after a failure")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, 3600));
   cmd->add_option("command", o.command, "The subcommand and its flags, after --")->required();
   return cmd;
 }

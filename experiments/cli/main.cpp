@@ -1,5 +1,6 @@
 // The `ablate` command line. Exit codes: 0 ok, 1 failure, 2 bad input (nothing was run),
-// 3 `check` found no baseline for this machine's fingerprint (rebaseline required).
+// 3 `check` found no baseline for this machine's fingerprint (rebaseline required). An error is
+// one line: what failed and the operation Ablate was doing; --verbose adds LibTorch's full text.
 #include <CLI/CLI.hpp>
 
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "experiments/cli/export_command.h"
 #include "experiments/cli/generate_command.h"
 #include "experiments/common/invocation.h"
+#include "experiments/common/operation_context.h"
 #include "experiments/research/journal.h"
 #include "experiments/cli/launch_command.h"
 #include "experiments/cli/merge_command.h"
@@ -67,8 +69,22 @@ void add_help_examples(CLI::App& app) {
 }
 
 }  // namespace
+namespace main_errors {
+
+// "ablate: failed: <the message's first line> (while <operation>)"; the full text with --verbose.
+void report_internal_error(const std::string& message, const std::string& full, bool verbose) {
+  const std::string first = message.substr(0, message.find('\n'));
+  const std::string operation = ablate::failed_operation_text();
+  std::string note = operation;
+  if (!verbose && first.size() != full.size()) note += (note.empty() ? "" : "; ") + std::string("--verbose for the full text");
+  std::cerr << "ablate: failed: " << first << (note.empty() ? "" : " (" + note + ")") << "\n";
+  if (verbose) std::cerr << "full error text:\n" << full << (full.empty() || full.back() != '\n' ? "\n" : "");
+}
+
+}  // namespace main_errors
 
 int main(int argc, char** argv) {
+  using main_errors::report_internal_error;
   ablate::set_invocation(argc, argv);
   CLI::App app{"ablate: benchmarking and autoresearch harness for causal, KV-cached video DiT inference"};
   app.require_subcommand(1);
@@ -76,6 +92,9 @@ int main(int argc, char** argv) {
   app.add_flag_callback("--version", [&] { show_version = true; },
                         "Print the commit (with -dirty for uncommitted changes at configure time), build type, "
                         "LibTorch and CUDA versions, and exit");
+  app.fallthrough();  // --verbose also after the subcommand
+  bool verbose = false;
+  app.add_flag("--verbose", verbose, "On a failure, print LibTorch's full error text (with its backtrace)");
   ablate::GenerateCommandOptions generate;
   auto* generate_cmd = ablate::add_generate_command(app, generate);
   ablate::LaunchCommandOptions launch;
@@ -108,6 +127,18 @@ int main(int argc, char** argv) {
              "  ablate report out/m1/ledger.jsonl --out out/m1-again\n"
              "  ablate profile --preset tiny --chunks 1-2 --trace trace.json\n"
              "  ablate <subcommand> --help");
+  if (argc > 1 && argv[1][0] != '-') {  // CLI11 would only say "A subcommand is required"
+    std::string valid;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->get_name() == argv[1];
+      valid += (valid.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "ablate: error: unknown subcommand '" << argv[1] << "'; valid subcommands: " << valid << "\n";
+      return 2;
+    }
+  }
   try {
     if (argc == 2 && std::string(argv[1]) == "--version") {  // alone: no subcommand required
       std::cout << version_text();
@@ -150,8 +181,11 @@ int main(int argc, char** argv) {
   } catch (const ablate::UsageError& e) {
     std::cerr << "ablate: error: " << e.what() << "\n";
     return 2;
+  } catch (const c10::Error& e) {
+    report_internal_error(e.what_without_backtrace(), e.what(), verbose);
+    return 1;
   } catch (const std::exception& e) {
-    std::cerr << "ablate: failed: " << e.what() << "\n";
+    report_internal_error(e.what(), e.what(), verbose);
     return 1;
   }
   return 0;

@@ -1,6 +1,8 @@
 #include "experiments/cli/pipeline_setup.h"
 
+#include <cmath>
 #include <limits>
+#include <sstream>
 
 #include "core/cuda_device.h"
 #include "core/error.h"
@@ -32,14 +34,36 @@ CLI::Validator integer_in(int64_t lo, int64_t hi) {
       "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
 }
 
+CLI::Validator number_in(double lo, double hi) {
+  auto range = [lo, hi] {
+    std::ostringstream os;
+    os << "[" << lo << ", " << hi << "]";
+    return os.str();
+  };
+  return CLI::Validator(
+      [lo, hi, range](std::string& text) -> std::string {
+        size_t used = 0;
+        double v = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || text.empty()) return "'" + text + "' is not a number";
+        if (!std::isfinite(v) || v < lo || v > hi) return "'" + text + "' is out of range; expected a number in " + range();
+        return "";
+      },
+      "NUMBER in " + range());
+}
+
 void add_pipeline_flags(CLI::App* cmd, PipelineFlags& f) {
   Workload& w = f.workload;
   const auto nonneg = integer_in(0, std::numeric_limits<int64_t>::max());
   cmd->add_option("--preset", w.preset, "Model preset: tiny, 1.3b, 14b")->capture_default_str();
   cmd->add_option("--device", w.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--size", w.size, "Max-area size H*W as the reference's --size (default: the preset's)");
-  cmd->add_option("--height", w.height, "Exact pixel height (multiple of 16), with --width")->check(nonneg);
-  cmd->add_option("--width", w.width, "Exact pixel width (multiple of 16), with --height")->check(nonneg);
+  cmd->add_option("--height", w.height, "Exact pixel height (multiple of 16), with --width")->check(integer_in(0, 65536));
+  cmd->add_option("--width", w.width, "Exact pixel width (multiple of 16), with --height")->check(integer_in(0, 65536));
   cmd->add_option("--frames", w.frames, "Pixel frames, 4n+1")->capture_default_str()->check(integer_in(1, 100001));
   cmd->add_option("--seed", w.seed, "Noise seed (0..2^63-1)")->capture_default_str()->check(nonneg);
   cmd->add_option("--weight-seed", w.weight_seed, "Seed of the synthetic weights (0..2^63-1)")->capture_default_str()->check(nonneg);
@@ -68,10 +92,10 @@ void add_pipeline_flags(CLI::App* cmd, PipelineFlags& f) {
   cmd->add_option("--set", f.sets, "Turn a strategy on: name=value (repeatable; `ablate list` shows them)");
   cmd->add_option("--shard", f.shard, "Same as --set shard=VALUE (full, grad_op, none)");
   cmd->add_flag("--prefetch-gathers", f.prefetch_gathers, "Same as --set gather_prefetch=on");
-  cmd->add_option("--world-size", f.world_size, "Expected world size (checked against WORLD_SIZE)")->check(nonneg);
+  cmd->add_option("--world-size", f.world_size, "Expected world size (checked against WORLD_SIZE)")->check(integer_in(0, 65536));
   cmd->add_option("--collective-timeout", w.collective_timeout_s, "Seconds a collective may wait for the others")
       ->capture_default_str()
-      ->check(CLI::Range(0.001, 86400.0));
+      ->check(number_in(0.001, 86400.0));
 }
 
 namespace {

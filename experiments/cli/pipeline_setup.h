@@ -4,6 +4,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,10 @@ struct PipelineSetup {
 // A CLI11 check that the flag's text is an integer within [lo, hi] (CLI11 2.1 converts
 // out-of-range text without complaint), naming the range.
 CLI::Validator integer_in(int64_t lo, int64_t hi);
+// The same for a finite number within [lo, hi] (nan and inf refused).
+CLI::Validator number_in(double lo, double hi);
+// The largest 64-bit signed integer, the top of seed ranges.
+constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 
 // Registers the workload and strategy flags (preset, device, size, frames, seeds, dtype, window,
 // --set and its aliases, world options) on `cmd`.

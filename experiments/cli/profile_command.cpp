@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "experiments/cli/pipeline_setup.h"
 #include "experiments/common/output_folder.h"
+#include "experiments/common/operation_context.h"
 #include "profiling/capture_window.h"
 #include "profiling/cuda_profiler.h"
 #include "profiling/kineto_session.h"
@@ -110,10 +111,14 @@ int run_profile_command(const ProfileCommandOptions& o) {
   if (!unavailable.empty()) out << "note: " << unavailable << "; running without the CUDA profiler's capture range\n";
 
   connect_ranks(setup);
-  build_engine(setup);
+  {
+    OperationScope scope("building the " + setup.workload.preset + " pipeline");
+    build_engine(setup);
+  }
   Pipeline& pipeline = setup.engine->pipeline();
   const GenerateRequest request = setup_request(setup, 0);
   if (setup.comm) setup.comm->barrier();
+  OperationScope scope("generating request 0 (the profiled run)");
   pipeline.generate(request);  // warm-up: allocator, cuBLAS/cuDNN handles, kernel caches
 
   PhaseTimer timer(setup.device);

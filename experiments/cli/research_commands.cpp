@@ -12,6 +12,7 @@
 
 #include "core/dist/world.h"
 #include "core/error.h"
+#include "experiments/cli/pipeline_setup.h"
 #include "experiments/runner/combinations.h"
 #include "experiments/stats/factorial.h"
 #include "experiments/common/fingerprint.h"
@@ -36,10 +37,11 @@ void add_research_commands(CLI::App& app, ResearchOptions& o) {
   auto* cmp = app.add_subcommand("compare", "Compare two ledgers per combination: medians, Mann-Whitney verdicts.");
   cmp->add_option("a", o.ledger_a, "Ledger A (the reference)")->required();
   cmp->add_option("b", o.ledger_b, "Ledger B (the candidate)")->required();
-  cmp->add_option("--noise-floor-ms", o.noise_floor_ms, "A change must exceed this (from an A/A run)");
+  cmp->add_option("--noise-floor-ms", o.noise_floor_ms, "A change must exceed this (from an A/A run)")
+      ->check(number_in(0, 1e9));
   cmp->add_option("--aa", o.aa_ledger, "Take the noise floor from this A/A ledger (ablate run --mode aa)");
-  cmp->add_option("--rel", o.rel, "Relative threshold")->capture_default_str();
-  cmp->add_option("--abs-ms", o.abs_ms, "Absolute threshold in ms")->capture_default_str();
+  cmp->add_option("--rel", o.rel, "Relative threshold")->capture_default_str()->check(number_in(0, 100));
+  cmp->add_option("--abs-ms", o.abs_ms, "Absolute threshold in ms")->capture_default_str()->check(number_in(0, 1e9));
   cmp->add_option("--json", o.json_out, "Also write the comparison as JSON");
 
   auto* search = app.add_subcommand("search", "Greedy search for the best stack: add the strategy with the largest "
@@ -52,12 +54,15 @@ void add_research_commands(CLI::App& app, ResearchOptions& o) {
                                            "clearly not better dropped, the rest measured up to the spec's repetitions "
                                            "(>= 5); every round in search.md and the journal");
   search->add_flag("--measure-noise-floor", o.measure_noise_floor, "Measure the baseline twice first (A/A)");
-  search->add_option("--noise-floor-ms", o.noise_floor_ms, "Noise floor from an earlier A/A run");
-  search->add_option("--max-evaluations", o.max_evaluations, "Budget: measurements, baseline included (0: none)");
-  search->add_option("--time-budget-s", o.time_budget_s, "Budget: seconds (0: none)");
-  search->add_option("--repetitions", o.repetitions, "Overrides the spec's repetitions");
+  search->add_option("--noise-floor-ms", o.noise_floor_ms, "Noise floor from an earlier A/A run")
+      ->check(number_in(0, 1e9));
+  search->add_option("--max-evaluations", o.max_evaluations, "Budget: measurements, baseline included (0: none)")
+      ->check(integer_in(0, 1000000));
+  search->add_option("--time-budget-s", o.time_budget_s, "Budget: seconds (0: none)")->check(number_in(0, 1e9));
+  search->add_option("--repetitions", o.repetitions, "Overrides the spec's repetitions")->check(integer_in(1, 10000));
   search->add_option("--max-cv", o.max_cv, "A measurement with a larger coefficient of variation is INVALID")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(1e-9, 10));
   search->add_option("--out", o.out, "Folder: ledger.jsonl, search.md, search.json")->capture_default_str();
   search->add_flag("--resume", o.resume, "Reuse the measurements already in --out's ledger (same workload), in order; "
                                          "they count towards --max-evaluations but take no time");
@@ -91,8 +96,19 @@ int run_compare(const ResearchOptions& o) {
   stats::Thresholds t;
   t.rel = o.rel;
   t.abs_ms = o.abs_ms;
-  t.noise_floor_ms = o.aa_ledger.empty() ? o.noise_floor_ms : aa_noise_floor(read_ledger(o.aa_ledger));
+  t.noise_floor_ms = o.noise_floor_ms;
+  if (!o.aa_ledger.empty()) {
+    const auto aa = read_nonempty_ledger(o.aa_ledger, "compare --aa");
+    try {
+      t.noise_floor_ms = aa_noise_floor(aa);
+    } catch (const UsageError& e) {
+      throw UsageError("--aa " + o.aa_ledger + ": " + e.what());
+    }
+  }
   const auto c = compare_ledgers(a, b, t);
+  ABLATE_USAGE_CHECK(!c["rows"].empty(), o.ledger_a, " and ", o.ledger_b, ": no combination has a finished measurement ",
+                     "in both ledgers (only in A: ", c["only_in_a"].size(), ", only in B: ", c["only_in_b"].size(),
+                     "); nothing to compare");
   std::cout << compare_markdown(c, o.ledger_a, o.ledger_b);
   if (!o.json_out.empty()) write_file_atomically(o.json_out, c.dump(2) + "\n");
   return 0;

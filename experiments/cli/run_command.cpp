@@ -9,9 +9,11 @@
 #include "core/error.h"
 #include "core/video_hash.h"
 #include "experiments/cli/device_processes.h"
+#include "experiments/cli/pipeline_setup.h"
 #include "experiments/runner/assignment.h"
 #include "experiments/runner/combinations.h"
 #include "experiments/common/fingerprint.h"
+#include "experiments/common/json_fields.h"
 #include "experiments/common/number_text.h"
 #include "experiments/gate/gate.h"
 #include "experiments/runner/ledger.h"
@@ -33,11 +35,11 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
   cmd->add_flag("--resume", o.resume, "Continue the ledger in --out, skipping finished combinations");
   cmd->add_option("--time-budget-s", o.time_budget_s, "Start no engine group after this many seconds; "
                                                        "the rest waits for --resume (0: none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_in(0, 1e9));
   cmd->add_option("--max-group-size", o.max_group_size, "At most this many combinations share one engine and "
                                                          "interleave (0: all that can); with --time-budget-s, "
                                                          "splits a large group over calls")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0, 1000000));
   cmd->add_option("--partition", o.partition, "K/N: run job K of N (engine groups whole, strategy values spread "
                                               "evenly; join the jobs' ledgers with `ablate merge`); auto or auto/N: K "
                                               "and N from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with "
@@ -55,24 +57,27 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
   cmd->add_option("--device", o.device, "cpu, cuda or cuda:N (without --matrix)");
   cmd->add_option("--dtype", o.dtype, "fp32 or bf16 (without --matrix)");
   cmd->add_option("--size", o.size, "Max-area size H*W (without --matrix)");
-  cmd->add_option("--frames", o.frames, "Pixel frames 4n+1 (without --matrix)");
-  cmd->add_option("--seed", o.seed, "Noise seed (without --matrix)");
+  cmd->add_option("--frames", o.frames, "Pixel frames 4n+1 (without --matrix)")->check(integer_in(1, 100001));
+  cmd->add_option("--seed", o.seed, "Noise seed (without --matrix)")->check(integer_in(0, kMaxInt64));
   cmd->add_option("--mode", o.mode, "full | stack | one_at_a_time | aa (default full); with --matrix only aa: "
                                     "the spec's workload, its baseline measured twice (the noise floor)");
   cmd->add_option("--axis", o.axes, "full mode: name=v1,v2 (repeatable)");
   cmd->add_option("--stack", o.stack, "stack / one_at_a_time modes: name=value, in order (repeatable)");
-  cmd->add_option("--warmup", o.warmup, "Untimed generate() per combination (overrides the spec)");
-  cmd->add_option("--repetitions", o.repetitions, "Timed generate() per combination (overrides the spec)");
+  cmd->add_option("--warmup", o.warmup, "Untimed generate() per combination (overrides the spec)")
+      ->check(integer_in(0, 1000));
+  cmd->add_option("--repetitions", o.repetitions, "Timed generate() per combination (overrides the spec)")
+      ->check(integer_in(1, 10000));
+  cmd->add_option("--order-seed", o.order_seed, "Seed of the interleaved order (overrides the spec)")
+      ->check(integer_in(0, kMaxInt64));
   cmd->add_flag("--adaptive", o.adaptive, "Adaptive repetitions: stop measuring a combination once its verdict "
                                           "against the baseline is decided (group-sequential rule, alpha 0.05 over "
                                           "all looks; looks at 5, 10, ...), at most --repetitions");
   cmd->add_option("--max-repetitions", o.max_repetitions, "With adaptive repetitions (implies --adaptive): the most "
                                                           "timed generate() per combination")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--order-seed", o.order_seed, "Seed of the interleaved order (overrides the spec)");
   cmd->add_option("--prompt-mode", o.prompt_mode, "repeat | unique (overrides the spec)");
   cmd->add_flag("--no-sync-audit", o.no_sync_audit, "Skip the extra CUDA sync-debug generate() per combination");
-  cmd->add_option("--debug-perturb-rank", o.debug_perturb_rank)->group("");
+  cmd->add_option("--debug-perturb-rank", o.debug_perturb_rank)->group("")->check(integer_in(-1, 65535));
   return cmd;
 }
 
@@ -88,7 +93,7 @@ CLI::App* add_check_command(CLI::App& app, CheckCommandOptions& o) {
   cmd->add_option("--baseline", o.baseline, "Baseline file (ablate lock)")->required();
   cmd->add_option("--matrix", o.matrix, "Matrix spec (default: the one the baseline was locked with)");
   cmd->add_option("--out", o.out, "Folder for the check's ledger and report (optional)");
-  cmd->add_option("--debug-perturb-rank", o.debug_perturb_rank)->group("");
+  cmd->add_option("--debug-perturb-rank", o.debug_perturb_rank)->group("")->check(integer_in(-1, 65535));
   return cmd;
 }
 
@@ -105,6 +110,8 @@ MatrixSpec spec_from_flags(const RunCommandOptions& flags) {
   ABLATE_USAGE_CHECK(o.stack.empty() || o.mode == "stack" || o.mode == "one_at_a_time", "--stack is for --mode stack or "
                      "one_at_a_time (mode is ", o.mode, ")");
   if (o.mode == "full") {
+    ABLATE_USAGE_CHECK(!o.axes.empty(), "no strategy to vary (an empty matrix): give at least one --axis name=v1,v2, "
+                       "or --mode stack with --stack, or --matrix");
     j["axes"] = nlohmann::json::object();
     for (const auto& a : o.axes) {
       const auto [name, values] = parse_axis(a, "--axis");
@@ -320,7 +327,8 @@ int run_lock_command(const CheckCommandOptions& o) {
 
 int run_check_command(const CheckCommandOptions& o) {
   BaselineFile file = read_baseline(o.baseline);
-  MatrixSpec spec = o.matrix.empty() ? parse_matrix_spec(file.matrix, o.baseline + ": matrix") : load_matrix_spec(o.matrix);
+  const auto locked_spec = [&] { return parse_matrix_spec(file.matrix, o.baseline + ": matrix"); };
+  MatrixSpec spec = o.matrix.empty() ? guard_json_file(o.baseline, locked_spec) : load_matrix_spec(o.matrix);
   ABLATE_USAGE_CHECK(file.matrix.contains("workload") && file.matrix["workload"] == spec.workload.to_json(), "--matrix ",
                      o.matrix, ": its workload differs from the one ", o.baseline, " was locked with");
   const auto fingerprint = run_fingerprint(spec);

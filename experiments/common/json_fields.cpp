@@ -37,7 +37,7 @@ const nlohmann::json& JsonFields::at(const std::string& key) const {
   return *it;
 }
 
-void JsonFields::wrong(const std::string& key, const char* expected, const nlohmann::json& found) const {
+void JsonFields::wrong(const std::string& key, const std::string& expected, const nlohmann::json& found) const {
   throw UsageError(path(key) + ": expected " + expected + ", found " + json_excerpt(found));
 }
 
@@ -114,9 +114,9 @@ std::vector<std::string> JsonFields::strings(const std::string& key) const {
   const auto& v = at(key);
   if (!v.is_array()) wrong(key, "a list of strings", v);
   std::vector<std::string> out;
-  for (const auto& e : v) {
-    if (!e.is_string()) wrong(key, "a list of strings", v);
-    out.push_back(e.get<std::string>());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string()) wrong(key + "[" + std::to_string(i) + "]", "a string", v[i]);
+    out.push_back(v[i].get<std::string>());
   }
   return out;
 }
@@ -125,9 +125,9 @@ std::vector<double> JsonFields::numbers(const std::string& key) const {
   const auto& v = at(key);
   if (!v.is_array()) wrong(key, "a list of numbers", v);
   std::vector<double> out;
-  for (const auto& e : v) {
+  for (size_t i = 0; i < v.size(); ++i) {
     double x = 0;
-    if (!as_number(e, x)) wrong(key, "a list of numbers", v);
+    if (!as_number(v[i], x)) wrong(key + "[" + std::to_string(i) + "]", "a number", v[i]);
     out.push_back(x);
   }
   return out;
@@ -137,10 +137,26 @@ std::vector<int64_t> JsonFields::integers(const std::string& key) const {
   const auto& v = at(key);
   if (!v.is_array()) wrong(key, "a list of integers", v);
   std::vector<int64_t> out;
-  for (const auto& e : v) {
+  for (size_t i = 0; i < v.size(); ++i) {
     int64_t x = 0;
-    if (!as_integer(e, x)) wrong(key, "a list of integers", v);
+    if (!as_integer(v[i], x)) wrong(key + "[" + std::to_string(i) + "]", "an integer (64-bit)", v[i]);
     out.push_back(x);
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> JsonFields::string_lists(const std::string& key) const {
+  const auto& v = at(key);
+  if (!v.is_array()) wrong(key, "a list of lists of strings", v);
+  std::vector<std::vector<std::string>> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string item = key + "[" + std::to_string(i) + "]";
+    if (!v[i].is_array()) wrong(item, "a list of strings", v[i]);
+    out.emplace_back();
+    for (size_t k = 0; k < v[i].size(); ++k) {
+      if (!v[i][k].is_string()) wrong(item + "[" + std::to_string(k) + "]", "a string", v[i][k]);
+      out.back().push_back(v[i][k].get<std::string>());
+    }
   }
   return out;
 }

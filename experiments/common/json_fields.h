@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace ablate {
 
 class JsonFields {
@@ -37,6 +39,8 @@ class JsonFields {
   std::vector<std::string> strings(const std::string& key) const;
   std::vector<double> numbers(const std::string& key) const;
   std::vector<int64_t> integers(const std::string& key) const;
+  // A list of lists of strings; a wrong element is named "<key>[i]" or "<key>[i][j]".
+  std::vector<std::vector<std::string>> string_lists(const std::string& key) const;
   std::map<std::string, std::string> string_map(const std::string& key) const;
   std::map<std::string, double> number_map(const std::string& key) const;
 
@@ -54,11 +58,22 @@ class JsonFields {
 
  private:
   const nlohmann::json& at(const std::string& key) const;  // UsageError when missing
-  [[noreturn]] void wrong(const std::string& key, const char* expected, const nlohmann::json& found) const;
+  [[noreturn]] void wrong(const std::string& key, const std::string& expected, const nlohmann::json& found) const;
 
   const nlohmann::json& j_;
   std::string where_;
 };
+
+// Runs `read`, which reads fields of `file`'s JSON: an nlohmann::json exception that no typed read
+// caught (a type error deep in a value) becomes a UsageError (exit 2) naming the file.
+template <class F>
+auto guard_json_file(const std::string& file, F&& read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError(file + ": malformed content (" + e.what() + ")");
+  }
+}
 
 // A JSON value as a message shows it: its dump, cut to `max_chars`.
 std::string json_excerpt(const nlohmann::json& v, size_t max_chars = 80);

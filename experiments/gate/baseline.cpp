@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 
 #include "core/error.h"
 #include "core/video_hash.h"
@@ -40,11 +41,16 @@ void check_md5(const JsonFields& f, const std::string& key, const std::string& m
 
 BaselineEntry parse_entry(const JsonFields& e) {
   BaselineEntry b;
+  e.allow_only({"fingerprint", "key", "md5", "hash_chain", "steps_per_chunk", "video_file", "video_shape",
+                "video_sha256", "tiers", "request_md5s", "request_chains"});
   b.fingerprint = e.object("fingerprint").json();
   b.key = e.string("key");
+  e.check(b.key.size() == 16 && b.key.find_first_not_of("0123456789abcdef") == std::string::npos, "key",
+          "a fingerprint key of 16 lower-case hex digits", b.key);
   b.md5 = e.string("md5");
   check_md5(e, "md5", b.md5);
   b.hash_chain = e.strings("hash_chain");
+  e.check(!b.hash_chain.empty(), "hash_chain", "a non-empty list of step hashes", nlohmann::json(b.hash_chain));
   b.steps_per_chunk = e.integer("steps_per_chunk");
   e.check(b.steps_per_chunk >= 1, "steps_per_chunk", "an integer >= 1", b.steps_per_chunk);
   b.video_file = e.string("video_file");
@@ -55,6 +61,8 @@ BaselineEntry parse_entry(const JsonFields& e) {
               std::all_of(b.video_shape.begin(), b.video_shape.end(), [](int64_t d) { return d > 0 && d < (1 << 20); }),
           "video_shape", "[F, H, W, 3] with positive sizes", b.video_shape);
   b.video_sha256 = e.string("video_sha256");
+  e.check(b.video_sha256.size() == 64 && b.video_sha256.find_first_not_of("0123456789abcdef") == std::string::npos,
+          "video_sha256", "a SHA-256 of 64 lower-case hex digits", b.video_sha256);
   b.tiers = e.string_map("tiers");
   for (const auto& [id, tier] : b.tiers) e.check(tier == "A" || tier == "B", "tiers." + id, "\"A\" or \"B\"", tier);
   if (e.has("request_md5s")) {
@@ -64,11 +72,10 @@ BaselineEntry parse_entry(const JsonFields& e) {
             "a list starting with the entry's md5", nlohmann::json(b.request_md5s));
   }
   if (e.has("request_chains")) {
-    const auto& chains = e.json().at("request_chains");
-    e.check(chains.is_array() && chains.size() == b.request_md5s.size(), "request_chains",
-            "one hash chain per request of request_md5s", chains.size());
-    for (size_t k = 0; k < chains.size(); ++k)
-      b.request_chains.push_back(JsonFields(nlohmann::json{{"chain", chains[k]}}, e.path("request_chains[" + std::to_string(k) + "]")).strings("chain"));
+    b.request_chains = e.string_lists("request_chains");
+    e.check(b.request_chains.size() == b.request_md5s.size(), "request_chains",
+            "one hash chain per request of request_md5s (" + std::to_string(b.request_md5s.size()) + ")",
+            b.request_chains.size());
   }
   return b;
 }
@@ -84,18 +91,25 @@ BaselineFile read_baseline(const std::string& path) {
   } catch (const nlohmann::json::parse_error& e) {
     throw UsageError(path + ": corrupted baseline (not valid JSON): " + e.what());
   }
-  const JsonFields top(j, path);
-  top.allow_only({"schema", "matrix", "entries"});
-  const std::string schema = top.string("schema");
-  top.check(schema == kBaselineSchema, "schema", std::string("\"") + kBaselineSchema + "\"", schema);
-  BaselineFile out;
-  out.path = path;
-  out.matrix = top.object("matrix").json();
-  const auto& entries = top.json().at("entries");
-  top.check(entries.is_array(), "entries", "a list of entries", entries);
-  for (size_t i = 0; i < entries.size(); ++i)
-    out.entries.push_back(parse_entry(JsonFields(entries[i], path + ".entries[" + std::to_string(i) + "]")));
-  return out;
+  return guard_json_file(path, [&] {
+    const JsonFields top(j, path);
+    top.allow_only({"schema", "matrix", "entries"});
+    const std::string schema = top.string("schema");
+    top.check(schema == kBaselineSchema, "schema", std::string("\"") + kBaselineSchema + "\"", schema);
+    BaselineFile out;
+    out.path = path;
+    out.matrix = top.object("matrix").json();
+    ABLATE_USAGE_CHECK(top.has("entries"), top.path("entries"), ": missing (a required field)");
+    const auto& entries = top.json().at("entries");
+    top.check(entries.is_array(), "entries", "a list of entries", entries);
+    std::set<std::string> keys;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      out.entries.push_back(parse_entry(JsonFields(entries[i], path + ".entries[" + std::to_string(i) + "]")));
+      top.check(keys.insert(out.entries.back().key).second, "entries[" + std::to_string(i) + "].key",
+                "a fingerprint key no other entry has", out.entries.back().key);
+    }
+    return out;
+  });
 }
 
 void write_baseline(const BaselineFile& file, const BaselineEntry& updated, const torch::Tensor& video_u8) {

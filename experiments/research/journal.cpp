@@ -25,6 +25,14 @@ int next_experiment_number(const std::string& text) {
   return n + 1;
 }
 
+namespace journal_git {
+// "dirty" is null where git could not tell (no git, or not a checkout)
+bool dirty_tree(const nlohmann::json& git) {
+  const auto it = git.find("dirty");
+  return it != git.end() && it->is_boolean() && it->get<bool>();
+}
+}  // namespace journal_git
+
 std::string format_journal_entry(int n, const JournalEntry& e) {
   std::ostringstream os;
   os << "### E" << n << ": " << e.title << "\n\n";
@@ -39,7 +47,7 @@ std::string format_journal_entry(int n, const JournalEntry& e) {
     if (fingerprint.empty()) fingerprint = r.fingerprint_key;
     if (r.environment.contains("git") && r.environment["git"].is_object()) {
       const auto& git = r.environment["git"];
-      const std::string commit = git.value("commit", "") + (git.value("dirty", false) ? " (dirty)" : "");
+      const std::string commit = git.value("commit", "") + (journal_git::dirty_tree(git) ? " (dirty)" : "");
       if (std::find(commits.begin(), commits.end(), commit) == commits.end()) commits.push_back(commit);
     }
     if (matrix.empty()) matrix = r.matrix;

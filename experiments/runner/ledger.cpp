@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "core/error.h"
+#include "experiments/common/json_fields.h"
 
 namespace ablate {
 namespace {
@@ -61,7 +62,7 @@ std::vector<LedgerRecord> read_ledger(const std::string& path) {
       }
       throw UsageError(where + ": not a JSON record: " + e.what());
     }
-    records.push_back(LedgerRecord::from_json(j, where));
+    records.push_back(guard_json_file(where, [&] { return LedgerRecord::from_json(j, where); }));
   }
   return records;
 }

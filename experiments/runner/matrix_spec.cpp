@@ -53,6 +53,8 @@ bool takes_stack(MatrixMode m) { return m == MatrixMode::kStack || m == MatrixMo
 
 void parse_axes(const JsonFields& f, MatrixSpec& s) {
   const auto axes = f.object("axes");
+  ABLATE_USAGE_CHECK(!axes.json().empty(), axes.where(), ": no strategy to vary (an empty matrix); expected at least one ",
+                     "{strategy: [values]}");
   for (const auto& [name, values] : axes.json().items()) {
     const std::string where = axes.path(name);
     ABLATE_USAGE_CHECK(values.is_array() && !values.empty(), where, ": expected a non-empty list of values, found ",
@@ -147,7 +149,7 @@ MatrixSpec load_matrix_spec(const std::string& path) {
   } catch (const nlohmann::json::parse_error& e) {
     throw UsageError(path + ": not valid JSON: " + e.what());
   }
-  return parse_matrix_spec(j, path);
+  return guard_json_file(path, [&] { return parse_matrix_spec(j, path); });
 }
 
 }  // namespace ablate

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/video_hash.h"
+#include "experiments/common/operation_context.h"
 #include "experiments/runner/run_steps.h"
 #include "experiments/runner/sync_audit.h"
 
@@ -102,6 +103,7 @@ void run_once(RunContext& ctx, Engine& engine, Accumulator& a, int64_t round, in
     }
   }
   engine.use(a.slot);
+  OperationScope scope("generating round " + std::to_string(round + 1) + " of combination " + a.combo.id);
   const GenerateRequest request = make_request(ctx.spec.workload, ctx.world.size, round, &ctx.inputs);
   const Measurement m = measure_generate(engine.pipeline(), request, ctx.comm.get(), rebuild_ms,
                                          ctx.options.debug_perturb_rank == ctx.world.rank);
@@ -123,12 +125,14 @@ std::vector<Accumulator> measure_group(RunContext& ctx, const RunPlan& plan, siz
     accs[k].slot = k;
   }
   try {
+    OperationScope scope("building the engine of group " + std::to_string(group_index + 1) + "/" +
+                         std::to_string(plan.groups.size()));
     build_engine(ctx, engine, accs, std::to_string(group_index + 1) + "/" + std::to_string(plan.groups.size()));
   } catch (const UsageError&) {
     throw;
   } catch (const std::exception& e) {
     if (ctx.comm) throw;  // the other ranks cannot go on alone; the launcher ends them
-    for (auto& a : accs) a.error = std::string("engine build failed: ") + e.what();
+    for (auto& a : accs) a.error = std::string("engine build failed: ") + error_summary(e);
     return accs;
   }
   bool fresh_build = true;
@@ -146,9 +150,9 @@ std::vector<Accumulator> measure_group(RunContext& ctx, const RunPlan& plan, siz
         throw;
       } catch (const std::exception& e) {
         if (ctx.comm) throw;
-        a.error = e.what();
+        a.error = error_summary(e);  // one line, without LibTorch's backtrace
         ctx.runs_done += runs - round - 1;
-        ctx.progress << "error in " << a.combo.id << ": " << e.what() << "\n";
+        ctx.progress << "error in " << a.combo.id << ": " << a.error << "\n";
       }
     }
     if (ctx.options.adaptive && round >= plan.warmup && !decide_stops(ctx, accs, runs - round - 1)) break;

@@ -100,6 +100,9 @@ UsageError renamed(const UsageError& e, const FieldName& name) {
 }  // namespace
 
 void check_workload(const Workload& w, int world_size, const FieldName& name) {
+  // before the geometry, which picks request k of the cycle (k mod request_cycle)
+  ABLATE_USAGE_CHECK(w.request_cycle >= 1 && w.request_cycle <= 1000, name("request_cycle"),
+                     ": expected 1..1000 requests per cycle, found ", w.request_cycle);
   try {
     preset(w.preset);
     Precision::for_name(w.dtype.empty() ? "fp32" : w.dtype);
@@ -115,8 +118,6 @@ void check_workload(const Workload& w, int world_size, const FieldName& name) {
   ABLATE_USAGE_CHECK(w.weight_seed >= 0, name("weight_seed"), ": expected a non-negative integer, found ", w.weight_seed);
   ABLATE_USAGE_CHECK(w.prompt_mode == "repeat" || w.prompt_mode == "unique", name("prompt_mode"), ": unknown mode '",
                      w.prompt_mode, "'; valid modes: repeat, unique");
-  ABLATE_USAGE_CHECK(w.request_cycle >= 1 && w.request_cycle <= 1000, name("request_cycle"),
-                     ": expected 1..1000 requests per cycle, found ", w.request_cycle);
   ABLATE_USAGE_CHECK(w.collective_timeout_s > 0 && w.collective_timeout_s <= 86400, name("collective_timeout_s"),
                      ": expected seconds in (0, 86400], found ", w.collective_timeout_s);
   ABLATE_USAGE_CHECK(w.size.empty() || (w.height == 0 && w.width == 0), name("size"),
