@@ -12,16 +12,21 @@
 #include "experiments/common/invocation.h"
 #include "experiments/research/journal.h"
 #include "experiments/cli/launch_command.h"
+#include "experiments/cli/memory_command.h"
 #include "experiments/common/output_folder.h"
 #include "experiments/cli/research_commands.h"
 #include "experiments/cli/run_command.h"
 #include "experiments/cli/profile_command.h"
+#include "experiments/runner/memory_preflight.h"
 #include "optimizations/registry.h"
 
 int main(int argc, char** argv) {
   ablate::set_invocation(argc, argv);
   CLI::App app{"ablate: benchmarking and autoresearch harness for causal, KV-cached video DiT inference"};
   app.require_subcommand(1);
+  bool no_preflight = false;
+  app.add_flag("--no-preflight", no_preflight,
+               "Skip the memory preflight (before the command: `ablate --no-preflight run ...`)");
   ablate::GenerateCommandOptions generate;
   auto* generate_cmd = ablate::add_generate_command(app, generate);
   ablate::LaunchCommandOptions launch;
@@ -38,6 +43,8 @@ int main(int argc, char** argv) {
   auto* profile_cmd = ablate::add_profile_command(app, profile);
   ablate::ExportCommandOptions export_checkpoint;
   auto* export_cmd = ablate::add_export_command(app, export_checkpoint);
+  ablate::MemoryCommandOptions memory;
+  auto* memory_cmd = ablate::add_memory_command(app, memory);
   auto* list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
   std::string update_journal;
   list_cmd->add_option("--update", update_journal, "Rewrite the strategy table in this journal (EXPERIMENTS.md)");
@@ -47,7 +54,9 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  if (no_preflight) ablate::set_memory_preflight_enabled(false);
   try {
+    if (memory_cmd->parsed()) return ablate::run_memory_command(memory);
     if (generate_cmd->parsed()) return ablate::run_generate_command(generate);
     if (launch_cmd->parsed()) return ablate::run_launch_command(launch);
     if (run_cmd->parsed()) return ablate::run_run_command(run);
