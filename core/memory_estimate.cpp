@@ -19,10 +19,17 @@ namespace ablate {
 namespace memory_estimate_detail {
 
 // Calibration (reports/memory-preflight.md): live bytes of each working set in units of one
-// full-resolution VAE feature map of 4 frames, [dim, 4, H, W] float32, the VAE's step size.
+// full-resolution VAE feature map of one frame, [dim, H, W] float32 (a step holds 4 such frames
+// per stage, feature caches 2 per causal conv).
 // Fitted to the H100/H200 peaks at 464x832 (1.3b and 14b, worlds 1, 2 and 4).
 constexpr double kVaeDecodeMaps = 55.0;  // decode: upsampling stages, feature caches, the block outputs
 constexpr double kVaeEncodeMaps = 45.0;  // encode of the conditioning video (image + zeros)
+// The CPU's convolutions unfold their input (vol2col: 27 columns per input value), so the same
+// steps hold about 3.8x as much; fitted to tiny's RSS growth at 64x64 and 256x256.
+constexpr double kVaeDecodeMapsCpu = 209.0;
+constexpr double kVaeEncodeMapsCpu = 171.0;
+// CPU: what the first generate() adds besides tensors (thread pools, oneDNN primitives).
+constexpr int64_t kCpuRuntimeBytes = int64_t(29) << 20;
 // DiT forward: live activations as multiples of [tokens_per_chunk, dim + ffn_dim] float32
 // (the float32 residual stream, modulation, QKV/FFN GEMM outputs, Ulysses' all-to-all buffers).
 constexpr double kDitActivationRows = 6.0;
@@ -33,10 +40,19 @@ constexpr int64_t kHostBaseCpu = int64_t(400) << 20;
 constexpr int64_t kHostBaseCuda = int64_t(2) << 30;
 // A memory-mapped checkpoint's pages while loading, per the largest file (issue 19's bound).
 constexpr double kCheckpointLoadFactor = 1.2;
-// The Wan2.1 VAE's parameters as a quadratic in its base width (fitted exactly: see vae_parameter_count).
-constexpr int64_t kVaeQuadratic = 0, kVaeLinear = 0, kVaeConstant = 0;
 
 int64_t linear_params(int64_t in, int64_t out, bool bias = true) { return in * out + (bias ? out : 0); }
+
+// The VAE's modules (core/vae/*): convolutions with bias, RMS norms without.
+int64_t conv_params(int64_t in, int64_t out, int64_t kernel_volume) { return in * out * kernel_volume + out; }
+int64_t residual_params(int64_t in, int64_t out) {
+  return in + conv_params(in, out, 27) + out + conv_params(out, out, 27) + (in != out ? conv_params(in, out, 1) : 0);
+}
+int64_t attention_params(int64_t c) { return c + conv_params(c, 3 * c, 1) + conv_params(c, c, 1); }
+int64_t resample_params(int64_t dim, bool up, bool temporal) {
+  if (up) return conv_params(dim, dim / 2, 9) + (temporal ? conv_params(dim, 2 * dim, 3) : 0);
+  return conv_params(dim, dim, 9) + (temporal ? conv_params(dim, dim, 3) : 0);
+}
 
 void sort_items(std::vector<MemoryItem>& items, int64_t& total) {
   items.erase(std::remove_if(items.begin(), items.end(), [](const MemoryItem& i) { return i.bytes <= 0; }),
@@ -48,10 +64,11 @@ void sort_items(std::vector<MemoryItem>& items, int64_t& total) {
 
 std::string summary(int64_t total, const std::vector<MemoryItem>& items, size_t top) {
   std::ostringstream s;
+  const double unit = total >= (int64_t(1) << 30) ? 1024.0 * 1024.0 * 1024.0 : 1024.0 * 1024.0;  // items as the total
   s << gib_text(total) << " (";
   for (size_t i = 0; i < items.size() && i < top; ++i) {
     char num[32];
-    std::snprintf(num, sizeof(num), "%.1f", static_cast<double>(items[i].bytes) / (1024.0 * 1024.0 * 1024.0));
+    std::snprintf(num, sizeof(num), "%.1f", static_cast<double>(items[i].bytes) / unit);
     s << (i ? ", " : "") << items[i].name << " " << num;
   }
   s << ")";
@@ -106,7 +123,10 @@ using namespace memory_estimate_detail;
 
 std::string gib_text(int64_t bytes) {
   char text[32];
-  std::snprintf(text, sizeof(text), "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
+  if (bytes < (int64_t(1) << 30) && bytes > -(int64_t(1) << 30))
+    std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  else
+    std::snprintf(text, sizeof(text), "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
   return text;
 }
 
@@ -144,11 +164,32 @@ int64_t t5_parameter_count(const text::T5EncoderOptions& o) {
 }
 
 int64_t vae_parameter_count(const vae::WanVaeOptions& o) {
-  // Wan2.1's structure (dim_mult 1,2,4,4, two residual blocks, z 16): every weight is
-  // channels x channels x kernel with channels proportional to dim, so the count is a quadratic in
-  // dim; the coefficients are exact (tests compare with the built VAE at two widths).
-  const int64_t d = o.dim();
-  return kVaeQuadratic * d * d + kVaeLinear * d + kVaeConstant;
+  const auto& mult = o.dim_mult();
+  const auto& down = o.temporal_downsample();
+  const int64_t z = o.z_dim(), blocks = o.num_res_blocks();
+  // encoder (z_dim * 2 outputs: mean and log-variance)
+  std::vector<int64_t> dims{o.dim()};
+  for (int64_t u : mult) dims.push_back(o.dim() * u);
+  int64_t n = conv_params(3, dims[0], 27);
+  for (size_t i = 0; i + 1 < dims.size(); ++i) {
+    int64_t in = dims[i];
+    for (int64_t r = 0; r < blocks; ++r, in = dims[i + 1]) n += residual_params(in, dims[i + 1]);
+    if (i + 1 != mult.size()) n += resample_params(dims[i + 1], false, down[i]);
+  }
+  n += 2 * residual_params(dims.back(), dims.back()) + attention_params(dims.back());
+  n += dims.back() + conv_params(dims.back(), 2 * z, 27);
+  n += conv_params(2 * z, 2 * z, 1) + conv_params(z, z, 1);
+  // decoder (the reversed stages; a resample halves the channels the next stage receives)
+  std::vector<int64_t> up{o.dim() * mult.back()};
+  for (auto it = mult.rbegin(); it != mult.rend(); ++it) up.push_back(o.dim() * *it);
+  n += conv_params(z, up[0], 27) + 2 * residual_params(up[0], up[0]) + attention_params(up[0]);
+  for (size_t i = 0; i + 1 < up.size(); ++i) {
+    int64_t in = (i >= 1 && i <= 3) ? up[i] / 2 : up[i];
+    for (int64_t r = 0; r < blocks + 1; ++r, in = up[i + 1]) n += residual_params(in, up[i + 1]);
+    if (i + 1 != mult.size()) n += resample_params(up[i + 1], true, down[down.size() - 1 - i]);
+  }
+  n += up.back() + conv_params(up.back(), 3, 27);
+  return n;
 }
 
 int64_t dit_activation_bytes(const MemoryEstimateRequest& r) {
@@ -172,16 +213,18 @@ MemoryEstimate estimate_memory(const MemoryEstimateRequest& r) {
   // the cross-attention cache keeps the text context's k and v for all heads.
   const int64_t kv = m.dit.num_layers() * g.kv_size * 2 * (m.dit.dim() / world) * r.compute_bytes;
   const int64_t cross_kv = m.dit.num_layers() * m.dit.text_len() * 2 * m.dit.dim() * r.compute_bytes;
-  const double map = static_cast<double>(m.vae.dim()) * 4 * g.height * g.width * 4;  // [dim, 4, H, W] f32
+  const double map = static_cast<double>(m.vae.dim()) * g.height * g.width * 4;  // [dim, H, W] float32
   const int64_t video = 3 * g.frames * g.height * g.width * 4;                       // [3, F, H, W] f32
-  const int64_t vae_encode = static_cast<int64_t>(kVaeEncodeMaps * map) + video;
-  const int64_t vae_decode = static_cast<int64_t>(kVaeDecodeMaps * map) + 2 * video;  // frames + their cat
+  const int64_t vae_encode = static_cast<int64_t>((r.cuda ? kVaeEncodeMaps : kVaeEncodeMapsCpu) * map) + video;
+  const int64_t vae_decode =
+      static_cast<int64_t>((r.cuda ? kVaeDecodeMaps : kVaeDecodeMapsCpu) * map) + 2 * video;  // frames + their cat
   const int64_t dit_act = dit_activation_bytes(r);
   const int64_t t5_act = static_cast<int64_t>(kT5ActivationRows * m.t5.text_len() * (m.t5.dim() + m.t5.dim_ffn()) * 4);
 
   const int64_t t5_resident = r.offload_text_encoder ? 0 : t5.resident;
   std::vector<MemoryItem> resident{{"dit weights", dit.resident}, {"text encoder", t5_resident},
-                                   {"vae weights", vae}, {r.extra_label, r.extra_device_bytes}};
+                                   {"vae weights", vae}, {r.extra_label, r.extra_device_bytes},
+                                   {"cpu runtime", r.cuda ? 0 : kCpuRuntimeBytes}};
   auto phase = [&](std::vector<MemoryItem> extra) {
     std::vector<MemoryItem> items = resident;
     items.insert(items.end(), extra.begin(), extra.end());

@@ -43,7 +43,8 @@ struct MemoryEstimate {
   int64_t host_bytes = 0;
   bool cuda = false;
 
-  // "27.9 GiB (vae decode 8.3, text encoder 10.6, kv cache 5.4)": the total and the top items.
+  // "27.9 GiB (vae decode 8.3, text encoder 10.6, kv cache 5.4)": the total and the top items
+  // (in MiB when the total is below 1 GiB).
   std::string device_summary(size_t top = 3) const;
   std::string host_summary(size_t top = 3) const;
 };
@@ -73,7 +74,7 @@ AvailableMemory available_memory(torch::Device device);
 // when the estimate exceeds it; `what` names the run ("generate 14b world 1"). --no-preflight skips.
 void check_memory_fits(const MemoryEstimate& estimate, const AvailableMemory& available, const std::string& what);
 
-// "12.3 GiB" (one decimal).
+// "12.3 GiB" (one decimal; "12.3 MiB" below 1 GiB).
 std::string gib_text(int64_t bytes);
 
 // The process's resident set now and its high-water mark (/proc/self/status VmRSS, VmHWM), bytes.

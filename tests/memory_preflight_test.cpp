@@ -17,7 +17,7 @@ using testing::run_ablate;
 using testing::run_shell;
 
 const std::string kFake = "ABLATE_FAKE_AVAILABLE_BYTES=1000 ";
-const std::string kTiny = " --preset tiny --frames 5 --size 32*32";
+const std::string kTiny = " --preset tiny --frames 9 --size 32*32";
 
 TEST(MemoryPreflightTest, GenerateRefusesWhenTheEstimateDoesNotFit) {
   const auto r = run_shell(kFake + testing::ablate_binary() + " generate" + kTiny);
@@ -25,7 +25,7 @@ TEST(MemoryPreflightTest, GenerateRefusesWhenTheEstimateDoesNotFit) {
   EXPECT_TRUE(contains(r.output, "ablate: error: memory preflight: preset tiny at world 1 (rank 0) needs about "))
       << r.output;
   EXPECT_TRUE(contains(r.output, "of host memory at its peak")) << r.output;
-  EXPECT_TRUE(contains(r.output, "but 0.0 GiB is available (ABLATE_FAKE_AVAILABLE_BYTES)")) << r.output;
+  EXPECT_TRUE(contains(r.output, "but 0.0 MiB is available (ABLATE_FAKE_AVAILABLE_BYTES)")) << r.output;
   EXPECT_TRUE(contains(r.output, "--no-preflight")) << r.output;
   EXPECT_FALSE(contains(r.output, "build:")) << "nothing may run before the refusal\n" << r.output;
 }

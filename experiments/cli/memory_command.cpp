@@ -55,9 +55,11 @@ void print_table(const MemoryCommandOptions& o) {
         const auto r0 = estimate_workload_memory(w, values, device, world, 0);
         const auto r1 = estimate_workload_memory(w, values, device, world, 1);
         char row[160];
-        std::snprintf(row, sizeof(row), "| %s | %d | %s | %.1f | %.1f | %.1f |\n", p.c_str(), world,
-                      world == 1 ? "-" : shard.c_str(), static_cast<double>(r0.device_bytes) / (1 << 30),
-                      static_cast<double>(r1.device_bytes) / (1 << 30), static_cast<double>(r0.host_bytes) / (1 << 30));
+        char other[32] = "-";
+        if (world > 1) std::snprintf(other, sizeof(other), "%.1f", static_cast<double>(r1.device_bytes) / (1 << 30));
+        std::snprintf(row, sizeof(row), "| %s | %d | %s | %.1f | %s | %.1f |\n", p.c_str(), world,
+                      world == 1 ? "-" : shard.c_str(), static_cast<double>(r0.device_bytes) / (1 << 30), other,
+                      static_cast<double>(r0.host_bytes) / (1 << 30));
         std::cout << row;
       }
     }
