@@ -56,7 +56,7 @@ TEST(MemoryPreflightTest, RunRefusesBeforeWritingALedger) {
   const auto r = run_shell(kFake + testing::ablate_binary() + " run" + kTiny +
                            " --axis sync_elim=off,on --warmup 0 --repetitions 1 --out " + dir + "/m");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_TRUE(contains(r.output, "memory preflight: flags (preset tiny, world 1, rank 0, its largest combination)"))
+  EXPECT_TRUE(contains(r.output, "memory preflight: command line (preset tiny, world 1, rank 0, its largest combination)"))
       << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir + "/m/ledger.jsonl")) << r.output;
   const auto ok = run_shell(kFake + testing::ablate_binary() + " --no-preflight run" + kTiny +
