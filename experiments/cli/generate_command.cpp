@@ -166,7 +166,8 @@ int run_generate_command(const GenerateCommandOptions& o) {
   const PipelineOptions popts = pipeline_options(setup.workload, setup.device, setup.comm.get());
   out << "ablate generate: preset " << popts.model.name << " on " << setup.device.str() << " ("
       << popts.precision.name() << "), LibTorch " << compat::torch_version() << "\n"
-      << "geometry: " << setup.geometry.describe() << "\n";
+      << "geometry: " << setup.geometry.describe() << "\n"
+      << setup.memory_line << "\n";
 
   reset_peak_memory(setup.device);
   const std::string building = "building the " + popts.model.name + " pipeline";
@@ -228,6 +229,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
   if (setup.comm) setup.comm->barrier();
   if (!report) return 0;
   result["peak_memory"] = {{"bytes", mem.peak_bytes}, {"kind", mem.kind}};
+  result["memory_estimate"] = memory_check_json(setup.memory, mem.peak_bytes, setup.rss_before_bytes, out);
   result["md5"] = md5s.front();
   if (cycle > 1) result["request_md5s"] = md5s;
   result["strategy_counters"] = setup.engine->installed(0).counters();

@@ -17,10 +17,12 @@
 #include "experiments/cli/launch_command.h"
 #include "experiments/cli/merge_command.h"
 #include "experiments/cli/simulate_command.h"
+#include "experiments/cli/memory_command.h"
 #include "experiments/common/output_folder.h"
 #include "experiments/cli/research_commands.h"
 #include "experiments/cli/run_command.h"
 #include "experiments/cli/profile_command.h"
+#include "experiments/runner/memory_preflight.h"
 #include "optimizations/registry.h"
 
 #if !defined(ABLATE_BUILD_COMMIT)
@@ -95,6 +97,9 @@ int main(int argc, char** argv) {
   app.fallthrough();  // --verbose also after the subcommand
   bool verbose = false;
   app.add_flag("--verbose", verbose, "On a failure, print LibTorch's full error text (with its backtrace)");
+  bool no_preflight = false;
+  app.add_flag("--no-preflight", no_preflight,
+               "Skip the memory preflight (before the command: `ablate --no-preflight run ...`)");
   ablate::GenerateCommandOptions generate;
   auto* generate_cmd = ablate::add_generate_command(app, generate);
   ablate::LaunchCommandOptions launch;
@@ -116,6 +121,8 @@ int main(int argc, char** argv) {
   auto* profile_cmd = ablate::add_profile_command(app, profile);
   ablate::ExportCommandOptions export_checkpoint;
   auto* export_cmd = ablate::add_export_command(app, export_checkpoint);
+  ablate::MemoryCommandOptions memory;
+  auto* memory_cmd = ablate::add_memory_command(app, memory);
   auto* list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
   std::string update_journal;
   list_cmd->add_option("--update", update_journal, "Rewrite the strategy table in this journal (EXPERIMENTS.md)");
@@ -153,7 +160,9 @@ int main(int argc, char** argv) {
     std::cout << version_text();
     return 0;
   }
+  if (no_preflight) ablate::set_memory_preflight_enabled(false);
   try {
+    if (memory_cmd->parsed()) return ablate::run_memory_command(memory);
     if (generate_cmd->parsed()) return ablate::run_generate_command(generate);
     if (launch_cmd->parsed()) return ablate::run_launch_command(launch);
     if (run_cmd->parsed()) return ablate::run_run_command(run);

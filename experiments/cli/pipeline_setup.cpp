@@ -96,6 +96,7 @@ void add_pipeline_flags(CLI::App* cmd, PipelineFlags& f) {
   cmd->add_option("--collective-timeout", w.collective_timeout_s, "Seconds a collective may wait for the others")
       ->capture_default_str()
       ->check(number_in(0.001, 86400.0));
+  cmd->add_flag("--no-preflight", f.no_preflight, "Run even when the memory estimate exceeds the memory available");
 }
 
 namespace {
@@ -141,6 +142,12 @@ PipelineSetup prepare_pipeline(const PipelineFlags& f) {
   s.values = c.values;  // baseline values dropped, as in a matrix
   s.per_request = c.per_request_engine;
   apply_process_settings(s.workload);
+  if (f.no_preflight) set_memory_preflight_enabled(false);
+  s.memory = estimate_workload_memory(s.workload, s.values, s.device, s.world.size, s.world.rank);
+  s.memory_line = run_memory_preflight(s.memory, s.device,
+                                       "preset " + s.workload.preset + " at world " + std::to_string(s.world.size) +
+                                           " (rank " + std::to_string(s.world.rank) + ")");
+  s.rss_before_bytes = process_rss_bytes();
   return s;
 }
 

@@ -12,6 +12,7 @@
 #include "core/dist/communicator.h"
 #include "core/dist/world.h"
 #include "experiments/runner/engine.h"
+#include "experiments/runner/memory_preflight.h"
 #include "experiments/runner/workload.h"
 
 namespace ablate {
@@ -22,6 +23,7 @@ struct PipelineFlags {
   std::string shard;              // --shard X: exactly --set shard=X
   bool prefetch_gathers = false;  // --prefetch-gathers: exactly --set gather_prefetch=on
   int world_size = 0;             // 0: from WORLD_SIZE; else must equal it
+  bool no_preflight = false;      // --no-preflight: run even when the memory estimate does not fit
 };
 
 struct PipelineSetup {
@@ -34,6 +36,9 @@ struct PipelineSetup {
   bool per_request = false;                  // a strategy asks for a rebuilt engine per request
   std::unique_ptr<dist::Communicator> comm;  // set by connect_ranks() when there are several ranks
   std::unique_ptr<Engine> engine;            // set by build_engine()
+  MemoryEstimate memory;                     // this rank's memory preflight estimate
+  std::string memory_line;                   // "memory estimate: ..." for the header
+  int64_t rss_before_bytes = 0;              // the process's RSS before the build (CPU: the growth's base)
 };
 
 // A CLI11 check that the flag's text is an integer within [lo, hi] (CLI11 2.1 converts
@@ -49,7 +54,7 @@ constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 void add_pipeline_flags(CLI::App* cmd, PipelineFlags& flags);
 
 // Validates every flag and strategy value (the same parser and checks as a matrix spec), sets
-// the determinism flags; UsageError naming the flag.
+// the determinism flags, runs the memory preflight; UsageError naming the flag.
 PipelineSetup prepare_pipeline(const PipelineFlags& flags);
 
 // Meets the other ranks (no-op for one process).

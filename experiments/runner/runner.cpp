@@ -11,6 +11,7 @@
 #include "experiments/common/invocation.h"
 #include "experiments/common/run_environment.h"
 #include "experiments/runner/engine_parts.h"
+#include "experiments/runner/memory_preflight.h"
 #include "experiments/runner/run_steps.h"
 #include "optimizations/registry.h"
 #include "profiling/memory_stats.h"
@@ -97,6 +98,8 @@ std::unique_ptr<RunContext> open_run(const MatrixSpec& spec, const RunnerOptions
   ctx->report = ctx->world.rank == 0;
   ctx->geometry = workload_geometry(spec.workload, ctx->world.size);
   ctx->inputs = load_workload_inputs(spec.workload);  // once, outside every timed region
+  const std::string memory_line = run_matrix_memory_preflight(spec, ctx->device, ctx->world);  // exit 2 if it cannot fit
+  if (ctx->report) progress << memory_line << "\n";
   ctx->cycle = spec.workload.requests_per_cycle();
   ABLATE_USAGE_CHECK(spec.warmup + spec.repetitions >= ctx->cycle, spec.source, ": a unique workload cycles through ",
                      ctx->cycle, " requests, but each combination runs only ", spec.warmup + spec.repetitions,
