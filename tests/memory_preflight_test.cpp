@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include <filesystem>
 
 #include "cli_test_util.h"
@@ -31,7 +33,7 @@ TEST(MemoryPreflightTest, GenerateRefusesWhenTheEstimateDoesNotFit) {
 }
 
 TEST(MemoryPreflightTest, NoPreflightRunsAnywayAndThePeakIsCompared) {
-  for (const std::string args : {" generate --no-preflight" + kTiny, " --no-preflight generate" + kTiny}) {
+  for (const std::string& args : std::vector<std::string>{" generate --no-preflight" + kTiny, " --no-preflight generate" + kTiny}) {
     const auto r = run_shell(kFake + testing::ablate_binary() + args);
     EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.output;
     EXPECT_TRUE(contains(r.output, "memory estimate: ")) << r.output;

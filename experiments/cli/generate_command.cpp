@@ -153,6 +153,27 @@ void install_crash_hook(const GenerateCommandOptions& o, PipelineSetup& s) {
                            });
 }
 
+// What the JSON says before the runs: the command, the workload, the build and the geometry.
+nlohmann::json result_header(const PipelineSetup& setup, const PipelineOptions& popts, double build_ms) {
+  const VideoGeometry& g = setup.geometry;
+  nlohmann::json result;
+  result["command"] = "generate";
+  result["workload"] = setup.workload.to_json();
+  result["preset"] = popts.model.name;
+  result["dtype"] = popts.precision.name();
+  result["seed"] = setup.workload.seed;
+  result["weight_seed"] = setup.workload.weight_seed;
+  result["environment"] = environment_json(setup.device);
+  result["geometry"] = {{"height", g.height}, {"width", g.width}, {"frames", g.frames}, {"lat_f", g.lat_f},
+                        {"lat_h", g.lat_h}, {"lat_w", g.lat_w}, {"frame_seqlen", g.frame_seqlen},
+                        {"chunks", g.num_chunks}, {"tokens_per_chunk", g.tokens_per_chunk}, {"kv_size", g.kv_size},
+                        {"forwards", g.forwards_per_generate}};
+  result["build_ms"] = build_ms;
+  result["world_size"] = setup.world.size;
+  result["strategies"] = setup.values;
+  return result;
+}
+
 }  // namespace
 
 int run_generate_command(const GenerateCommandOptions& o) {
@@ -178,23 +199,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
   install_crash_hook(o, setup);
   out << "build: " << fixed_text(build_ms) << " ms (weights seeded with " << setup.workload.weight_seed << ")\n";
 
-  nlohmann::json result;
-  result["command"] = "generate";
-  result["workload"] = setup.workload.to_json();
-  result["preset"] = popts.model.name;
-  result["dtype"] = popts.precision.name();
-  result["seed"] = setup.workload.seed;
-  result["weight_seed"] = setup.workload.weight_seed;
-  result["environment"] = environment_json(setup.device);
-  result["geometry"] = {{"height", setup.geometry.height}, {"width", setup.geometry.width},
-                        {"frames", setup.geometry.frames}, {"lat_f", setup.geometry.lat_f},
-                        {"lat_h", setup.geometry.lat_h}, {"lat_w", setup.geometry.lat_w},
-                        {"frame_seqlen", setup.geometry.frame_seqlen}, {"chunks", setup.geometry.num_chunks},
-                        {"tokens_per_chunk", setup.geometry.tokens_per_chunk}, {"kv_size", setup.geometry.kv_size},
-                        {"forwards", setup.geometry.forwards_per_generate}};
-  result["build_ms"] = build_ms;
-  result["world_size"] = setup.world.size;
-  result["strategies"] = setup.values;
+  nlohmann::json result = result_header(setup, popts, build_ms);
 
   std::vector<std::string> md5s;  // per request of the cycle
   bool md5_stable = true;

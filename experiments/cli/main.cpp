@@ -71,7 +71,7 @@ void add_help_examples(CLI::App& app) {
 }
 
 }  // namespace
-namespace main_errors {
+namespace main_parts {
 
 // "ablate: failed: <the message's first line> (while <operation>)"; the full text with --verbose.
 void report_internal_error(const std::string& message, const std::string& full, bool verbose) {
@@ -83,10 +83,100 @@ void report_internal_error(const std::string& message, const std::string& full, 
   if (verbose) std::cerr << "full error text:\n" << full << (full.empty() || full.back() != '\n' ? "\n" : "");
 }
 
-}  // namespace main_errors
+// CLI11 would only say "A subcommand is required": name the unknown one and the valid ones.
+bool known_subcommand(CLI::App& app, const std::string& first) {
+  if (first.empty() || first[0] == '-') return true;
+  std::string valid;
+  bool known = false;
+  for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    known = known || sub->get_name() == first;
+    valid += (valid.empty() ? "" : ", ") + sub->get_name();
+  }
+  if (!known) std::cerr << "ablate: error: unknown subcommand '" << first << "'; valid subcommands: " << valid << "\n";
+  return known;
+}
+
+// `ablate list [--update JOURNAL]`: the strategy table, printed or rewritten in the journal.
+int run_list_command(const std::string& update_journal) {
+  if (update_journal.empty()) {
+    std::cout << ablate::opt::strategy_table_markdown();
+    return 0;
+  }
+  std::ifstream f(update_journal);
+  if (!f.good()) throw ablate::UsageError("--update " + update_journal + ": cannot read the file");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  ablate::write_file_atomically(update_journal,
+                                ablate::replace_strategy_table(ss.str(), ablate::opt::strategy_table_markdown()));
+  std::cout << "updated the strategy table in " << update_journal << "\n";
+  return 0;
+}
+
+// Every subcommand's options and its parsed-or-not handle; dispatch() runs the parsed one
+// (-1: none of them ran).
+struct Commands {
+  ablate::GenerateCommandOptions generate;
+  CLI::App* generate_cmd = nullptr;
+  ablate::LaunchCommandOptions launch;
+  CLI::App* launch_cmd = nullptr;
+  ablate::RunCommandOptions run;
+  CLI::App* run_cmd = nullptr;
+  ablate::MergeCommandOptions merge;
+  CLI::App* merge_cmd = nullptr;
+  ablate::SimulateAdaptiveOptions simulate;
+  CLI::App* simulate_cmd = nullptr;
+  ablate::CheckCommandOptions lock, check;
+  CLI::App* lock_cmd = nullptr;
+  CLI::App* check_cmd = nullptr;
+  ablate::ResearchOptions research;
+  ablate::ProfileCommandOptions profile;
+  CLI::App* profile_cmd = nullptr;
+  ablate::ExportCommandOptions export_checkpoint;
+  CLI::App* export_cmd = nullptr;
+  ablate::MemoryCommandOptions memory;
+  CLI::App* memory_cmd = nullptr;
+  CLI::App* list_cmd = nullptr;
+  std::string update_journal;
+
+  void add(CLI::App& app, int argc, char** argv) {
+    generate_cmd = ablate::add_generate_command(app, generate);
+    launch_cmd = ablate::add_launch_command(app, launch);
+    run.argv.assign(argv, argv + argc);
+    run_cmd = ablate::add_run_command(app, run);
+    merge_cmd = ablate::add_merge_command(app, merge);
+    simulate_cmd = ablate::add_simulate_adaptive_command(app, simulate);
+    lock_cmd = ablate::add_lock_command(app, lock);
+    check_cmd = ablate::add_check_command(app, check);
+    ablate::add_research_commands(app, research);
+    profile.argv.assign(argv, argv + argc);
+    profile_cmd = ablate::add_profile_command(app, profile);
+    export_cmd = ablate::add_export_command(app, export_checkpoint);
+    memory_cmd = ablate::add_memory_command(app, memory);
+    list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
+    list_cmd->add_option("--update", update_journal, "Rewrite the strategy table in this journal (EXPERIMENTS.md)");
+  }
+
+  int dispatch(CLI::App& app) {
+    if (memory_cmd->parsed()) return ablate::run_memory_command(memory);
+    if (generate_cmd->parsed()) return ablate::run_generate_command(generate);
+    if (launch_cmd->parsed()) return ablate::run_launch_command(launch);
+    if (run_cmd->parsed()) return ablate::run_run_command(run);
+    if (simulate_cmd->parsed()) return ablate::run_simulate_adaptive_command(simulate);
+    if (merge_cmd->parsed()) return ablate::run_merge_command(merge);
+    if (lock_cmd->parsed()) return ablate::run_lock_command(lock);
+    if (check_cmd->parsed()) return ablate::run_check_command(check);
+    if (profile_cmd->parsed()) return ablate::run_profile_command(profile);
+    if (export_cmd->parsed()) return ablate::run_export_command(export_checkpoint);
+    if (list_cmd->parsed()) return main_parts::run_list_command(update_journal);
+    if (const int rc = ablate::run_research_command(app, research); rc >= 0) return rc;
+    return -1;
+  }
+};
+
+}  // namespace main_parts
 
 int main(int argc, char** argv) {
-  using main_errors::report_internal_error;
+  using main_parts::report_internal_error;
   ablate::set_invocation(argc, argv);
   CLI::App app{"ablate: benchmarking and autoresearch harness for causal, KV-cached video DiT inference"};
   app.require_subcommand(1);
@@ -100,32 +190,8 @@ int main(int argc, char** argv) {
   bool no_preflight = false;
   app.add_flag("--no-preflight", no_preflight,
                "Skip the memory preflight (before the command: `ablate --no-preflight run ...`)");
-  ablate::GenerateCommandOptions generate;
-  auto* generate_cmd = ablate::add_generate_command(app, generate);
-  ablate::LaunchCommandOptions launch;
-  auto* launch_cmd = ablate::add_launch_command(app, launch);
-  ablate::RunCommandOptions run;
-  run.argv.assign(argv, argv + argc);
-  auto* run_cmd = ablate::add_run_command(app, run);
-  ablate::MergeCommandOptions merge;
-  auto* merge_cmd = ablate::add_merge_command(app, merge);
-  ablate::SimulateAdaptiveOptions simulate;
-  auto* simulate_cmd = ablate::add_simulate_adaptive_command(app, simulate);
-  ablate::CheckCommandOptions lock, check;
-  auto* lock_cmd = ablate::add_lock_command(app, lock);
-  auto* check_cmd = ablate::add_check_command(app, check);
-  ablate::ResearchOptions research;
-  ablate::add_research_commands(app, research);
-  ablate::ProfileCommandOptions profile;
-  profile.argv.assign(argv, argv + argc);
-  auto* profile_cmd = ablate::add_profile_command(app, profile);
-  ablate::ExportCommandOptions export_checkpoint;
-  auto* export_cmd = ablate::add_export_command(app, export_checkpoint);
-  ablate::MemoryCommandOptions memory;
-  auto* memory_cmd = ablate::add_memory_command(app, memory);
-  auto* list_cmd = app.add_subcommand("list", "Print the strategy table (name, values, tier, requires, conflicts).");
-  std::string update_journal;
-  list_cmd->add_option("--update", update_journal, "Rewrite the strategy table in this journal (EXPERIMENTS.md)");
+  main_parts::Commands commands;
+  commands.add(app, argc, argv);
   add_help_examples(app);
   // after the subcommands: they copy the parent's footer when they are added
   app.footer("Examples:\n"
@@ -134,18 +200,7 @@ int main(int argc, char** argv) {
              "  ablate report out/m1/ledger.jsonl --out out/m1-again\n"
              "  ablate profile --preset tiny --chunks 1-2 --trace trace.json\n"
              "  ablate <subcommand> --help");
-  if (argc > 1 && argv[1][0] != '-') {  // CLI11 would only say "A subcommand is required"
-    std::string valid;
-    bool known = false;
-    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-      known = known || sub->get_name() == argv[1];
-      valid += (valid.empty() ? "" : ", ") + sub->get_name();
-    }
-    if (!known) {
-      std::cerr << "ablate: error: unknown subcommand '" << argv[1] << "'; valid subcommands: " << valid << "\n";
-      return 2;
-    }
-  }
+  if (argc > 1 && !main_parts::known_subcommand(app, argv[1])) return 2;
   try {
     if (argc == 2 && std::string(argv[1]) == "--version") {  // alone: no subcommand required
       std::cout << version_text();
@@ -162,31 +217,7 @@ int main(int argc, char** argv) {
   }
   if (no_preflight) ablate::set_memory_preflight_enabled(false);
   try {
-    if (memory_cmd->parsed()) return ablate::run_memory_command(memory);
-    if (generate_cmd->parsed()) return ablate::run_generate_command(generate);
-    if (launch_cmd->parsed()) return ablate::run_launch_command(launch);
-    if (run_cmd->parsed()) return ablate::run_run_command(run);
-    if (simulate_cmd->parsed()) return ablate::run_simulate_adaptive_command(simulate);
-    if (merge_cmd->parsed()) return ablate::run_merge_command(merge);
-    if (lock_cmd->parsed()) return ablate::run_lock_command(lock);
-    if (check_cmd->parsed()) return ablate::run_check_command(check);
-    if (profile_cmd->parsed()) return ablate::run_profile_command(profile);
-    if (export_cmd->parsed()) return ablate::run_export_command(export_checkpoint);
-    if (list_cmd->parsed()) {
-      if (update_journal.empty()) {
-        std::cout << ablate::opt::strategy_table_markdown();
-        return 0;
-      }
-      std::ifstream f(update_journal);
-      if (!f.good()) throw ablate::UsageError("--update " + update_journal + ": cannot read the file");
-      std::stringstream ss;
-      ss << f.rdbuf();
-      ablate::write_file_atomically(update_journal,
-                                    ablate::replace_strategy_table(ss.str(), ablate::opt::strategy_table_markdown()));
-      std::cout << "updated the strategy table in " << update_journal << "\n";
-      return 0;
-    }
-    if (const int rc = ablate::run_research_command(app, research); rc >= 0) return rc;
+    if (const int rc = commands.dispatch(app); rc >= 0) return rc;
   } catch (const ablate::UsageError& e) {
     std::cerr << "ablate: error: " << e.what() << "\n";
     return 2;

@@ -34,6 +34,25 @@ nlohmann::json optional_json(const std::optional<T>& v) {
 
 }  // namespace
 
+void LedgerRecord::write_gate_fields(nlohmann::json& j) const {
+  if (!gate.reference.empty()) j["reference"] = gate.reference;
+  j["md5_ok"] = optional_json(gate.md5_ok);
+  if (gate.md5_ok && !*gate.md5_ok) {
+    j["first_divergence"] = gate.first_divergence
+                                ? nlohmann::json{{"chunk", gate.first_divergence->first}, {"step", gate.first_divergence->second}}
+                                : nlohmann::json(nullptr);
+  }
+  if (gate.psnr_db) j["psnr_db"] = number_or_inf(*gate.psnr_db);
+  if (gate.max_abs_u8) j["max_abs_u8"] = *gate.max_abs_u8;
+  if (gate.min_frame_psnr_db) j["min_frame_psnr_db"] = number_or_inf(*gate.min_frame_psnr_db);
+  if (gate.latent_rel_l2) j["latent_rel_l2"] = number_or_inf(*gate.latent_rel_l2);
+  if (gate.bound)
+    j["bound"] = {{"min_psnr_db", gate.bound->min_psnr_db}, {"max_abs_u8", gate.bound->max_abs_u8},
+                  {"within", gate.bound->within}, {"min_frame_psnr_db", gate.bound->min_frame_psnr_db},
+                  {"max_latent_rel_l2", gate.bound->max_latent_rel_l2}};
+  if (gate.failing_request) j["failing_request"] = *gate.failing_request;
+}
+
 nlohmann::json LedgerRecord::to_json() const {
   nlohmann::json j;
   j["schema"] = "ablate.ledger/" + std::to_string(schema_version);
@@ -95,22 +114,7 @@ nlohmann::json LedgerRecord::to_json() const {
   if (!rank_latent_md5s.empty()) j["rank_latent_md5s"] = rank_latent_md5s;
   if (!latency_ms.empty()) j["latency_ms"] = latency_ms;
   j["counters"] = counters;
-  if (!gate.reference.empty()) j["reference"] = gate.reference;
-  j["md5_ok"] = optional_json(gate.md5_ok);
-  if (gate.md5_ok && !*gate.md5_ok) {
-    j["first_divergence"] = gate.first_divergence
-                                ? nlohmann::json{{"chunk", gate.first_divergence->first}, {"step", gate.first_divergence->second}}
-                                : nlohmann::json(nullptr);
-  }
-  if (gate.psnr_db) j["psnr_db"] = number_or_inf(*gate.psnr_db);
-  if (gate.max_abs_u8) j["max_abs_u8"] = *gate.max_abs_u8;
-  if (gate.min_frame_psnr_db) j["min_frame_psnr_db"] = number_or_inf(*gate.min_frame_psnr_db);
-  if (gate.latent_rel_l2) j["latent_rel_l2"] = number_or_inf(*gate.latent_rel_l2);
-  if (gate.bound)
-    j["bound"] = {{"min_psnr_db", gate.bound->min_psnr_db}, {"max_abs_u8", gate.bound->max_abs_u8},
-                  {"within", gate.bound->within}, {"min_frame_psnr_db", gate.bound->min_frame_psnr_db},
-                  {"max_latent_rel_l2", gate.bound->max_latent_rel_l2}};
-  if (gate.failing_request) j["failing_request"] = *gate.failing_request;
+  write_gate_fields(j);
   j["validity"] = validity;
   j["invalid_reasons"] = invalid_reasons;
   j["warnings"] = warnings;

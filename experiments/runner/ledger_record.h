@@ -107,6 +107,7 @@ struct LedgerRecord {
   double median_ms() const;
 
   nlohmann::json to_json() const;
+  void write_gate_fields(nlohmann::json& j) const;  // the gate's findings (to_json)
   // UsageError naming `where` (file:line) and the field for anything that is not a record.
   static LedgerRecord from_json(const nlohmann::json& j, const std::string& where);
 };
