@@ -23,26 +23,12 @@ void ImageCacheStrategy::install(const std::string& value, Pipeline& pipeline, c
   if (value == "off") return;
   pipeline.seams().encode_first_frame = [this](const torch::Tensor& image, const VideoGeometry& g,
                                                const std::function<torch::Tensor()>& encode) {
-    const std::string key = image_cache_key(image, g);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) {
-      ++hits_;
-      return it->second;
-    }
-    ++misses_;
-    torch::Tensor latent = encode();  // [16, lat_f, lat_h, lat_w]
-    cache_[key] = latent;
-    order_.push_back(key);
-    if (max_entries_ > 0 && cache_.size() > max_entries_) {
-      cache_.erase(order_.front());
-      order_.pop_front();
-    }
-    return latent;
+    return cache_.get_or_compute(image_cache_key(image, g), encode);  // [16, lat_f, lat_h, lat_w]
   };
 }
 
 nlohmann::json ImageCacheStrategy::counters() const {
-  return {{"hits", hits_}, {"misses", misses_}, {"entries", cache_.size()}, {"mlperf_compliant", false}};
+  return cache_.counters();
 }
 
 ABLATE_DEFINE_STRATEGY(image_cache, ImageCacheStrategy)

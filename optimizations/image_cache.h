@@ -5,10 +5,8 @@
 // workload); under `unique` it misses on the first round of a cycle and costs one MD5 of the image
 // per request. Cross-request caching is not MLPerf-compliant; runs label it.
 #pragma once
-#include <deque>
-#include <map>
-
 #include "optimizations/strategy.h"
+#include "optimizations/tensor_cache.h"
 
 namespace ablate::opt {
 
@@ -18,15 +16,12 @@ class ImageCacheStrategy : public Strategy {
   void install(const std::string& value, Pipeline& pipeline, const InstallContext& ctx) override;
   nlohmann::json counters() const override;
 
-  void set_max_entries(size_t n) { max_entries_ = n; }  // 0: unbounded
-  int64_t hits() const { return hits_; }
-  int64_t misses() const { return misses_; }
+  void set_max_entries(size_t n) { cache_.set_max_entries(n); }  // 0: unbounded
+  int64_t hits() const { return cache_.hits(); }
+  int64_t misses() const { return cache_.misses(); }
 
  private:
-  std::map<std::string, torch::Tensor> cache_;
-  std::deque<std::string> order_;
-  size_t max_entries_ = 0;
-  int64_t hits_ = 0, misses_ = 0;
+  TensorCache cache_;
 };
 
 // The cache key: MD5 of the image's float32 bytes (contiguous, CPU) followed by its shape and the

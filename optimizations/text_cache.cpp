@@ -16,31 +16,14 @@ StrategyInfo TextCacheStrategy::info() const {
 void TextCacheStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext&) {
   if (value == "off") return;
   pipeline.seams().embed_text = [this](text::TextEncoder& encoder, const std::string& prompt) {
-    const std::string key = sha256_hex(prompt);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) {
-      ++hits_;
-      return it->second;
-    }
-    ++misses_;
-    auto context = encoder.encode(prompt);
-    cache_[key] = context;
-    order_.push_back(key);
-    if (max_entries_ > 0 && cache_.size() > max_entries_) {
-      cache_.erase(order_.front());
-      order_.pop_front();
-    }
-    return context;
+    return cache_.get_or_compute(sha256_hex(prompt), [&] { return encoder.encode(prompt); });
   };
 }
 
-void TextCacheStrategy::clear() {
-  cache_.clear();
-  order_.clear();
-}
+void TextCacheStrategy::clear() { cache_.clear(); }
 
 nlohmann::json TextCacheStrategy::counters() const {
-  return {{"hits", hits_}, {"misses", misses_}, {"entries", cache_.size()}, {"mlperf_compliant", false}};
+  return cache_.counters();
 }
 
 ABLATE_DEFINE_STRATEGY(text_cache, TextCacheStrategy)

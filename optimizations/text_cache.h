@@ -2,10 +2,8 @@
 // the same device tensor. Optional bound on the number of prompts (oldest evicted first).
 // Cross-request caching of intermediate results is not MLPerf-compliant; runs label it.
 #pragma once
-#include <deque>
-#include <map>
-
 #include "optimizations/strategy.h"
+#include "optimizations/tensor_cache.h"
 
 namespace ablate::opt {
 
@@ -16,15 +14,12 @@ class TextCacheStrategy : public Strategy {
   nlohmann::json counters() const override;
 
   void clear();
-  void set_max_entries(size_t n) { max_entries_ = n; }  // 0: unbounded
-  int64_t hits() const { return hits_; }
-  int64_t misses() const { return misses_; }
+  void set_max_entries(size_t n) { cache_.set_max_entries(n); }  // 0: unbounded
+  int64_t hits() const { return cache_.hits(); }
+  int64_t misses() const { return cache_.misses(); }
 
  private:
-  std::map<std::string, torch::Tensor> cache_;
-  std::deque<std::string> order_;
-  size_t max_entries_ = 0;
-  int64_t hits_ = 0, misses_ = 0;
+  TensorCache cache_;
 };
 
 }  // namespace ablate::opt
