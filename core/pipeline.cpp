@@ -1,6 +1,7 @@
 #include "core/pipeline.h"
 
 #include <cmath>
+#include <functional>
 
 #include "core/dist/world.h"
 #include "core/error.h"
@@ -211,7 +212,146 @@ class VaeBenchmarkScope {
 
 }  // namespace
 
+namespace generate_steps {
+
+// The first-frame mask: ones for pixel frame 0 repeated 4x, zeros after, folded to
+// [4, lat_f, lat_h, lat_w].
+torch::Tensor first_frame_mask(const VideoGeometry& g, const torch::TensorOptions& f32) {
+  auto msk = torch::ones({1, g.frames, g.lat_h, g.lat_w}, f32);
+  msk.slice(1, 1).zero_();
+  msk = torch::cat({torch::repeat_interleave(msk.slice(1, 0, 1), 4, 1), msk.slice(1, 1)}, 1);
+  return msk.view({1, msk.size(1) / 4, 4, g.lat_h, g.lat_w}).transpose(1, 2)[0];
+}
+
+dit::KvCacheShape kv_cache_shape(const dit::DitOptions& dopt, const VideoGeometry& g, int64_t world) {
+  dit::KvCacheShape shape;
+  shape.num_layers = dopt.num_layers();
+  shape.kv_size = g.kv_size;
+  shape.heads = dopt.num_heads();
+  shape.local_heads = dopt.num_heads() / world;
+  shape.head_dim = dopt.dim() / dopt.num_heads();
+  shape.text_len = dopt.text_len();
+  return shape;
+}
+
+using RunDit = std::function<torch::Tensor(const dit::DitInputs&, int64_t chunk, int64_t step, bool refresh)>;
+
+// One DiT forward as generate() issues it: the site and its host metadata (forward hints), through
+// the forward-execution seam when set, with the DiT's host reads and the forward counted in `out`.
+RunDit forward_runner(const Seams& seams, dit::WanModel& dit, dit::KvCaches& caches, const VideoGeometry& g,
+                      torch::Device dev, GenerateOutput& out) {
+  return [&seams, &dit, &caches, &g, dev, &out](const dit::DitInputs& in, int64_t chunk, int64_t step, bool refresh) {
+    ForwardSite site{out.dit_forwards, chunk, step, refresh, chunk * g.chunk_size * g.frame_seqlen, &g, dev};
+    dit::ForwardArgs args;
+    args.current_start = site.current_start;
+    args.max_attention_size = g.kv_size;
+    if (seams.forward_hints) seams.forward_hints(args, site);
+    const HostReadStats before = host_read_stats();
+    torch::Tensor v;
+    if (seams.execute_forward) {
+      ForwardCall call{site, in, args, caches, [&](const dit::DitInputs& inputs) { return dit->forward(inputs, caches, args); }};
+      v = seams.execute_forward(call);
+    } else {
+      v = dit->forward(in, caches, args);
+    }
+    out.dit_host_reads = out.dit_host_reads + (host_read_stats() - before);
+    ++out.dit_forwards;
+    return v;
+  };
+}
+
+// One chunk's denoising steps (x0 prediction, re-noising with the shared generator) and the
+// cache-refresh forward at t = 0; returns the chunk's clean latent [16, chunk, lat_h, lat_w].
+torch::Tensor denoise_chunk(dit::DitInputs& in, int64_t chunk, const FlowMatchSampler& sampler, bool host_lookups,
+                            at::Generator& gen, const RunDit& run_dit, std::vector<torch::Tensor>* step_latents) {
+  const auto& timesteps = sampler.timesteps();
+  const int64_t steps = static_cast<int64_t>(timesteps.size());
+  const auto dev = in.x.device();
+  torch::Tensor x0;
+  for (int64_t step = 0; step < steps; ++step) {
+    ABLATE_NVTX_RANGE("step", step);
+    const int64_t t = timesteps[step];
+    in.t = torch::tensor({t}, torch::kLong).to(dev);
+    auto v = run_dit(in, chunk, step, false);
+    const auto& tables = sampler.tables();
+    const double sigma = tables.sigmas[first_match_index(tables, t)];
+    x0 = sampler.to_x0(v, in.x, t, host_lookups ? &sigma : nullptr);
+    if (step_latents) step_latents->push_back(x0);
+    if (step + 1 < steps) {
+      const int64_t next = timesteps[step + 1];
+      const float next_sigma = tables.sigmas[second_match_index(tables, next)];
+      auto eps = torch::randn(x0.sizes(), gen, x0.options());
+      in.x = sampler.add_noise(x0, eps, next, host_lookups ? &next_sigma : nullptr);
+    }
+  }
+  // cache refresh: the clean chunk at t = 0 rewrites this chunk's KV slot; output unused
+  ABLATE_NVTX_RANGE("refresh", steps);
+  in.x = x0;
+  in.t = torch::zeros({1}, torch::TensorOptions().dtype(torch::kFloat).device(dev));
+  run_dit(in, chunk, steps, true);
+  return x0;
+}
+
+// The decode at the end of generate() (no per-chunk schedule): across every rank through the
+// seam (the video lands on rank 0), else on rank 0 only as the reference, optionally one decoder
+// step at a time through the step executor. Returns the video [3, F, H, W] (rank 0) or undefined.
+torch::Tensor decode_at_end(vae::WanVae& vae, const Seams& seams, const torch::Tensor& latents, bool decode_here,
+                            PhaseHooks* hooks) {
+  if (!seams.decode_video && !decode_here) return torch::Tensor();
+  PhaseScope phase(hooks, Phase::kVaeDecode);
+  VaeBenchmarkScope benchmark(seams.vae_cudnn_benchmark);
+  if (seams.decode_video) {
+    ABLATE_NVTX_RANGE("vae_decode");
+    auto video = seams.decode_video(*vae, latents);
+    return decode_here ? video : torch::Tensor();
+  }
+  if (seams.decode_step) {
+    ABLATE_NVTX_RANGE("vae_decode");
+    vae::DecodeSession session(*vae);  // what decode() runs, each step through the executor
+    session.set_step_executor(seams.decode_step);
+    return session.push(latents);
+  }
+  return vae->decode(latents);
+}
+
+// The per-chunk decode schedule: one decode session whose feature cache runs across the chunks,
+// optionally on a side stream so that a chunk's decode overlaps the next chunk's DiT.
+class ChunkDecoder {
+ public:
+  ChunkDecoder(vae::WanVae& vae, const Seams& seams, const VideoGeometry& g, torch::Device dev)
+      : seams_(seams),
+        session_(*vae, nullptr, g.lat_f),  // one-shot shapes
+        stream_(make_side_stream(seams.decode_side_stream ? dev : torch::Device(torch::kCPU))) {
+    session_.set_step_executor(seams.decode_step);
+  }
+
+  void push(const torch::Tensor& x0, int64_t chunk, PhaseHooks* hooks) {
+    stream_->run([&] {
+      ABLATE_NVTX_RANGE("vae_decode", chunk);
+      PhaseScope phase(hooks, Phase::kVaeDecode, chunk);  // events on the stream that decodes
+      VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
+      chunks_.push_back(session_.push(x0));
+    });
+    if (seams_.on_chunk_decoded) seams_.on_chunk_decoded(chunk, chunks_.back());
+  }
+
+  torch::Tensor finish(PhaseHooks* hooks) {
+    PhaseScope phase(hooks, Phase::kVaeDecode);  // what is left after the last chunk: join + concat
+    stream_->join(chunks_);
+    return torch::cat(chunks_, 1);
+  }
+
+ private:
+  const Seams& seams_;
+  vae::DecodeSession session_;
+  std::unique_ptr<SideStream> stream_;
+  std::vector<torch::Tensor> chunks_;
+};
+
+}  // namespace generate_steps
+
 GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* hooks) {
+  using namespace generate_steps;
   torch::NoGradGuard no_grad;
   const HostReadStats reads_before = host_read_stats();
   GenerateOutput out;
@@ -236,12 +376,7 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   }
   auto gen = make_generator(dev, seed);
   auto noise = torch::randn({16, g.lat_f, g.lat_h, g.lat_w}, gen, f32);
-
-  // mask: ones for pixel frame 0 repeated 4x, zeros after, folded to [4, lat_f, lat_h, lat_w]
-  auto msk = torch::ones({1, g.frames, g.lat_h, g.lat_w}, f32);
-  msk.slice(1, 1).zero_();
-  msk = torch::cat({torch::repeat_interleave(msk.slice(1, 0, 1), 4, 1), msk.slice(1, 1)}, 1);
-  msk = msk.view({1, msk.size(1) / 4, 4, g.lat_h, g.lat_w}).transpose(1, 2)[0];
+  const auto msk = first_frame_mask(g, f32);
 
   torch::Tensor context;
   {
@@ -257,56 +392,20 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
     auto encode = [&] { return first_frame_condition(image, g); };  // [16, lat_f, lat_h, lat_w]
     y = torch::cat({msk, seams_.encode_first_frame ? seams_.encode_first_frame(image, g, encode) : encode()}, 0);
   }
+  auto caches = kv_caches(kv_cache_shape(options_.model.dit, g, world_size()));
 
-  const auto& dopt = options_.model.dit;
-  dit::KvCacheShape shape;
-  shape.num_layers = dopt.num_layers();
-  shape.kv_size = g.kv_size;
-  shape.heads = dopt.num_heads();
-  shape.local_heads = dopt.num_heads() / world_size();
-  shape.head_dim = dopt.dim() / dopt.num_heads();
-  shape.text_len = dopt.text_len();
-  auto caches = kv_caches(shape);
+  const RunDit run_dit = forward_runner(seams_, dit_, caches, g, dev, out);
+
+  // VAE decode schedule (rank 0 only, as the reference): at the end, or per chunk
+  const bool decode_here = rank() == 0;
+  std::unique_ptr<ChunkDecoder> chunk_decoder;
+  if (decode_here && seams_.decode_schedule == DecodeSchedule::kPerChunk)
+    chunk_decoder = std::make_unique<ChunkDecoder>(vae_, seams_, g, dev);
 
   const auto latent_chunks = noise.split(g.chunk_size, 1);
   const auto condition_chunks = y.split(g.chunk_size, 1);
   const auto plucker_chunks = plucker.split(g.chunk_size, 2);
-  const auto& timesteps = sampler_.timesteps();
-  const int64_t steps = static_cast<int64_t>(timesteps.size());
   std::vector<torch::Tensor> denoised;
-
-  auto run_dit = [&](const dit::DitInputs& in, int64_t chunk, int64_t step, bool refresh) {
-    ForwardSite site{out.dit_forwards, chunk, step, refresh, chunk * g.chunk_size * g.frame_seqlen, &g, dev};
-    dit::ForwardArgs args;
-    args.current_start = site.current_start;
-    args.max_attention_size = g.kv_size;
-    if (seams_.forward_hints) seams_.forward_hints(args, site);
-    const HostReadStats before = host_read_stats();
-    torch::Tensor v;
-    if (seams_.execute_forward) {
-      ForwardCall call{site, in, args, caches, [&](const dit::DitInputs& inputs) { return dit_->forward(inputs, caches, args); }};
-      v = seams_.execute_forward(call);
-    } else {
-      v = dit_->forward(in, caches, args);
-    }
-    out.dit_host_reads = out.dit_host_reads + (host_read_stats() - before);
-    ++out.dit_forwards;
-    return v;
-  };
-
-  // VAE decode schedule (rank 0 only, as the reference): at the end, or per chunk through one
-  // decode session whose feature cache runs across the chunks (optionally on a side stream)
-  const bool decode_here = rank() == 0;
-  const bool decode_per_chunk = decode_here && seams_.decode_schedule == DecodeSchedule::kPerChunk;
-  std::unique_ptr<vae::DecodeSession> chunk_decoder;
-  std::unique_ptr<SideStream> decode_stream;
-  std::vector<torch::Tensor> video_chunks;
-  if (decode_per_chunk) {
-    chunk_decoder = std::make_unique<vae::DecodeSession>(*vae_, nullptr, g.lat_f);  // one-shot shapes
-    chunk_decoder->set_step_executor(seams_.decode_step);
-    decode_stream = make_side_stream(seams_.decode_side_stream ? dev : torch::Device(torch::kCPU));
-  }
-
   for (int64_t chunk = 0; chunk < g.num_chunks; ++chunk) {
     torch::Tensor x0;
     {
@@ -317,63 +416,15 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
       in.context = context;
       in.y = condition_chunks[chunk];
       in.plucker = plucker_chunks[chunk];
-      for (int64_t step = 0; step < steps; ++step) {
-        ABLATE_NVTX_RANGE("step", step);
-        const int64_t t = timesteps[step];
-        in.t = torch::tensor({t}, torch::kLong).to(dev);
-        auto v = run_dit(in, chunk, step, false);
-        const auto& tables = sampler_.tables();
-        const double sigma = tables.sigmas[first_match_index(tables, t)];
-        x0 = sampler_.to_x0(v, in.x, t, seams_.sampler_host_lookups ? &sigma : nullptr);
-        if (request.keep_step_latents) out.step_latents.push_back(x0);
-        if (step + 1 < steps) {
-          const int64_t next = timesteps[step + 1];
-          const float next_sigma = tables.sigmas[second_match_index(tables, next)];
-          auto eps = torch::randn(x0.sizes(), gen, x0.options());
-          in.x = sampler_.add_noise(x0, eps, next, seams_.sampler_host_lookups ? &next_sigma : nullptr);
-        }
-      }
+      x0 = denoise_chunk(in, chunk, sampler_, seams_.sampler_host_lookups, gen, run_dit,
+                         request.keep_step_latents ? &out.step_latents : nullptr);
       denoised.push_back(x0);
-      // cache refresh: the clean chunk at t = 0 rewrites this chunk's KV slot; output unused
-      ABLATE_NVTX_RANGE("refresh", steps);
-      in.x = x0;
-      in.t = torch::zeros({1}, f32);
-      run_dit(in, chunk, steps, true);
     }
-    if (decode_per_chunk) {
-      // after the refresh was issued, so that on a side stream it overlaps the next chunk
-      decode_stream->run([&] {
-        ABLATE_NVTX_RANGE("vae_decode", chunk);
-        PhaseScope phase(hooks, Phase::kVaeDecode, chunk);  // events on the stream that decodes
-        VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
-        video_chunks.push_back(chunk_decoder->push(x0));
-      });
-      if (seams_.on_chunk_decoded) seams_.on_chunk_decoded(chunk, video_chunks.back());
-    }
+    // after the refresh was issued, so that on a side stream it overlaps the next chunk
+    if (chunk_decoder) chunk_decoder->push(x0, chunk, hooks);
   }
   out.latents = torch::cat(denoised, 1);
-  if (decode_per_chunk) {
-    PhaseScope phase(hooks, Phase::kVaeDecode);  // what is left after the last chunk: join + concat
-    decode_stream->join(video_chunks);
-    out.video = torch::cat(video_chunks, 1);
-  } else if (seams_.decode_video) {  // every rank takes part; the video lands on rank 0
-    PhaseScope phase(hooks, Phase::kVaeDecode);
-    VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
-    ABLATE_NVTX_RANGE("vae_decode");
-    out.video = seams_.decode_video(*vae_, out.latents);
-    if (!decode_here) out.video = torch::Tensor();
-  } else if (decode_here) {  // the reference decodes on rank 0 only
-    PhaseScope phase(hooks, Phase::kVaeDecode);
-    VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
-    if (seams_.decode_step) {
-      ABLATE_NVTX_RANGE("vae_decode");
-      vae::DecodeSession session(*vae_);  // what decode() runs, each step through the executor
-      session.set_step_executor(seams_.decode_step);
-      out.video = session.push(out.latents);
-    } else {
-      out.video = vae_->decode(out.latents);
-    }
-  }
+  out.video = chunk_decoder ? chunk_decoder->finish(hooks) : decode_at_end(vae_, seams_, out.latents, decode_here, hooks);
   if (world_size() > 1) options_.comm->barrier();  // the reference ends generate() with one (rank 0 decoded)
   out.host_reads = host_read_stats() - reads_before;
   return out;

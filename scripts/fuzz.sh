@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/<target>_fuzzer.cpp) with clang-14, ASan and UBSan into
 # build-fuzz/ and runs each on its seed corpus fuzz/corpus/<target>/ (a scratch copy: new inputs
-# land in build-fuzz/work/). The file readers are compiled instrumented, the rest of Ablate comes
+# land in build-fuzz/inputs/). The file readers are compiled instrumented, the rest of Ablate comes
 # from the g++ build in build/ (made if missing; see scripts/lib/instrumented-build.sh).
 # Prints executions, rate, coverage, corpus and crashes per target; exits non-zero on any crash,
 # hang, leak, sanitizer report or broken property (the input is kept in build-fuzz/findings/<t>/).
@@ -9,7 +9,7 @@
 #   scripts/fuzz.sh --long               # the recorded run: 1e6 executions per target
 #   scripts/fuzz.sh --seconds 600 | --runs N    # any other length
 #   scripts/fuzz.sh --merge              # then minimize the corpus plus the new inputs into fuzz/corpus/<t>/
-#   scripts/fuzz.sh --merge-only         # only that, from the last run's inputs (build-fuzz/work/<t>/)
+#   scripts/fuzz.sh --merge-only         # only that, from the last run's inputs (build-fuzz/inputs/<t>/)
 #   scripts/fuzz.sh --corpus-kb 8        # the most the merge keeps per target (smallest inputs first)
 # Every run also starts from the seeds fuzz/make_seed_corpus.py writes (valid files of the repository).
 #   scripts/fuzz.sh --targets "journal ledger" | --jobs 2 (targets run at once) | --build-jobs 2 | --build-only
@@ -80,7 +80,7 @@ flags=(-max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
 
 # One target: fuzz a scratch copy of the corpus (new inputs land there), findings in findings/<t>/.
 run_target() {
-  local t="$1" rc=0 work="$build/work/$1" found="$build/findings/$1"
+  local t="$1" rc=0 work="$build/inputs/$1" found="$build/findings/$1"
   rm -rf "$work" "$found"
   mkdir -p "$work" "$found"
   [ -d "fuzz/corpus/$t" ] && cp -r "fuzz/corpus/$t/." "$work/"
@@ -134,7 +134,7 @@ if [ "$merge" = 1 ] && [ "$failed" = 0 ]; then
   for t in $targets; do  # -merge=1 into an empty folder: the fewest, smallest inputs with all the coverage
     rm -rf "$build/merged/$t"
     mkdir -p "$build/merged/$t" "fuzz/corpus/$t"
-    "$build/fuzz_$t" -merge=1 "${flags[@]}" -detect_leaks=0 "$build/merged/$t" "fuzz/corpus/$t" "$build/work/$t" \
+    "$build/fuzz_$t" -merge=1 "${flags[@]}" -detect_leaks=0 "$build/merged/$t" "fuzz/corpus/$t" "$build/inputs/$t" \
       >"$logs/$t.merge.log" 2>&1
     rm -rf "fuzz/corpus/$t"
     mkdir -p "fuzz/corpus/$t"
