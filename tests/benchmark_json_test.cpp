@@ -170,6 +170,23 @@ TEST(BenchmarkJsonTest, BadRecordsThrowSayingWhatWasExpected) {
   EXPECT_THROW(benchmark_json({}, json::array()), std::invalid_argument);
 }
 
+TEST(BenchmarkJsonTest, AnAdaptiveRecordCountsToItsStoppingPoint) {
+  LedgerRecord stopped = LedgerRecord::from_json(ok_record("sync_elim=on", {1, 2, 3}), "test");
+  stopped.repetitions = 7;
+  stopped.adaptive = AdaptiveStop{};
+  stopped.adaptive->stopped_at = 3;
+  EXPECT_EQ(benchmark_json({stopped}, nullptr)["benchmarks"].size(), 3u + 4u);  // 3 repetitions + 4 aggregates
+  stopped.adaptive->stopped_at = 5;
+  try {
+    benchmark_json({stopped}, nullptr);
+    FAIL() << "expected a throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("expected 5 samples (its adaptive stopping point), but got 3"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // Debian's libbenchmark-tools compare.py diffs two of our files like two GB runs: the stacked
 // combination, 20 % faster in B, shows -0.2000 on every repetition and aggregate line.
 TEST(BenchmarkJsonTest, DebiansComparePyReadsTwoLedgers) {

@@ -12,14 +12,18 @@ namespace {
 
 using nlohmann::json;
 
-// The record's samples; throws unless there are some and as many as its repetitions.
+// The record's samples; throws unless there are some and as many as its repetitions (or its
+// adaptive stopping point).
 const std::vector<double>& samples_of(const LedgerRecord& record) {
   const std::string what = "benchmark_json: record '" + record.combination + "'";
   if (record.samples_ms.empty())
     throw std::invalid_argument(what + ": expected a non-empty samples_ms array for status ok, but got none");
-  if (record.repetitions > 0 && record.repetitions != static_cast<int64_t>(record.samples_ms.size()))
-    throw std::invalid_argument(what + ": expected " + std::to_string(record.repetitions) +
-                                " samples (its repetitions), but got " + std::to_string(record.samples_ms.size()));
+  // adaptive repetitions stop a combination early: its stopping point is its count
+  const int64_t expected = record.adaptive ? record.adaptive->stopped_at : record.repetitions;
+  if (expected > 0 && expected != static_cast<int64_t>(record.samples_ms.size()))
+    throw std::invalid_argument(what + ": expected " + std::to_string(expected) + " samples (its " +
+                                (record.adaptive ? "adaptive stopping point" : "repetitions") + "), but got " +
+                                std::to_string(record.samples_ms.size()));
   return record.samples_ms;
 }
 
