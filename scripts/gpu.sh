@@ -9,6 +9,7 @@ export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVL
 out=${OUT:-out}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+root=$(pwd)
 build=build-gpu
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | grep -o -E "H100|H200|A100|L40S" | tr 'A-Z' 'a-z')
 gpu=${gpu:-gpu}
@@ -88,11 +89,23 @@ for step in "${steps[@]}"; do
       dir="$out/$name-$gpu"
       mkdir -p "$dir"
       [ -f "reports/ledgers/$name-$gpu.jsonl" ] && cp "reports/ledgers/$name-$gpu.jsonl" "$dir/ledger.jsonl"
+      # the ledgers of an earlier call on this (warm) machine, or carried in runs/: the joined one
+      # and, for --devices, each device's (runs/ is git-ignored)
+      [ -d "runs/$name-$gpu" ] && (cd "runs/$name-$gpu" && find . -name ledger.jsonl -exec cp --parents {} "$dir/" \;)
       ranks=${step%%:*}; ranks=${ranks#matrix}
       launch=(); [ -n "$ranks" ] && launch=(launch --nproc "$ranks" --)
       $build/experiments/ablate "${launch[@]}" run --matrix "experiments/matrices/$name.json" --out "$dir" --resume ${MATRIX_FLAGS:-} \
         > "$dir/run.log" 2>&1; echo "[$name] exit $?"
+      mkdir -p "runs/$name-$gpu" && (cd "$dir" && find . -name ledger.jsonl -exec cp --parents {} "$root/runs/$name-$gpu/" \;)
       grep -E "^\[|engine|skip|error" "$dir/run.log" | tail -4; sed -n '/^| combination/,/^$/p' "$dir/report.md" | head -40 ;;
+    stall-w2)
+      # one rank stalled inside a collective on two GPUs (issue 14): the watchdog must end the run
+      # within the timeout, naming the collective and the rank(s) that did not arrive
+      t0=$(date +%s)
+      timeout 300 $build/experiments/ablate launch --nproc 2 -- generate --preset 1.3b --device cuda --collective-timeout 30 \
+        --debug-stall-rank 1 --debug-stall-at 200 > "$out/stall-1.3b-w2.log" 2>&1; rc=$?
+      echo "[stall] exit $rc after $(( $(date +%s) - t0 )) s (timeout 30 s, stall of 60 s from collective #200)"
+      grep -E "stalls|watchdog|did not arrive|failed|ending|Watchdog|timed out|Timeout" "$out/stall-1.3b-w2.log" | cut -c1-400 | head -12 ;;
     aa:*)
       # A/A: the baseline of a spec measured twice, interleaved (the machine's noise floor)
       name=${step#*:}; dir="$out/aa-$name-$gpu"
@@ -133,6 +146,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b embed-14b matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b embed-14b stall-w2 matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
   esac
 done
