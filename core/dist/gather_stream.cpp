@@ -12,13 +12,13 @@ class InlineGatherStream : public GatherStream {
  public:
   explicit InlineGatherStream(int limit) : GatherStream(limit) {}
 
-  void issue(const std::function<void()>& issue, const torch::Tensor&) override {
+  torch::Tensor issue(const std::function<torch::Tensor()>& gather) override {
     if (static_cast<int>(free_events_) >= limit_) {
       --free_events_;
       ++limiter_waits_;
       count_host_sync(HostReadSite::kGatherLimiter, /*on_device=*/false);
     }
-    issue();
+    return gather();
   }
   void use(const torch::Tensor&) override {}
   void freed() override { ++free_events_; }

@@ -20,9 +20,13 @@ namespace ablate::dist {
 class GatherStream {
  public:
   virtual ~GatherStream() = default;
-  // The rate limiter, then `issue` (which launches the gather into `full` and returns when the
-  // gather stream has it) with the gather stream current.
-  virtual void issue(const std::function<void()>& issue, const torch::Tensor& full) = 0;
+  // The rate limiter, then `gather` with the gather stream current: it allocates the full buffer,
+  // launches the gather into it and returns it once the gather stream holds the gather. The buffer
+  // is allocated there, not on the compute stream, as FSDP1 allocates its unsharded flat parameter
+  // on its unshard stream: the caching allocator hands the gather stream a block only when no
+  // stream's work on it is pending (a block allocated on the compute stream could still be read
+  // by compute kernels that the gather stream does not wait for).
+  virtual torch::Tensor issue(const std::function<torch::Tensor()>& gather) = 0;
   // The compute stream waits for the last gather issued into `full` (no host sync); `full` may be
   // used and freed on the compute stream from here on.
   virtual void use(const torch::Tensor& full) = 0;

@@ -21,19 +21,19 @@ class CudaGatherStream : public GatherStream {
         device_(static_cast<c10::DeviceIndex>(device_index)),
         stream_(at::cuda::getStreamFromPool(/*isHighPriority=*/false, device_)) {}
 
-  void issue(const std::function<void()>& issue, const torch::Tensor& full) override {
+  torch::Tensor issue(const std::function<torch::Tensor()>& gather) override {
     if (static_cast<int>(free_events_.size()) >= limit_) {  // limit_all_gathers: a host wait
       free_events_.front()->synchronize();
       free_events_.pop_front();
       ++limiter_waits_;
       count_host_sync(HostReadSite::kGatherLimiter, /*on_device=*/true);
     }
-    {
-      c10::cuda::CUDAStreamGuard guard(stream_);  // not ordered after the compute stream's work
-      issue();
-      ready_[full.storage().data_ptr().get()] = std::make_shared<at::cuda::CUDAEvent>();
-      ready_[full.storage().data_ptr().get()]->record(stream_);
-    }
+    c10::cuda::CUDAStreamGuard guard(stream_);  // not ordered after the compute stream's work
+    torch::Tensor full = gather();                // allocated on the gather stream (see the header)
+    auto ready = std::make_shared<at::cuda::CUDAEvent>();
+    ready->record(stream_);
+    ready_[full.storage().data_ptr().get()] = std::move(ready);
+    return full;
   }
 
   void use(const torch::Tensor& full) override {

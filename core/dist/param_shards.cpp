@@ -31,8 +31,11 @@ ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, 
 void ShardedUnit::prefetch() {
   if (gathered_ || issued_) return;
   torch::NoGradGuard no_grad;
-  full_ = torch::empty({padded_}, shard_.options());
-  stream_->issue([&] { comm_->all_gather_into(full_, shard_); }, full_);
+  full_ = stream_->issue([&] {
+    auto full = torch::empty({padded_}, shard_.options());
+    comm_->all_gather_into(full, shard_);
+    return full;
+  });
   issued_ = true;
 }
 

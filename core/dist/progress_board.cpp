@@ -3,6 +3,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -82,7 +83,8 @@ std::string ProgressBoard::missing_ranks(int64_t seq, const char* name) {
 void ProgressBoard::post_loop() {
   // warn before the timeout: NCCL's own watchdog may end the process at the timeout
   const auto warn_after = timeout_ * 8 / 10;
-  int64_t posted = 0, warned = 0;
+  const auto end_after = timeout_ + std::chrono::milliseconds(3000);
+  int64_t posted = 0, warned = 0, ended = 0;
   auto since = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(stop_mutex_);
   while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; })) {
@@ -101,13 +103,26 @@ void ProgressBoard::post_loop() {
       }
       continue;
     }
-    if (seq == 0 || seq == warned || now - since < warn_after) continue;
-    warned = seq;
+    if (seq == 0 || now - since < warn_after) continue;
+    const double waited_s = std::chrono::duration<double>(now - since).count();
+    if (seq != warned) {
+      warned = seq;
+      const std::string missing = missing_ranks(seq, name);
+      if (missing.empty()) continue;  // nobody is behind this rank: it is not waiting on a collective
+      std::cerr << "ablate: watchdog: rank " << rank_ << " has made no collective progress for " << std::fixed
+                << std::setprecision(1) << waited_s << " s: " << missing << "\n";
+    }
+    if (seq == ended || now - since < end_after) continue;
+    ended = seq;
     const std::string missing = missing_ranks(seq, name);
-    if (missing.empty()) continue;  // nobody is behind this rank: it is not waiting on a collective
-    std::cerr << "ablate: watchdog: rank " << rank_ << " has made no collective progress for " << std::fixed
-              << std::setprecision(1) << std::chrono::duration<double>(now - since).count() << " s: " << missing
-              << "\n";
+    if (missing.empty()) continue;
+    // The collective's own timeout has passed (plus a grace for its error to arrive) and this rank
+    // still waits: end the process now. NCCL's watchdog sees the timeout too, but may hold the
+    // process for its debug dump for a minute more; the launcher then ends the other ranks.
+    std::cerr << "ablate: failed: rank " << rank_ << " waited " << std::fixed << std::setprecision(1) << waited_s
+              << " s (collective timeout " << std::chrono::duration<double>(timeout_).count() << " s): " << missing
+              << "; ending rank " << rank_ << "\n";
+    std::_Exit(1);
   }
 }
 

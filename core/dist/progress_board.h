@@ -3,7 +3,9 @@
 // The hot path only bumps an atomic; a thread posts "<seq> <name>" to the key
 // ablate/progress/<rank> (its own store connection) and warns once per collective when this rank
 // has waited on the others for most of the timeout (NCCL's watchdog may end the process at the
-// timeout itself, before any exception reaches Ablate).
+// timeout itself, before any exception reaches Ablate). A rank still waiting 3 s after the timeout
+// says which ranks did not arrive and ends its process (exit 1), so a stalled collective never
+// holds the run longer than that, whatever NCCL's watchdog does.
 #pragma once
 #include <torch/csrc/distributed/c10d/Store.hpp>
 
