@@ -66,6 +66,20 @@ TEST(VerdictTest, InsideTheNoiseFloorIsNeverFaster) {
   EXPECT_EQ(compare(run(2000.0, 100, 2.0), run(1990.0, 200, 2.0), t).verdict, Verdict::kFaster);
 }
 
+TEST(VerdictTest, ALargeChangeWithTooFewSamplesIsNotSame) {
+  // 3 against 3 (the two H200s' 14b chain with 3 repetitions): the U test's smallest p is 0.1, so
+  // a 9 % gain with tight samples is not significant; it must not read as SAME
+  const std::vector<double> base{17700.1, 17697.6, 17781.7};
+  const std::vector<double> cand{16041.7, 15981.5, 16086.6};
+  const auto c = compare(base, cand);
+  EXPECT_GE(c.p_value, 0.05);
+  EXPECT_EQ(c.verdict, Verdict::kAmbiguous) << c.reason;
+  EXPECT_NE(c.reason.find("too few samples"), std::string::npos) << c.reason;
+  // the same spread around one median is still SAME
+  const std::vector<double> same{17710.0, 17690.0, 17775.0};
+  EXPECT_EQ(compare(base, same).verdict, Verdict::kSame) << compare(base, same).reason;
+}
+
 TEST(VerdictTest, NoisyAndInconclusiveIsAmbiguous) {
   // 30 ms shift under 100 ms noise, 6 repetitions: not significant and the CI is far wider than 20 ms.
   const Comparison c = compare(run(2000.0, 1, 100.0, 6), run(1970.0, 2, 100.0, 6));

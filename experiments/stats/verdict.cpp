@@ -75,14 +75,20 @@ Comparison compare(const std::vector<double>& baseline, const std::vector<double
     c.reason = format("CI [%.3f, %.3f] ms lies within +-%.3f ms", c.diff_ci.lo, c.diff_ci.hi, c.practical_ms);
     return c;
   }
-  if (!significant && c.diff_ci.half_width() <= c.practical_ms) {
+  // a large change that is not significant was found, not ruled out: with few samples the U test
+  // cannot reach alpha at all (3 against 3: p >= 0.1), so a narrow CI far from zero is not SAME
+  if (!significant && c.diff_ci.half_width() <= c.practical_ms && abs_diff <= c.practical_ms) {
     c.verdict = Verdict::kSame;
     c.reason = format("p %.3g >= alpha and CI half-width %.3f ms <= %.3f ms", c.p_value, c.diff_ci.half_width(),
                       c.practical_ms);
     return c;
   }
   c.verdict = Verdict::kAmbiguous;
-  if (significant)
+  if (!significant && abs_diff > c.practical_ms && c.diff_ci.half_width() <= c.practical_ms)
+    c.reason = format("p %.3g >= alpha but the change %.3f ms is beyond the practical threshold %.3f ms with a "
+                      "narrow CI: too few samples for the U test to decide",
+                      c.p_value, c.diff_ms, c.practical_ms);
+  else if (significant)
     c.reason = format("p %.3g < alpha but |change| %.3f ms is under the practical threshold %.3f ms "
                       "and the CI reaches past it",
                       c.p_value, abs_diff, c.practical_ms);

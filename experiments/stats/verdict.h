@@ -48,8 +48,9 @@ struct Comparison {
 //   FASTER / SLOWER: p < alpha AND |rel| > rel AND |diff| > abs_ms AND |diff| > noise_k * floor
 //                    (sign of diff says which).
 //   SAME: the diff CI lies inside [-practical, +practical] (practical equivalence, as in TOST), or
-//         p >= alpha and the CI is narrow (half-width <= practical): nothing was found and anything
-//         that could hide in the noise is too small to matter.
+//         p >= alpha, the CI is narrow (half-width <= practical) and |diff| <= practical: nothing
+//         was found and anything that could hide in the noise is too small to matter (a large
+//         |diff| with few samples, where the U test cannot reach alpha, is AMBIGUOUS).
 //   AMBIGUOUS: everything else (a significant but too-small change whose CI reaches past the
 //         threshold, or a wide CI): measure more rather than decide.
 // Throws std::invalid_argument on an empty sample or a non-positive baseline median.
