@@ -101,7 +101,7 @@ class GroupLoader {
         where[p.unsafeGetTensorImpl()] = {u, numel};
         numel += p.numel();
       }
-      const int64_t chunk = (numel + world - 1) / world;  // padded / world
+      const int64_t chunk = dist::shard_numel(numel, world);  // padded / world
       const auto opts = units[u].empty() ? torch::TensorOptions() : units[u][0].options();
       shards.push_back(torch::zeros({units[u].empty() ? 0 : chunk}, opts));
       begin.push_back(chunk * rank);
@@ -213,7 +213,7 @@ LoadResult load_checkpoint(const std::string& dir, const CheckpointModules& modu
   {
     auto source = open_torch_archive(t5_path(dir));
     GroupLoader loader(*source, *modules.t5, result);
-    if (sharded) {
+    if (sharded && options.shard_t5) {
       result.t5_shards = loader.load_shards(modules.t5->options.num_layers(), options.rank, options.world_size);
     } else {
       loader.load_full();
@@ -226,7 +226,7 @@ LoadResult load_checkpoint(const std::string& dir, const CheckpointModules& modu
   {
     auto source = open_safetensors_folder(dit_folder(dir), kDitWeightsBase);
     GroupLoader loader(*source, *modules.dit, result);
-    if (sharded) {
+    if (sharded && options.shard_dit) {
       result.dit_shards = loader.load_shards(modules.dit->num_layers(), options.rank, options.world_size);
     } else {
       loader.load_full();
