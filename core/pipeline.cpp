@@ -55,21 +55,26 @@ Pipeline::Pipeline(const PipelineOptions& options)
   if (!from_checkpoint) init_parameters(*vae_, options_.weight_seed, vae::vae_init_rule, "vae.");
   vae_->eval();
 
-  auto param_opts = torch::TensorOptions().device(options_.device).dtype(p.param);
+  // At world > 1 each rank reads only its own slices of the units it will shard (the same bytes
+  // as slicing a whole load); an offloaded T5 or a replicated world loads whole. The DiT is then
+  // built in host memory that is never touched: its parameters only give shapes, the slices are
+  // made on the device, so no rank holds the DiT whole.
+  const bool shard_units = world_size() > 1 && options_.residency != dist::Residency::kReplicated;
+  const bool own_slices = from_checkpoint && shard_units && options_.load_rank_slices;
+  const torch::Device dit_build_device = own_slices ? torch::Device(torch::kCPU) : options_.device;
+  auto param_opts = torch::TensorOptions().device(dit_build_device).dtype(p.param);
   dit_ = dit::WanModel(options_.model.dit, options_.local_attn_size, options_.sink_size, param_opts);
-  dit_->to(options_.device, p.param);
+  dit_->to(dit_build_device, p.param);
   if (!from_checkpoint) init_parameters(*dit_, options_.weight_seed, dit::dit_init_rule, "dit.");
   dit_->set_runtime(options_.device, p);
   dit_->eval();
   dit_->kernels = &seams_.dit_kernels;  // the seams' kernels, whichever strategies fill them
 
-  // At world > 1 each rank reads only its own slices of the units it will shard (the same bytes
-  // as slicing a whole load); an offloaded T5 or a replicated world loads whole.
-  const bool shard_units = world_size() > 1 && options_.residency != dist::Residency::kReplicated;
   io::LoadOptions load_options;
-  load_options.rank = rank();
-  load_options.world_size = shard_units && options_.load_rank_slices ? world_size() : 1;
+  load_options.rank = own_slices ? rank() : 0;
+  load_options.world_size = own_slices ? world_size() : 1;
   load_options.shard_t5 = !options_.offload_text_encoder;
+  load_options.shard_device = options_.device;
   const auto load_start = std::chrono::steady_clock::now();
   io::LoadResult loaded;
   if (from_checkpoint) {
@@ -97,6 +102,8 @@ Pipeline::Pipeline(const PipelineOptions& options)
     auto& t5 = text_encoder_->model();
     text_shards_ = shards(*t5, options_.model.t5.num_layers(), loaded.t5_shards);
     t5->unit_hooks = text_shards_.get();
+    // the DiT's parameters now follow their shards to the device; this moves anything else it holds
+    if (own_slices) dit_->to(options_.device);
   }
   if (from_checkpoint) {
     load_stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();

@@ -42,11 +42,10 @@ ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, torch::Tensor shard,
   if (!lay_out()) return;  // a world of one, or a unit without parameters
   const int64_t n = padded_ / comm_->size();
   TORCH_CHECK(shard.defined(), "ShardedUnit: rank ", comm_->rank(), " got no shard for a unit of ", numel_, " elements");
-  TORCH_CHECK(shard.dim() == 1 && shard.numel() == n && shard.scalar_type() == empty_.scalar_type() &&
-                  shard.device() == empty_.device(),
+  TORCH_CHECK(shard.dim() == 1 && shard.numel() == n && shard.scalar_type() == empty_.scalar_type(),
               "ShardedUnit: rank ", comm_->rank(), "'s shard of a unit of ", numel_, " elements must be [", n, "] ",
-              empty_.scalar_type(), " on ", empty_.device(), "; found ", shard.sizes(), " ", shard.scalar_type(),
-              " on ", shard.device());
+              empty_.scalar_type(), "; found ", shard.sizes(), " ", shard.scalar_type());
+  empty_ = torch::empty({0}, shard.options());  // the parameters follow the shard's device
   shard_ = std::move(shard);
   drop_full();
 }

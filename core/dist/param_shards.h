@@ -28,8 +28,9 @@ class ShardedUnit {
   // Takes the (already initialized, full) parameters; keeps only this rank's slice unless replicated.
   ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, Residency residency, GatherStream* stream);
   // Takes this rank's already materialized slice (io::load_checkpoint at world > 1): `shard` is
-  // [shard_numel(numel, world)] in the parameters' dtype and device; the parameters give only
-  // their shapes (their storage is dropped, never read). Not for kReplicated.
+  // [shard_numel(numel, world)] in the parameters' dtype; the parameters give only their shapes
+  // (their storage, e.g. untouched host memory, is dropped, never read) and, like the gathered
+  // unit, live on the shard's device from now on. Not for kReplicated.
   ShardedUnit(std::vector<torch::Tensor> params, torch::Tensor shard, Communicator* comm, Residency residency,
               GatherStream* stream);
   void gather();   // no-op when gathered; uses an issued (prefetched) gather, else issues one

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct LoadOptions {
   /// offloaded to the host rather than sharded).
   bool shard_dit = true;
   bool shard_t5 = true;
+  /// Where the slices are made; unset: on the parameters' device. With it the parameters may
+  /// live anywhere (e.g. untouched host memory): only their shapes and dtype are read.
+  std::optional<torch::Device> shard_device = std::nullopt;
 };
 
 struct LoadResult {
