@@ -44,11 +44,12 @@ struct PipelineOptions {
   bool keep_kv_caches = false;
   // A checkpoint folder in the reference's layout (core/io/checkpoint_layout.h). Empty: seeded
   // weights. Set: checked against the preset before anything is built, then loaded into the
-  // three networks (cast to their dtypes) instead of the seeded init, before any sharding.
+  // three networks (cast to their dtypes) instead of the seeded init (at world > 1: load_rank_slices).
   std::string checkpoint_dir;
   // World > 1 with sharded units: each rank reads only its own slices of the DiT and T5 units'
-  // flat parameters from the checkpoint (false: it loads them whole, then keeps its slices; the
-  // same bytes either way).
+  // flat parameters from the checkpoint, made directly on the device; the DiT is built in host
+  // memory that is never touched, so no rank holds it whole (false: every rank loads both whole,
+  // then keeps its slices; the same bytes either way).
   bool load_rank_slices = true;
   // The umt5-xxl SentencePiece model (spiece.model) the text encoder tokenizes with (core/io/
   // sentencepiece_tokenizer.h). Empty: the built-in hash tokenizer.

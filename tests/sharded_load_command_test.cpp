@@ -19,7 +19,7 @@ const char* kTwoRanks = "launch --nproc 2 -- generate --preset tiny --size 32*32
 
 std::string md5_of(const std::string& output) {
   std::smatch m;
-  static const std::regex re("\\nmd5: ([0-9a-f]{32})");
+  static const std::regex re("\\n\\[rank 0\\] md5: ([0-9a-f]{32})");  // launch prefixes each rank's lines
   return std::regex_search(output, m, re) ? m[1].str() : "";
 }
 
