@@ -205,7 +205,7 @@ TEST(ShardedLoadTest, OwnSlicesGiveTheWholeLoadsShardsBytesAndVideo) {
   EXPECT_LT(slices[1].bytes_read, whole_read / 2 + vae_bytes);
 }
 
-TEST(ShardedLoadTest, AShardOfTheWrongSizeIsRefused) {
+TEST(ShardedLoadTest, APreloadedShardIsCheckedThenGatheredWithoutItsPadding) {
   if (!has_gloo()) GTEST_SKIP() << "this build has no Gloo backend (libgloo-dev)";
   on_two_ranks([](dist::Communicator& comm) {
     std::vector<std::vector<torch::Tensor>> units{{torch::zeros({3, 3}), torch::zeros({2})}};  // 11 -> [6] per rank
