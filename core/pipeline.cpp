@@ -1,6 +1,9 @@
 #include "core/pipeline.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 
 #include "core/dist/world.h"
@@ -8,6 +11,7 @@
 #include "core/io/camera_files.h"
 #include "core/io/image_file.h"
 #include "core/io/checkpoint.h"
+#include "core/io/mapped_file.h"
 #include "core/io/sentencepiece_tokenizer.h"
 #include "core/rng.h"
 #include "core/seeded_init.h"
@@ -15,6 +19,21 @@
 #include "profiling/nvtx.h"
 
 namespace ablate {
+namespace pipeline_loading {
+
+// Bytes of the largest file under `dir` (the loader maps one file at a time).
+int64_t largest_file_under(const std::string& dir) {
+  int64_t largest = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) largest = std::max<int64_t>(largest, static_cast<int64_t>(it->file_size(ec)));
+  }
+  return largest;
+}
+
+}  // namespace pipeline_loading
+using pipeline_loading::largest_file_under;
 
 Pipeline::Pipeline(const PipelineOptions& options)
     : options_(options), sampler_(options.device) {
@@ -36,16 +55,33 @@ Pipeline::Pipeline(const PipelineOptions& options)
   if (!from_checkpoint) init_parameters(*vae_, options_.weight_seed, vae::vae_init_rule, "vae.");
   vae_->eval();
 
-  auto param_opts = torch::TensorOptions().device(options_.device).dtype(p.param);
+  // At world > 1 each rank reads only its own slices of the units it will shard (the same bytes
+  // as slicing a whole load); an offloaded T5 or a replicated world loads whole. The DiT is then
+  // built in host memory that is never touched: its parameters only give shapes, the slices are
+  // made on the device, so no rank holds the DiT whole.
+  const bool shard_units = world_size() > 1 && options_.residency != dist::Residency::kReplicated;
+  const bool own_slices = from_checkpoint && shard_units && options_.load_rank_slices;
+  const torch::Device dit_build_device = own_slices ? torch::Device(torch::kCPU) : options_.device;
+  auto param_opts = torch::TensorOptions().device(dit_build_device).dtype(p.param);
   dit_ = dit::WanModel(options_.model.dit, options_.local_attn_size, options_.sink_size, param_opts);
-  dit_->to(options_.device, p.param);
+  dit_->to(dit_build_device, p.param);
   if (!from_checkpoint) init_parameters(*dit_, options_.weight_seed, dit::dit_init_rule, "dit.");
   dit_->set_runtime(options_.device, p);
   dit_->eval();
   dit_->kernels = &seams_.dit_kernels;  // the seams' kernels, whichever strategies fill them
 
+  io::LoadOptions load_options;
+  load_options.rank = own_slices ? rank() : 0;
+  load_options.world_size = own_slices ? world_size() : 1;
+  load_options.shard_t5 = !options_.offload_text_encoder;
+  load_options.shard_device = options_.device;
+  const auto load_start = std::chrono::steady_clock::now();
+  io::LoadResult loaded;
   if (from_checkpoint) {
-    io::load_checkpoint(options_.checkpoint_dir, {dit_.get(), text_encoder_->model().get(), vae_.get()});
+    load_stats_.rss_before_bytes = io::current_rss_bytes();
+    load_stats_.peak_since_start = !io::reset_peak_rss();
+    loaded = io::load_checkpoint(options_.checkpoint_dir, {dit_.get(), text_encoder_->model().get(), vae_.get()},
+                                 load_options);
     if (options_.offload_text_encoder) text_encoder_->set_offload(true);
   }
   if (!(options_.vae_compute == vae::VaeCompute{})) vae_->set_compute(options_.vae_compute);
@@ -53,16 +89,35 @@ Pipeline::Pipeline(const PipelineOptions& options)
   if (world_size() > 1) {
     dist::check_sequence_parallel(options_.model.dit.num_heads(), world_size(), options_.model.name);
     dit_->comm = options_.comm;
-    dit_shards_ = std::make_unique<dist::ParamShards>(
-        dist::units_by_block_prefix(*dit_, "blocks", options_.model.dit.num_layers()), options_.comm,
-        options_.residency, options_.prefetch_gathers);
+    auto shards = [&](torch::nn::Module& m, int64_t blocks, std::vector<torch::Tensor>& loaded_shards) {
+      auto units = dist::units_by_block_prefix(m, "blocks", blocks);
+      if (loaded_shards.empty())
+        return std::make_unique<dist::ParamShards>(std::move(units), options_.comm, options_.residency,
+                                                   options_.prefetch_gathers);
+      return std::make_unique<dist::ParamShards>(std::move(units), std::move(loaded_shards), options_.comm,
+                                                 options_.residency, options_.prefetch_gathers);
+    };
+    dit_shards_ = shards(*dit_, options_.model.dit.num_layers(), loaded.dit_shards);
     dit_->unit_hooks = dit_shards_.get();
     auto& t5 = text_encoder_->model();
-    text_shards_ = std::make_unique<dist::ParamShards>(
-        dist::units_by_block_prefix(*t5, "blocks", options_.model.t5.num_layers()), options_.comm,
-        options_.residency, options_.prefetch_gathers);
+    text_shards_ = shards(*t5, options_.model.t5.num_layers(), loaded.t5_shards);
     t5->unit_hooks = text_shards_.get();
+    // the DiT's parameters now follow their shards to the device; this moves anything else it holds
+    if (own_slices) dit_->to(options_.device);
   }
+  if (from_checkpoint) {
+    load_stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+    load_stats_.peak_rss_bytes = io::peak_rss_bytes();
+    load_stats_.files = loaded.files;
+    load_stats_.tensors = loaded.tensors_read;
+    load_stats_.bytes_read = loaded.bytes_read;
+    load_stats_.rank_slices = load_options.world_size > 1;
+    load_stats_.largest_file_bytes = largest_file_under(options_.checkpoint_dir);
+  }
+}
+
+int64_t Pipeline::shard_bytes() const {
+  return (dit_shards_ ? dit_shards_->shard_bytes() : 0) + (text_shards_ ? text_shards_->shard_bytes() : 0);
 }
 
 namespace {

@@ -44,8 +44,13 @@ struct PipelineOptions {
   bool keep_kv_caches = false;
   // A checkpoint folder in the reference's layout (core/io/checkpoint_layout.h). Empty: seeded
   // weights. Set: checked against the preset before anything is built, then loaded into the
-  // three networks (cast to their dtypes) instead of the seeded init, before any sharding.
+  // three networks (cast to their dtypes) instead of the seeded init (at world > 1: load_rank_slices).
   std::string checkpoint_dir;
+  // World > 1 with sharded units: each rank reads only its own slices of the DiT and T5 units'
+  // flat parameters from the checkpoint, made directly on the device; the DiT is built in host
+  // memory that is never touched, so no rank holds it whole (false: every rank loads both whole,
+  // then keeps its slices; the same bytes either way).
+  bool load_rank_slices = true;
   // The umt5-xxl SentencePiece model (spiece.model) the text encoder tokenizes with (core/io/
   // sentencepiece_tokenizer.h). Empty: the built-in hash tokenizer.
   std::string tokenizer_path;
@@ -56,6 +61,18 @@ struct PipelineOptions {
 // Real inputs of one generate(): the reference's image, the action path's poses.npy + intrinsics.npy,
 // and action.npy (action mode). Each one left empty keeps its synthetic default (the test card, the
 // synthetic dolly, a held W key), bit for bit as without it.
+// How the weights were loaded from PipelineOptions::checkpoint_dir (all zero without one).
+struct CheckpointLoadStats {
+  double seconds = 0;             // reading the files and sharding (not checking or building)
+  int64_t files = 0, tensors = 0;
+  int64_t bytes_read = 0;         // stored bytes copied out of the files
+  int64_t largest_file_bytes = 0; // the largest file under the checkpoint folder
+  bool rank_slices = false;       // this rank read only its own slices of the DiT / T5 units
+  int64_t rss_before_bytes = 0;   // host RSS when the load began
+  int64_t peak_rss_bytes = 0;     // host RSS high-water mark while loading and sharding
+  bool peak_since_start = false;  // the kernel refused to reset the mark: the process's peak so far
+};
+
 struct GenerateInputs {
   torch::Tensor image;                      // [H, W, 3] uint8 RGB, CPU; or
   std::string image_path;                   //   a PNG or JPEG file
@@ -108,6 +125,9 @@ class Pipeline {
   dit::WanModel& dit() { return dit_; }
   int world_size() const { return options_.comm ? options_.comm->size() : 1; }
   int rank() const { return options_.comm ? options_.comm->rank() : 0; }
+  const CheckpointLoadStats& load_stats() const { return load_stats_; }
+  // The bytes this rank keeps of the DiT's and the T5's sharded units (their shards; 0 at world 1).
+  int64_t shard_bytes() const;
 
   // Geometry of a request under this pipeline's world size and window; with an image the aspect
   // ratio is the image's, with poses the frames are clamped to them (reads the request's files).
@@ -130,6 +150,7 @@ class Pipeline {
   FlowMatchSampler sampler_;
   Seams seams_;
   std::unique_ptr<dist::ParamShards> dit_shards_, text_shards_;
+  CheckpointLoadStats load_stats_;
   dit::KvCaches kept_caches_;  // keep_kv_caches
   bool seed_broadcast_ = false;  // rank 0's seed was broadcast (once per process, as the reference)
   dit::KvCacheShape kept_shape_;

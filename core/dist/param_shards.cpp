@@ -2,14 +2,13 @@
 
 namespace ablate::dist {
 
-ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, Residency residency,
-                         GatherStream* stream)
-    : params_(std::move(params)), comm_(comm), residency_(residency), stream_(stream) {
+int64_t shard_numel(int64_t unit_numel, int world) { return (unit_numel + world - 1) / world; }
+
+bool ShardedUnit::lay_out() {
   if (residency_ == Residency::kReplicated || comm_ == nullptr || comm_->size() == 1 || params_.empty()) {
     residency_ = Residency::kReplicated;
-    return;
+    return false;
   }
-  torch::NoGradGuard no_grad;
   const auto opts = params_[0].options();
   for (const auto& p : params_) {
     TORCH_CHECK(p.scalar_type() == opts.dtype().toScalarType() && p.device() == opts.device(),
@@ -19,13 +18,36 @@ ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, 
     shapes_.push_back(p.sizes().vec());
     numel_ += p.numel();
   }
-  const int64_t w = comm_->size();
-  padded_ = (numel_ + w - 1) / w * w;
-  auto flat = torch::zeros({padded_}, opts);
-  for (size_t i = 0; i < params_.size(); ++i) flat.narrow(0, offsets_[i], params_[i].numel()).copy_(params_[i].view({-1}));
-  shard_ = flat.chunk(w)[comm_->rank()].clone();
+  padded_ = shard_numel(numel_, comm_->size()) * comm_->size();
   empty_ = torch::empty({0}, opts);
+  return true;
+}
+
+ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, Residency residency,
+                         GatherStream* stream)
+    : params_(std::move(params)), comm_(comm), residency_(residency), stream_(stream) {
+  if (!lay_out()) return;
+  torch::NoGradGuard no_grad;
+  auto flat = torch::zeros({padded_}, empty_.options());
+  for (size_t i = 0; i < params_.size(); ++i) flat.narrow(0, offsets_[i], params_[i].numel()).copy_(params_[i].view({-1}));
+  shard_ = flat.chunk(comm_->size())[comm_->rank()].clone();
   drop_full();  // only the shard stays (no free event: nothing was gathered)
+}
+
+ShardedUnit::ShardedUnit(std::vector<torch::Tensor> params, torch::Tensor shard, Communicator* comm,
+                         Residency residency, GatherStream* stream)
+    : params_(std::move(params)), comm_(comm), residency_(residency), stream_(stream) {
+  TORCH_CHECK(residency != Residency::kReplicated, "ShardedUnit: a replicated unit needs its full parameters, "
+              "not a shard");
+  if (!lay_out()) return;  // a world of one, or a unit without parameters
+  const int64_t n = padded_ / comm_->size();
+  TORCH_CHECK(shard.defined(), "ShardedUnit: rank ", comm_->rank(), " got no shard for a unit of ", numel_, " elements");
+  TORCH_CHECK(shard.dim() == 1 && shard.numel() == n && shard.scalar_type() == empty_.scalar_type(),
+              "ShardedUnit: rank ", comm_->rank(), "'s shard of a unit of ", numel_, " elements must be [", n, "] ",
+              empty_.scalar_type(), "; found ", shard.sizes(), " ", shard.scalar_type());
+  empty_ = torch::empty({0}, shard.options());  // the parameters follow the shard's device
+  shard_ = std::move(shard);
+  drop_full();
 }
 
 void ShardedUnit::prefetch() {
@@ -69,6 +91,22 @@ ParamShards::ParamShards(std::vector<std::vector<torch::Tensor>> units, Communic
       residency_(residency),
       prefetch_next_(prefetch_next) {
   for (auto& u : units) units_.emplace_back(std::move(u), comm, residency, stream_.get());
+}
+
+ParamShards::ParamShards(std::vector<std::vector<torch::Tensor>> units, std::vector<torch::Tensor> shards,
+                         Communicator* comm, Residency residency, bool prefetch_next)
+    : stream_(make_gather_stream(comm ? comm->device() : torch::Device(torch::kCPU))),
+      residency_(residency),
+      prefetch_next_(prefetch_next) {
+  TORCH_CHECK(shards.size() == units.size(), "ParamShards: ", shards.size(), " shards for ", units.size(), " units");
+  for (size_t u = 0; u < units.size(); ++u)
+    units_.emplace_back(std::move(units[u]), std::move(shards[u]), comm, residency, stream_.get());
+}
+
+int64_t ParamShards::shard_bytes() const {
+  int64_t bytes = 0;
+  for (const auto& u : units_) bytes += u.shard_bytes();
+  return bytes;
 }
 
 void ParamShards::before(int64_t unit) {

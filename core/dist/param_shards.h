@@ -18,10 +18,21 @@ namespace ablate::dist {
 
 enum class Residency { kFullShard, kKeepGathered, kReplicated };
 
+// The flat-parameter layout every rank and the checkpoint loader agree on: a unit's parameters
+// (named_parameters() order) are concatenated, zero-padded to a multiple of `world`, and rank r
+// keeps elements [r * shard_numel, (r + 1) * shard_numel).
+int64_t shard_numel(int64_t unit_numel, int world);
+
 class ShardedUnit {
  public:
   // Takes the (already initialized, full) parameters; keeps only this rank's slice unless replicated.
   ShardedUnit(std::vector<torch::Tensor> params, Communicator* comm, Residency residency, GatherStream* stream);
+  // Takes this rank's already materialized slice (io::load_checkpoint at world > 1): `shard` is
+  // [shard_numel(numel, world)] in the parameters' dtype; the parameters give only their shapes
+  // (their storage, e.g. untouched host memory, is dropped, never read) and, like the gathered
+  // unit, live on the shard's device from now on. Not for kReplicated.
+  ShardedUnit(std::vector<torch::Tensor> params, torch::Tensor shard, Communicator* comm, Residency residency,
+              GatherStream* stream);
   void gather();   // no-op when gathered; uses an issued (prefetched) gather, else issues one
   void prefetch(); // issues the gather on the gather stream (no-op when gathered or issued)
   void release();  // frees the full flat parameter and queues its free event (sharded units only)
@@ -30,6 +41,7 @@ class ShardedUnit {
   int64_t shard_bytes() const { return shard_.defined() ? shard_.numel() * shard_.element_size() : 0; }
 
  private:
+  bool lay_out();     // offsets and shapes; false when the unit stays replicated
   void drop_full();  // the unit's tensors point to nothing; only the shard is kept
 
   std::vector<torch::Tensor> params_;
@@ -51,6 +63,11 @@ class ParamShards : public UnitHooks {
   // i+1's gather, one unit earlier than it would otherwise.
   ParamShards(std::vector<std::vector<torch::Tensor>> units, Communicator* comm, Residency residency,
               bool prefetch_next = false);
+  // The same from this rank's already loaded slices: shards[u] for units[u] (see ShardedUnit).
+  ParamShards(std::vector<std::vector<torch::Tensor>> units, std::vector<torch::Tensor> shards, Communicator* comm,
+              Residency residency, bool prefetch_next = false);
+  // The bytes this rank keeps of every unit's flat parameter (its shards; 0 when replicated).
+  int64_t shard_bytes() const;
   // The limiter's host waits so far (kGatherLimiter).
   int64_t limiter_waits() const { return stream_->limiter_waits(); }
   void before(int64_t unit) override;

@@ -90,7 +90,8 @@ class GroupLoader {
   }
 
   // This rank's slice of each unit's flat parameter, as dist::ShardedUnit lays it out.
-  std::vector<torch::Tensor> load_shards(int64_t num_blocks, int rank, int world) {
+  std::vector<torch::Tensor> load_shards(int64_t num_blocks, int rank, int world,
+                                         const std::optional<torch::Device>& device) {
     auto units = dist::units_by_block_prefix(module_, "blocks", num_blocks);
     std::unordered_map<const void*, ShardTarget> where;  // by TensorImpl: the units' own split
     std::vector<torch::Tensor> shards;
@@ -101,8 +102,9 @@ class GroupLoader {
         where[p.unsafeGetTensorImpl()] = {u, numel};
         numel += p.numel();
       }
-      const int64_t chunk = (numel + world - 1) / world;  // padded / world
-      const auto opts = units[u].empty() ? torch::TensorOptions() : units[u][0].options();
+      const int64_t chunk = dist::shard_numel(numel, world);  // padded / world
+      auto opts = units[u].empty() ? torch::TensorOptions() : units[u][0].options();
+      if (device) opts = opts.device(*device);
       shards.push_back(torch::zeros({units[u].empty() ? 0 : chunk}, opts));
       begin.push_back(chunk * rank);
     }
@@ -213,8 +215,9 @@ LoadResult load_checkpoint(const std::string& dir, const CheckpointModules& modu
   {
     auto source = open_torch_archive(t5_path(dir));
     GroupLoader loader(*source, *modules.t5, result);
-    if (sharded) {
-      result.t5_shards = loader.load_shards(modules.t5->options.num_layers(), options.rank, options.world_size);
+    if (sharded && options.shard_t5) {
+      result.t5_shards = loader.load_shards(modules.t5->options.num_layers(), options.rank, options.world_size,
+                                            options.shard_device);
     } else {
       loader.load_full();
     }
@@ -226,8 +229,9 @@ LoadResult load_checkpoint(const std::string& dir, const CheckpointModules& modu
   {
     auto source = open_safetensors_folder(dit_folder(dir), kDitWeightsBase);
     GroupLoader loader(*source, *modules.dit, result);
-    if (sharded) {
-      result.dit_shards = loader.load_shards(modules.dit->num_layers(), options.rank, options.world_size);
+    if (sharded && options.shard_dit) {
+      result.dit_shards = loader.load_shards(modules.dit->num_layers(), options.rank, options.world_size,
+                                             options.shard_device);
     } else {
       loader.load_full();
     }

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,14 +28,22 @@ struct LoadOptions {
   /// written; instead each unit's flat parameter (dist::units_by_block_prefix(module, "blocks", n):
   /// root first, then block i; parameters in named_parameters() order, zero-padded to a multiple
   /// of world_size) is loaded as this rank's 1/world_size slice only, exactly what
-  /// dist::ShardedUnit keeps. The VAE is always loaded whole.
+  /// dist::ShardedUnit keeps (dist::shard_numel). The VAE is always loaded whole.
   int rank = 0;
   int world_size = 1;
+  /// Which groups are sliced at world_size > 1 (a false one is loaded whole, e.g. a T5 that is
+  /// offloaded to the host rather than sharded).
+  bool shard_dit = true;
+  bool shard_t5 = true;
+  /// Where the slices are made; unset: on the parameters' device. With it the parameters may
+  /// live anywhere (e.g. untouched host memory): only their shapes and dtype are read.
+  std::optional<torch::Device> shard_device = std::nullopt;
 };
 
 struct LoadResult {
   /// At world_size > 1: this rank's slice of each unit's flat parameter, [padded / world_size] in
-  /// the unit's parameter dtype and device; unit 0 is the root, unit i + 1 block i. Empty at 1.
+  /// the unit's parameter dtype and device; unit 0 is the root, unit i + 1 block i. Empty at 1
+  /// (and for a group loaded whole).
   std::vector<torch::Tensor> dit_shards, t5_shards;
   int64_t tensors_read = 0;
   int64_t bytes_read = 0;  // stored bytes copied out of the files

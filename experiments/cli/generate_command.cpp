@@ -14,6 +14,7 @@
 #include "core/io/contact_sheet.h"
 #include "core/io/png_file.h"
 #include "core/io/video_file.h"
+#include "core/memory_estimate.h"
 #include "core/video_hash.h"
 #include "experiments/common/number_text.h"
 #include "experiments/common/operation_context.h"
@@ -136,6 +137,22 @@ void print_host_reads(const Measurement& m, int64_t blocks, std::ostream& out) {
       << " host-metadata reads\n";
 }
 
+// One line per rank: how long loading took and the host memory it needed (issue 19's bound: peak
+// RSS <= 1.2 x the largest file + the RSS before loading).
+nlohmann::json print_checkpoint_load(const Pipeline& pipeline, int rank, std::ostream& out) {
+  const CheckpointLoadStats& s = pipeline.load_stats();
+  out << "rank " << rank << " loaded checkpoint " << pipeline.options().checkpoint_dir << " in "
+      << fixed_text(s.seconds, 2) << " s (" << (s.rank_slices ? "its own slices" : "whole") << ", " << s.files
+      << " files, " << gib_text(s.bytes_read) << " read, shards kept " << gib_text(pipeline.shard_bytes())
+      << "), peak host RSS " << gib_text(s.peak_rss_bytes) << (s.peak_since_start ? " (since start)" : "")
+      << " (before loading " << gib_text(s.rss_before_bytes) << ", largest file " << gib_text(s.largest_file_bytes)
+      << ")\n";
+  return {{"seconds", s.seconds}, {"files", s.files}, {"tensors", s.tensors}, {"bytes_read", s.bytes_read},
+          {"rank_slices", s.rank_slices}, {"shard_bytes", pipeline.shard_bytes()},
+          {"rss_before_bytes", s.rss_before_bytes}, {"peak_rss_bytes", s.peak_rss_bytes},
+          {"peak_since_start", s.peak_since_start}, {"largest_file_bytes", s.largest_file_bytes}};
+}
+
 void print_collectives(const Measurement& m, std::ostream& out) {
   out << "collectives (rank 0):";
   for (const auto& [name, c] : m.collectives)
@@ -200,6 +217,8 @@ int run_generate_command(const GenerateCommandOptions& o) {
   out << "build: " << fixed_text(build_ms) << " ms (weights seeded with " << setup.workload.weight_seed << ")\n";
 
   nlohmann::json result = result_header(setup, popts, build_ms);
+  if (!popts.checkpoint_dir.empty())
+    result["checkpoint_load"] = print_checkpoint_load(setup.engine->pipeline(), setup.world.rank, std::cout);
 
   std::vector<std::string> md5s;  // per request of the cycle
   bool md5_stable = true;
