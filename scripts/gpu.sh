@@ -68,6 +68,20 @@ for step in "${steps[@]}"; do
         /usr/bin/time -f "[$src] max RSS %M KB" $build/experiments/ablate generate --preset 1.3b --device cuda --dtype bf16 --runs 1 "${ck[@]}" \
           --json "$out/export-1.3b-$src-$gpu.json" 2>&1 | grep -E "^md5|^run|max RSS|error" | sed "s/^/[$src] /"
       done ;;
+    load-14b)
+      # issue 19: each rank reads only its own slices of the 14b checkpoint; per-rank peak host RSS
+      # while loading against the largest file (bound: peak <= RSS before loading + 1.2 x largest);
+      # LOAD_WORLDS="1" on one GPU. The export runs on the CPU and writes ~40 GB (reused when done).
+      ck=/tmp/ckpt-14b
+      [ -f $ck.done ] || { rm -rf $ck; /usr/bin/time -f "[export] %e s, max RSS %M KB" \
+        $build/experiments/ablate export-checkpoint --preset 14b --out $ck 2>&1 | tail -2 && touch $ck.done; }
+      find $ck -type f -printf "%s %p\n" | sort -n | tail -1 | awk '{printf "[files] largest %.2f GiB %s\n", $1/2^30, $2}'
+      for w in ${LOAD_WORLDS:-2 1}; do
+        run=(generate); [ $w -gt 1 ] && run=(launch --nproc $w -- generate)
+        $build/experiments/ablate "${run[@]}" --preset 14b --device cuda --frames 17 --runs 1 --checkpoint-dir $ck \
+          --json "$out/load-14b-w$w-$gpu.json" > "$out/load-14b-w$w-$gpu.log" 2>&1
+        grep -E "loaded checkpoint|md5:|peak memory|rror" "$out/load-14b-w$w-$gpu.log" | sed "s/^/[w$w] /"
+      done ;;
     graph-14b)
       # 14b on one GPU: the baseline and the exact stack with cuda_graph (issue 16), same build, same call
       for name in base graph; do
@@ -146,6 +160,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b embed-14b stall-w2 matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b embed-14b stall-w2 load-14b matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
   esac
 done
