@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/io/camera_files.h"
 #include "core/io/image_file.h"
+#include "core/io/npy.h"
 #include "core/io/checkpoint.h"
 #include "core/io/sentencepiece_tokenizer.h"
 #include "core/rng.h"
@@ -245,7 +246,7 @@ torch::Tensor draw_noise(const NoiseSource& source, const NoiseDraw& draw, at::G
                                                 " of chunk " + std::to_string(draw.chunk);
   ABLATE_USAGE_CHECK(t.defined() && t.sizes() == c10::IntArrayRef(draw.shape) && t.scalar_type() == torch::kFloat,
                      "noise source: expected ", what, " as ", c10::IntArrayRef(draw.shape), " float32, found ",
-                     t.defined() ? c10::str(t.sizes(), " ", t.scalar_type()) : std::string("no tensor"));
+                     t.defined() ? c10::str(t.sizes(), " ", io::numpy_dtype_name(t.scalar_type())) : std::string("no tensor"));
   return t.to(options.device());
 }
 

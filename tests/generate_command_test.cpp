@@ -90,7 +90,9 @@ TEST(GenerateCommandTest, DumpedNoiseFedBackGivesTheSameVideo) {
   for (int s = 0; s < 4; ++s) {
     EXPECT_EQ(shape("dit_output_c0_s" + std::to_string(s)), (Shape{16, 3, 4, 4}));
     x0.push_back(io::read_npy(dir + "/a/x0_c0_s" + std::to_string(s) + ".npy"));
-    if (s < 3) EXPECT_EQ(shape("noise_c0_s" + std::to_string(s)), (Shape{16, 3, 4, 4}));
+    if (s < 3) {
+      EXPECT_EQ(shape("noise_c0_s" + std::to_string(s)), (Shape{16, 3, 4, 4}));
+    }
   }
   EXPECT_FALSE(std::filesystem::exists(dir + "/a/noise_c0_s3.npy"));  // the last step does not re-noise
   EXPECT_EQ(nlohmann::json(hash_chain(x0)), ja["runs"][0]["hash_chain"]);

@@ -184,7 +184,7 @@ def step_all(args):
     step_export(args)
     # the reference in its own process: its GPU memory is gone before Ablate starts
     argv = [a for a in sys.argv[1:]]
-    run_step = [sys.executable, os.path.abspath(__file__), "reference"] + argv[1:]
+    run_step = [sys.executable, sys.argv[0], "reference"] + argv[1:]
     print("+", " ".join(shlex.quote(c) for c in run_step), flush=True)
     subprocess.run(run_step, check=True)
     step_ablate(args)

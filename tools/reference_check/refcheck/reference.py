@@ -101,7 +101,7 @@ def torch_load(path):
     """torch.load as the reference calls it, memory-mapped where this PyTorch can (a shape probe)."""
     try:
         return torch.load(path, map_location="cpu", mmap=True, weights_only=True)
-    except (TypeError, RuntimeError):  # PyTorch < 2.1 has no mmap; an unaligned archive cannot be mapped
+    except Exception:  # PyTorch < 2.1 has no mmap; an archive that cannot be mapped is read whole
         return torch.load(path, map_location="cpu", weights_only=True)
 
 
