@@ -62,7 +62,10 @@ def sdpa_backend(name):
     """A context that restricts SDPA to one backend ('default': no restriction)."""
     if name == "default":
         return contextlib.nullcontext()
-    attention = getattr(torch.nn, "attention", None)
+    try:
+        attention = importlib.import_module("torch.nn.attention")  # PyTorch >= 2.3
+    except ImportError:
+        attention = None
     if attention is not None and hasattr(attention, "sdpa_kernel"):
         b = attention.SDPBackend
         return attention.sdpa_kernel({"math": b.MATH, "flash": b.FLASH_ATTENTION, "efficient": b.EFFICIENT_ATTENTION,
