@@ -109,11 +109,10 @@ def step_reference(args):
     reference.route_attention(mods, args.attention)
     inputs = write_inputs(args)
     ckpt = checkpoint_dir(args)
-    sizes = reference.t5_sizes(reference.torch_load(os.path.join(ckpt, mods.config.t5_checkpoint)))
-    ids = token_ids(sizes["vocab_size"], args.tokens)
-    np.save(os.path.join(inputs, "token_ids.npy"), np.array(ids, dtype=np.int64))
     device = torch.device("cuda:0") if args.device.startswith("cuda") else torch.device("cpu")
-    pipe, info = reference.build_pipeline(mods, ckpt, args.dtype, device, ids)
+    pipe, info = reference.build_pipeline(mods, ckpt, args.dtype, device, lambda vocab: token_ids(vocab, args.tokens))
+    ids = info["token_ids"]
+    np.save(os.path.join(inputs, "token_ids.npy"), np.array(ids, dtype=np.int64))
     built = time.time()
     h, w = (int(v) for v in args.size.split("*"))
     image = np.load(os.path.join(inputs, "image.npy"))
@@ -123,7 +122,7 @@ def step_reference(args):
     if device.type == "cuda":
         torch.cuda.synchronize()
     info.update({"stand_ins": used, "torch": torch.__version__, "build_s": built - t0,
-                 "generate_s": time.time() - built, "shift": mods.config.sample_shift, "token_ids": ids,
+                 "generate_s": time.time() - built, "shift": mods.config.sample_shift,
                  "strict_load": "T5EncoderModel, Wan2_1_VAE and WanModelFast.from_pretrained loaded with strict=True"})
     with open(os.path.join(args.out, "reference.json"), "w") as f:
         json.dump(info, f, indent=2)

@@ -188,12 +188,16 @@ def old_torch_compat(mods):
 
 def build_pipeline(mods, ckpt_dir, dtype, device, token_ids, rank=0, use_sp=False, dit_fsdp=False):
     """WanI2VFast with the checkpoint's weights: dtype 'bf16' (the reference's dtypes) or 'fp32'
-    (T5, DiT, autocast and KV caches all float32; the VAE is float32 either way)."""
+    (T5, DiT, autocast and KV caches all float32; the VAE is float32 either way). token_ids: the
+    prompt's ids, or a function of the T5's vocabulary size that gives them. Returns the pipeline
+    and what was loaded (sizes, whether the DiT head is nonzero, the token ids)."""
     cfg = mods.config
     t5_path = os.path.join(ckpt_dir, cfg.t5_checkpoint)
     vae_path = os.path.join(ckpt_dir, cfg.vae_checkpoint)
     t5_state = torch_load(t5_path)
     sizes = t5_sizes(t5_state)
+    if callable(token_ids):  # ids that depend on the vocabulary: read the T5 file once
+        token_ids = token_ids(sizes["vocab_size"])
     vae_dim = torch_load(vae_path)["encoder.conv1.weight"].shape[0]
     del t5_state
     fp32 = dtype == "fp32"
@@ -236,7 +240,7 @@ def build_pipeline(mods, ckpt_dir, dtype, device, token_ids, rank=0, use_sp=Fals
     pipe._t5_cache = {}
     pipe._cross_attn_initialized = False
     head = model.head.head.weight if hasattr(model, "head") else None
-    return pipe, {"t5_sizes": sizes, "vae_dim": int(vae_dim),
+    return pipe, {"t5_sizes": sizes, "vae_dim": int(vae_dim), "token_ids": list(token_ids),
                   "dit_head_nonzero": bool(head is not None and head.detach().float().abs().sum().item() > 0)}
 
 
