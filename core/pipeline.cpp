@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/io/camera_files.h"
 #include "core/io/image_file.h"
+#include "core/io/npy.h"
 #include "core/io/checkpoint.h"
 #include "core/io/mapped_file.h"
 #include "core/io/sentencepiece_tokenizer.h"
@@ -289,6 +290,29 @@ dit::KvCacheShape kv_cache_shape(const dit::DitOptions& dopt, const VideoGeometr
   return shape;
 }
 
+// A noise draw: from `source` when set (its shape and dtype checked, moved to the device),
+// else from the generator as the reference draws it.
+torch::Tensor draw_noise(const NoiseSource& source, const NoiseDraw& draw, at::Generator& gen,
+                         const torch::TensorOptions& options) {
+  if (!source) return torch::randn(draw.shape, gen, options);
+  torch::Tensor t = source(draw);
+  const std::string what = draw.chunk < 0 ? std::string("the initial noise")
+                                          : "the re-noising draw after step " + std::to_string(draw.step) +
+                                                " of chunk " + std::to_string(draw.chunk);
+  ABLATE_USAGE_CHECK(t.defined() && t.sizes() == c10::IntArrayRef(draw.shape) && t.scalar_type() == torch::kFloat,
+                     "noise source: expected ", what, " as ", c10::IntArrayRef(draw.shape), " float32, found ",
+                     t.defined() ? c10::str(t.sizes(), " ", io::numpy_dtype_name(t.scalar_type())) : std::string("no tensor"));
+  return t.to(options.device());
+}
+
+void observe(const TensorObserver& observer, const std::string& name, const torch::Tensor& value) {
+  if (observer) observer(name, value);
+}
+
+std::string step_name(const char* what, int64_t chunk, int64_t step) {
+  return std::string(what) + "_c" + std::to_string(chunk) + "_s" + std::to_string(step);
+}
+
 using RunDit = std::function<torch::Tensor(const dit::DitInputs&, int64_t chunk, int64_t step, bool refresh)>;
 
 // One DiT forward as generate() issues it: the site and its host metadata (forward hints), through
@@ -318,7 +342,8 @@ RunDit forward_runner(const Seams& seams, dit::WanModel& dit, dit::KvCaches& cac
 // One chunk's denoising steps (x0 prediction, re-noising with the shared generator) and the
 // cache-refresh forward at t = 0; returns the chunk's clean latent [16, chunk, lat_h, lat_w].
 torch::Tensor denoise_chunk(dit::DitInputs& in, int64_t chunk, const FlowMatchSampler& sampler, bool host_lookups,
-                            at::Generator& gen, const RunDit& run_dit, std::vector<torch::Tensor>* step_latents) {
+                            at::Generator& gen, const RunDit& run_dit, std::vector<torch::Tensor>* step_latents,
+                            const GenerateRequest& request) {
   const auto& timesteps = sampler.timesteps();
   const int64_t steps = static_cast<int64_t>(timesteps.size());
   const auto dev = in.x.device();
@@ -328,14 +353,17 @@ torch::Tensor denoise_chunk(dit::DitInputs& in, int64_t chunk, const FlowMatchSa
     const int64_t t = timesteps[step];
     in.t = torch::tensor({t}, torch::kLong).to(dev);
     auto v = run_dit(in, chunk, step, false);
+    observe(request.observe, step_name("dit_output", chunk, step), v);
     const auto& tables = sampler.tables();
     const double sigma = tables.sigmas[first_match_index(tables, t)];
     x0 = sampler.to_x0(v, in.x, t, host_lookups ? &sigma : nullptr);
     if (step_latents) step_latents->push_back(x0);
+    observe(request.observe, step_name("x0", chunk, step), x0);
     if (step + 1 < steps) {
       const int64_t next = timesteps[step + 1];
       const float next_sigma = tables.sigmas[second_match_index(tables, next)];
-      auto eps = torch::randn(x0.sizes(), gen, x0.options());
+      auto eps = draw_noise(request.noise, NoiseDraw{chunk, step, x0.sizes().vec()}, gen, x0.options());
+      observe(request.observe, step_name("noise", chunk, step), eps);
       in.x = sampler.add_noise(x0, eps, next, host_lookups ? &next_sigma : nullptr);
     }
   }
@@ -430,7 +458,8 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
     seed_broadcast_ = true;
   }
   auto gen = make_generator(dev, seed);
-  auto noise = torch::randn({16, g.lat_f, g.lat_h, g.lat_w}, gen, f32);
+  auto noise = draw_noise(request.noise, NoiseDraw{-1, -1, {16, g.lat_f, g.lat_h, g.lat_w}}, gen, f32);
+  observe(request.observe, "noise_initial", noise);
   const auto msk = first_frame_mask(g, f32);
 
   torch::Tensor context;
@@ -439,13 +468,16 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
     context = seams_.embed_text ? seams_.embed_text(*text_encoder_, request.prompt)
                                 : text_encoder_->encode(request.prompt);
   }
+  observe(request.observe, "text_embedding", context);
   auto plucker = control_conditioning(inputs, g, request.variant);
   torch::Tensor y;
   {
     PhaseScope phase(hooks, Phase::kVaeEncode);
     VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
     auto encode = [&] { return first_frame_condition(image, g); };  // [16, lat_f, lat_h, lat_w]
-    y = torch::cat({msk, seams_.encode_first_frame ? seams_.encode_first_frame(image, g, encode) : encode()}, 0);
+    const auto latent = seams_.encode_first_frame ? seams_.encode_first_frame(image, g, encode) : encode();
+    observe(request.observe, "first_frame_latent", latent);
+    y = torch::cat({msk, latent}, 0);
   }
   auto caches = kv_caches(kv_cache_shape(options_.model.dit, g, world_size()));
 
@@ -472,7 +504,7 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
       in.y = condition_chunks[chunk];
       in.plucker = plucker_chunks[chunk];
       x0 = denoise_chunk(in, chunk, sampler_, seams_.sampler_host_lookups, gen, run_dit,
-                         request.keep_step_latents ? &out.step_latents : nullptr);
+                         request.keep_step_latents ? &out.step_latents : nullptr, request);
       denoised.push_back(x0);
     }
     // after the refresh was issued, so that on a side stream it overlaps the next chunk
@@ -480,6 +512,8 @@ GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* ho
   }
   out.latents = torch::cat(denoised, 1);
   out.video = chunk_decoder ? chunk_decoder->finish(hooks) : decode_at_end(vae_, seams_, out.latents, decode_here, hooks);
+  observe(request.observe, "latents", out.latents);
+  if (out.video.defined()) observe(request.observe, "video", out.video);
   if (world_size() > 1) options_.comm->barrier();  // the reference ends generate() with one (rank 0 decoded)
   out.host_reads = host_read_stats() - reads_before;
   return out;

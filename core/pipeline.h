@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,19 @@ struct GenerateInputs {
 // UsageError naming a missing or bad file.
 GenerateInputs load_inputs(const GenerateInputs& inputs);
 
+// One noise draw of generate(), in its order: the initial latent noise (chunk = step = -1), then
+// after each non-final denoising step the re-noising draw (chunk, step).
+struct NoiseDraw {
+  int64_t chunk = -1;
+  int64_t step = -1;
+  std::vector<int64_t> shape;  // [16, lat_f, lat_h, lat_w] (initial) or x0's [16, chunk, lat_h, lat_w]
+};
+// Noise from outside instead of the seeded generator (e.g. another implementation's draws read from
+// files): returns a float32 tensor of draw.shape on any device.
+using NoiseSource = std::function<torch::Tensor(const NoiseDraw& draw)>;
+// Sees generate()'s intermediates as they are made (names in GenerateRequest::observe).
+using TensorObserver = std::function<void(const std::string& name, const torch::Tensor& value)>;
+
 struct GenerateRequest;
 // The geometry of `request` with its (loaded) inputs applied: the image's aspect ratio with the
 // size's area, the poses' frame clamp. The request's geometry must be complete (size, world, window).
@@ -100,6 +114,15 @@ struct GenerateRequest {
   GeometryRequest geometry;        // size/frames; world_size/window are filled from the pipeline
   bool keep_step_latents = true;   // keep each step's x0 (device copies) for the hash chain
   GenerateInputs inputs;           // image / camera path / actions; empty: the synthetic ones
+  // Every noise draw from here instead of the generator (empty: the seeded generator). A tensor of
+  // another shape or dtype throws a UsageError naming the draw.
+  NoiseSource noise;
+  // Called on every rank with, in order: "noise_initial" [16, lat_f, lat_h, lat_w] float32,
+  // "text_embedding" [len, dim] (the text encoder's dtype), "first_frame_latent" [16, lat_f, lat_h,
+  // lat_w] float32 (the VAE encode, before the mask is prepended), then per chunk c and step s
+  // "dit_output_c<c>_s<s>" (the flow prediction [16, chunk, lat_h, lat_w] float32), "x0_c<c>_s<s>" and,
+  // after a non-final step, "noise_c<c>_s<s>"; and at the end "latents" and (rank 0) "video".
+  TensorObserver observe;
 };
 
 struct GenerateOutput {

@@ -2,10 +2,13 @@
 // what is valid; a good run prints the geometry and the MD5 and writes its JSON.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/io/npy.h"
+#include "core/video_hash.h"
 #include "tests/cli_test_util.h"
 
 namespace ablate {
@@ -64,6 +67,76 @@ TEST(GenerateCommandTest, PersistentPerRequestRebuildsTheEngineEveryRun) {
   for (const auto& run : j["runs"])  // the sample is build + install + generate()
     EXPECT_GT(run["sample_ms"].get<double>(), run["generate_ms"].get<double>()) << run.dump();
   EXPECT_EQ(j["runs"][0]["md5"], j["runs"][1]["md5"]);
+}
+
+// The cross-check files (experiments/cli/intermediates.h): a dump holds every named intermediate
+// with its shape, its x0 files give the run's hash chain, and feeding its noise back under another
+// seed gives the same video MD5 and the same noise bytes.
+TEST(GenerateCommandTest, DumpedNoiseFedBackGivesTheSameVideo) {
+  const std::string dir = testing::fresh_dir("generate-intermediates");
+  const std::string run = "generate --preset tiny --size 32*32 --frames 9 ";
+  const auto a = run_ablate(run + "--seed 42 --dump-intermediates " + dir + "/a --json " + dir + "/a.json");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  const auto ja = testing::read_json(dir + "/a.json");
+  auto shape = [&](const std::string& name) { return io::read_npy(dir + "/a/" + name + ".npy").sizes().vec(); };
+  using Shape = std::vector<int64_t>;
+  EXPECT_EQ(shape("noise_initial"), (Shape{16, 3, 4, 4}));
+  EXPECT_EQ(shape("first_frame_latent"), (Shape{16, 3, 4, 4}));
+  EXPECT_EQ(shape("latents"), (Shape{16, 3, 4, 4}));
+  EXPECT_EQ(shape("video"), (Shape{3, 9, 32, 32}));
+  EXPECT_EQ(shape("text_embedding").size(), 2u);
+  EXPECT_EQ(shape("text_embedding")[1], 32);  // the tiny T5's width
+  std::vector<torch::Tensor> x0;
+  for (int s = 0; s < 4; ++s) {
+    EXPECT_EQ(shape("dit_output_c0_s" + std::to_string(s)), (Shape{16, 3, 4, 4}));
+    x0.push_back(io::read_npy(dir + "/a/x0_c0_s" + std::to_string(s) + ".npy"));
+    if (s < 3) {
+      EXPECT_EQ(shape("noise_c0_s" + std::to_string(s)), (Shape{16, 3, 4, 4}));
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/a/noise_c0_s3.npy"));  // the last step does not re-noise
+  EXPECT_EQ(nlohmann::json(hash_chain(x0)), ja["runs"][0]["hash_chain"]);
+  const auto video = io::read_npy(dir + "/a/video.npy");
+  EXPECT_EQ(tensor_md5(video_to_uint8(video)), ja["md5"]);
+
+  const auto b = run_ablate(run + "--seed 7 --noise " + dir + "/a --dump-intermediates " + dir + "/b --json " + dir + "/b.json");
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  EXPECT_EQ(testing::read_json(dir + "/b.json")["md5"], ja["md5"]);
+  for (const char* name : {"noise_initial", "noise_c0_s0", "noise_c0_s2", "x0_c0_s3"})
+    EXPECT_EQ(testing::read_text(dir + "/b/" + name + ".npy"), testing::read_text(dir + "/a/" + name + ".npy")) << name;
+  const auto c = run_ablate(run + "--seed 7 --json " + dir + "/c.json");  // the seed alone: other noise
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_NE(testing::read_json(dir + "/c.json")["md5"], ja["md5"]);
+
+  // a draw missing from the folder, or of another shape, is named before any DiT forward runs
+  std::filesystem::remove(dir + "/b/noise_c0_s1.npy");
+  expect_usage_error(run + "--noise " + dir + "/b", dir + "/b/noise_c0_s1.npy");
+  expect_usage_error("generate --preset tiny --size 32*48 --frames 9 --noise " + dir + "/a",
+                     dir + "/a/noise_initial.npy: expected a noise draw (--noise) as [16, 3, 4, 6] float32, found "
+                     "[16, 3, 4, 4] float32");
+}
+
+// --token-ids replaces the tokenizer: the prompt no longer matters, the ids do.
+TEST(GenerateCommandTest, TokenIdsReplaceTheTokenizer) {
+  const std::string dir = testing::fresh_dir("generate-token-ids");
+  io::write_npy(dir + "/ids.npy", torch::tensor({17, 4000, 3, 99, 1}, torch::kLong));
+  io::write_npy(dir + "/other.npy", torch::tensor({18, 4000, 3, 99, 1}, torch::kLong));
+  const std::string run = "generate --preset tiny --size 32*32 --frames 9 ";
+  auto md5 = [&](const std::string& args, const std::string& name) {
+    const auto r = run_ablate(run + args + " --json " + dir + "/" + name + ".json");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return testing::read_json(dir + "/" + name + ".json")["md5"].get<std::string>();
+  };
+  const std::string a = md5("--token-ids " + dir + "/ids.npy --prompt one --dump-intermediates " + dir + "/a", "a");
+  EXPECT_EQ(md5("--token-ids " + dir + "/ids.npy --prompt 'another prompt'", "b"), a);
+  EXPECT_NE(md5("--token-ids " + dir + "/other.npy --prompt one", "c"), a);
+  EXPECT_NE(md5("--prompt one", "d"), a);
+  EXPECT_EQ(io::read_npy(dir + "/a/text_embedding.npy").sizes(), torch::IntArrayRef({5, 32}));  // 5 real tokens
+  io::write_npy(dir + "/big.npy", torch::tensor({5000, 1}, torch::kLong));
+  expect_usage_error(run + "--token-ids " + dir + "/big.npy", "the tokenizer has 5001 ids, but the text encoder's "
+                     "vocabulary (vocab_size) has 4096 rows");
+  io::write_npy(dir + "/bad.npy", torch::tensor({1.5f}));
+  expect_usage_error(run + "--token-ids " + dir + "/bad.npy", dir + "/bad.npy: expected token ids as [L] or [1, L]");
 }
 
 }  // namespace generate_command_test

@@ -20,6 +20,7 @@
 #endif
 
 #include "core/error.h"
+#include "core/io/npy.h"
 #include "core/video_hash.h"
 #include "tests/cli_test_util.h"
 
@@ -373,13 +374,30 @@ TEST_F(ImageFileTest, BicubicResizeIsTorchsCpuKernelWithoutClamp) {
   EXPECT_LT(up.min().item<float>(), -1.0f);
 }
 
+// Pixels decoded elsewhere (the reference check writes PIL's) come in as [H, W, 3] uint8 .npy,
+// bit for bit and with no decoder library; another dtype or shape is named.
+TEST_F(ImageFileTest, NpyPixelsAreTakenAsTheyAre) {
+  const auto img = pattern(5, 7);
+  write_npy(path("pixels.npy"), img);
+  const auto back = read_image_rgb(path("pixels.npy"));
+  EXPECT_EQ(back.sizes(), torch::IntArrayRef({5, 7, 3}));
+  EXPECT_EQ(back.scalar_type(), torch::kByte);
+  EXPECT_TRUE(torch::equal(back, img));
+  write_npy(path("float.npy"), img.to(torch::kFloat));
+  EXPECT_NE(error_of([&] { read_image_rgb(path("float.npy")); }).find("[H, W, 3] uint8"), std::string::npos);
+  write_npy(path("grey.npy"), img.select(2, 0).contiguous());
+  const std::string grey = error_of([&] { read_image_rgb(path("grey.npy")); });
+  EXPECT_NE(grey.find(path("grey.npy")), std::string::npos) << grey;
+  EXPECT_NE(grey.find("[5, 7]"), std::string::npos) << grey;
+}
+
 TEST_F(ImageFileTest, BadFilesAreNamed) {
   const std::string missing = path("none.png");
   EXPECT_EQ(error_of([&] { read_image_rgb(missing); }), "cannot open image " + missing + ": No such file or directory");
   spit(path("text.png"), "hello world");
   EXPECT_EQ(error_of([&] { read_image_rgb(path("text.png")); }),
-            path("text.png") + ": not a PNG or JPEG image (expected the signature 89 50 4e 47 or ff d8 ff, found bytes "
-                               "68 65 6c 6c 6f 20 77 6f)");
+            path("text.png") + ": not a PNG, JPEG or .npy image (expected the signature 89 50 4e 47, ff d8 ff or 93 4e "
+                               "55 4d 50 59, found bytes 68 65 6c 6c 6f 20 77 6f)");
   spit(path("empty.jpg"), "");
   EXPECT_NE(error_of([&] { read_image_rgb(path("empty.jpg")); }).find("found an empty file"), std::string::npos);
 #ifdef ABLATE_HAVE_PNG

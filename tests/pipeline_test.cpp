@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "core/error.h"
 #include "core/video_hash.h"
 
 namespace ablate {
@@ -84,6 +87,57 @@ TEST(PipelineTest, VaeFrameCountIsOnePlusFourTimesLatentFramesMinusOne) {
   EXPECT_EQ(out.geometry.lat_f, 3);
   EXPECT_EQ(out.video.size(1), 1 + 4 * (out.geometry.lat_f - 1));
   EXPECT_EQ(out.dit_forwards, 5);
+}
+
+// GenerateRequest::observe sees every intermediate in generate()'s order; GenerateRequest::noise
+// replaces every draw (the observed draws fed back give the seeded run's bits under another seed);
+// a draw of the wrong shape is named.
+TEST(PipelineTest, NoiseSourceAndObserver) {
+  GenerateRequest r;
+  r.geometry.size = "32*32";
+  r.geometry.frames = 9;  // one chunk: 4 steps, 3 re-noising draws
+  std::vector<std::string> names;
+  std::map<std::string, torch::Tensor> seen;
+  r.observe = [&](const std::string& name, const torch::Tensor& t) {
+    names.push_back(name);
+    seen[name] = t.clone();
+  };
+  const auto a = tiny_pipeline().generate(r);
+  const std::vector<std::string> order{"noise_initial", "text_embedding", "first_frame_latent",
+                                       "dit_output_c0_s0", "x0_c0_s0", "noise_c0_s0",
+                                       "dit_output_c0_s1", "x0_c0_s1", "noise_c0_s1",
+                                       "dit_output_c0_s2", "x0_c0_s2", "noise_c0_s2",
+                                       "dit_output_c0_s3", "x0_c0_s3", "latents", "video"};
+  EXPECT_EQ(names, order);
+  EXPECT_TRUE(torch::equal(seen["video"], a.video));
+  EXPECT_TRUE(torch::equal(seen["x0_c0_s3"], a.step_latents.back()));
+  EXPECT_EQ(seen["noise_initial"].sizes(), torch::IntArrayRef({16, 3, 4, 4}));
+
+  GenerateRequest fed = r;
+  fed.observe = nullptr;
+  fed.seed = 7;
+  std::vector<std::string> draws;
+  fed.noise = [&](const NoiseDraw& d) {
+    const std::string name = d.chunk < 0 ? "noise_initial"
+                                         : "noise_c" + std::to_string(d.chunk) + "_s" + std::to_string(d.step);
+    draws.push_back(name);
+    EXPECT_EQ(seen[name].sizes(), c10::IntArrayRef(d.shape)) << name;
+    return seen[name];
+  };
+  const auto b = tiny_pipeline().generate(fed);
+  EXPECT_EQ(draws, (std::vector<std::string>{"noise_initial", "noise_c0_s0", "noise_c0_s1", "noise_c0_s2"}));
+  EXPECT_EQ(tensor_md5(video_to_uint8(b.video)), tensor_md5(video_to_uint8(a.video)));
+
+  fed.noise = [](const NoiseDraw& d) {
+    return d.chunk < 0 ? torch::zeros({16, 3, 4, 4}) : torch::zeros({16, 3, 4, 5});
+  };
+  try {
+    tiny_pipeline().generate(fed);
+    ADD_FAILURE() << "no UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()), "noise source: expected the re-noising draw after step 0 of chunk 0 as "
+                                     "[16, 3, 4, 4] float32, found [16, 3, 4, 5] float32");
+  }
 }
 
 }  // namespace pipeline_test

@@ -17,6 +17,7 @@
 #endif
 
 #include "core/error.h"
+#include "core/io/npy.h"
 
 namespace ablate::io {
 namespace {
@@ -219,6 +220,10 @@ torch::Tensor read_image_rgb(const std::string& path) {
     throw UsageError(path + ": PNG images need libpng, which this build lacks (install libpng-dev and rebuild)");
 #endif
   }
+  if (starts_with(bytes, "\x93NUMPY", 6)) {
+    // pixels already decoded (e.g. by PIL, for a cross-check that must not depend on a decoder)
+    return read_npy(path, NpyExpect{"image (--image .npy)", {torch::kByte}, {-1, -1, 3}, "[H, W, 3]"});
+  }
   if (starts_with(bytes, "\xff\xd8\xff", 3)) {
 #ifdef ABLATE_HAVE_JPEG
     return jpeg_to_rgb(path, bytes);
@@ -231,7 +236,7 @@ torch::Tensor read_image_rgb(const std::string& path) {
   lead << std::hex;
   for (size_t i = 0; i < std::min<size_t>(bytes.size(), 8); ++i)
     lead << (i ? " " : "") << static_cast<int>(static_cast<unsigned char>(bytes[i]));
-  throw UsageError(path + ": not a PNG or JPEG image (expected the signature 89 50 4e 47 or ff d8 ff, found " +
+  throw UsageError(path + ": not a PNG, JPEG or .npy image (expected the signature 89 50 4e 47, ff d8 ff or 93 4e 55 4d 50 59, found " +
                    (bytes.empty() ? std::string("an empty file") : "bytes " + lead.str()) + ")");
 }
 

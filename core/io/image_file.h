@@ -20,7 +20,8 @@ namespace ablate::io {
 bool have_png_decoder();
 bool have_jpeg_decoder();
 
-/// Decodes a PNG or JPEG file (told apart by its first bytes) -> [H, W, 3] uint8 RGB, CPU.
+/// Decodes a PNG or JPEG file (told apart by its first bytes) -> [H, W, 3] uint8 RGB, CPU. An .npy
+/// file of [H, W, 3] uint8 is taken as the decoded pixels (no decoder library needed).
 torch::Tensor read_image_rgb(const std::string& path);
 
 /// TF.to_tensor(img).sub_(0.5).div_(0.5) as three fp32 ops, ((u8 / 255) - 0.5) / 0.5:

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/io/contact_sheet.h"
 #include "core/io/png_file.h"
+#include "core/io/token_ids_file.h"
 #include "core/io/video_file.h"
 #include "core/memory_estimate.h"
 #include "core/video_hash.h"
@@ -20,6 +21,7 @@
 #include "experiments/common/operation_context.h"
 #include "experiments/common/output_folder.h"
 #include "experiments/common/run_environment.h"
+#include "experiments/cli/intermediates.h"
 #include "experiments/runner/measure.h"
 #include "profiling/memory_stats.h"
 
@@ -41,6 +43,13 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
   cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
   cmd->add_option("--save-video", o.save_video, "Write the last run's video to this .mp4 (H.264, 16 fps)");
   cmd->add_option("--save-contact-sheet", o.save_contact_sheet, "Write every 8th frame of the last run's video to this .png");
+  cmd->add_option("--token-ids", o.token_ids,
+                  "The prompt's token ids (.npy [L] int32/int64, eos included) instead of tokenizing it");
+  cmd->add_option("--noise", o.noise_dir,
+                  "Every noise draw from this folder (noise_initial.npy, noise_c<c>_s<s>.npy) instead of the seed");
+  cmd->add_option("--dump-intermediates", o.dump_dir,
+                  "Write the last run's text embedding, first-frame latent, DiT outputs, x0 and noise of every "
+                  "step, latents and video as .npy files to this folder");
   cmd->add_option("--debug-crash-rank", o.debug_crash_rank)->group("")->check(integer_in(-1, 65535));
   cmd->add_option("--debug-crash-after-forwards", o.debug_crash_after_forwards)->group("")->check(integer_in(-1, 1000000));
   cmd->add_option("--debug-stall-rank", o.debug_stall_rank)->group("")->check(integer_in(-1, 1000000));
@@ -73,6 +82,23 @@ void check_outputs(const GenerateCommandOptions& o) {
                      "rebuild, or drop the flag");
   ABLATE_USAGE_CHECK(o.save_contact_sheet.empty() || io::png_available(), "--save-contact-sheet ",
                      o.save_contact_sheet, ": this build has no libpng; install libpng-dev and rebuild, or drop the flag");
+  if (!o.dump_dir.empty()) prepare_output_folder(o.dump_dir, "--dump-intermediates");
+}
+
+// --token-ids: the file is read before any work (exit 2 naming it) and replaces the tokenizer of
+// every engine built.
+void install_token_ids(const GenerateCommandOptions& o, const text::TokenizedPrompt& tokens, PipelineSetup& s) {
+  if (o.token_ids.empty()) return;
+  const int64_t vocab = tokens.ids.max().item<int64_t>() + 1;
+  s.engine->pipeline().text_encoder().set_tokenizer([tokens](const std::string&) { return tokens; }, vocab);
+}
+
+// The request of run `run` with the cross-check's noise source and (last run, rank 0) the dump.
+GenerateRequest command_request(const GenerateCommandOptions& o, const PipelineSetup& s, int64_t run) {
+  GenerateRequest request = setup_request(s, run);
+  if (!o.noise_dir.empty()) request.noise = noise_from_folder(o.noise_dir);
+  if (!o.dump_dir.empty() && s.world.rank == 0 && run + 1 == o.runs) request.observe = dump_to_folder(o.dump_dir);
+  return request;
 }
 
 // The last run's outputs (rank 0).
@@ -196,6 +222,8 @@ nlohmann::json result_header(const PipelineSetup& setup, const PipelineOptions& 
 int run_generate_command(const GenerateCommandOptions& o) {
   PipelineSetup setup = prepare_pipeline(o.pipeline);  // validates everything before any work
   if (setup.world.rank == 0) check_outputs(o);
+  text::TokenizedPrompt token_ids;
+  if (!o.token_ids.empty()) token_ids = io::read_token_ids(o.token_ids, preset(setup.workload.preset).t5.text_len());
   connect_ranks(setup);
   if (setup.comm) setup.comm->set_debug_stall(o.debug_stall_rank, o.debug_stall_at);
   const bool report = setup.world.rank == 0;
@@ -214,6 +242,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
     return build_engine(setup);
   }();
   install_crash_hook(o, setup);
+  install_token_ids(o, token_ids, setup);
   out << "build: " << fixed_text(build_ms) << " ms (weights seeded with " << setup.workload.weight_seed << ")\n";
 
   nlohmann::json result = result_header(setup, popts, build_ms);
@@ -228,10 +257,13 @@ int run_generate_command(const GenerateCommandOptions& o) {
     if (setup.per_request) {
       OperationScope scope(building);
       rebuild_ms = run == 0 ? build_ms : build_engine(setup);
-      if (run > 0) install_crash_hook(o, setup);
+      if (run > 0) {
+        install_crash_hook(o, setup);
+        install_token_ids(o, token_ids, setup);
+      }
     }
     OperationScope scope("generating request " + std::to_string(run % cycle) + " in run " + std::to_string(run + 1));
-    const Measurement m = measure_generate(setup.engine->pipeline(), setup_request(setup, run),
+    const Measurement m = measure_generate(setup.engine->pipeline(), command_request(o, setup, run),
                                            setup.comm.get(), rebuild_ms);
     std::cout << "rank " << setup.world.rank << " latents md5 " << m.rank_latent_md5s[static_cast<size_t>(setup.world.rank)]
               << "\n";

@@ -17,6 +17,10 @@ struct GenerateCommandOptions {
   std::string save_latents;  // torch::save of rank 0's denoised latents (last run)
   std::string save_video;    // the last run's video as mp4 (H.264, 16 fps)
   std::string save_contact_sheet;  // every 8th frame of the last run's video as one PNG
+  // cross-check inputs and outputs (experiments/cli/intermediates.h)
+  std::string token_ids;   // .npy of the prompt's token ids instead of the tokenizer
+  std::string noise_dir;   // every noise draw from this folder's .npy files
+  std::string dump_dir;    // rank 0 writes generate()'s intermediates here
   // fault injection for tests: this rank kills itself (SIGKILL) before the given DiT forward
   int debug_crash_rank = -1;
   int debug_crash_after_forwards = -1;

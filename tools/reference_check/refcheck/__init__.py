@@ -1,0 +1,1 @@
+"""The reference check tool's modules (see ../README.md)."""
