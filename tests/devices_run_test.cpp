@@ -1,7 +1,7 @@
 // `ablate run --devices 0,1` on the CPU (the list stands for two processes): two real processes,
 // each owning one engine group and its own ledger and baseline, one joined ledger with the device
 // of every record and the whole matrix's MD5s, a progress line covering both devices, and --resume
-// finding everything done.
+// finding everything done; with --nproc 2, world-2 combinations on device pairs.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -52,6 +52,32 @@ TEST(DevicesRunTest, TwoProcessesWriteOneLedger) {
   testing::expect_usage_error(kMatrix + " --devices 0,0 --out " + dir + "/x", "--devices: device 0 is listed twice");
   testing::expect_usage_error(kMatrix + " --devices 0,1 --partition 1/2 --out " + dir + "/y",
                               "--devices with --partition");
+}
+
+// World-2 combinations under --devices: the four "devices" taken two at a time, each pair one
+// `launch --nproc 2 -- run` (two Gloo ranks), one joined ledger labelled by device group.
+TEST(DevicesRunTest, GroupsOfTwoRanksRunWorldTwoCombinations) {
+  const std::string dir = testing::fresh_dir("devices-run-nproc");
+  const std::string matrix = "run --preset tiny --size 32*32 --frames 9 --repetitions 1 --warmup 0 --no-sync-audit "
+                             "--axis sync_elim=off,on --axis shard=full,grad_op";
+  const auto r = run_ablate(matrix + " --devices 0,1,2,3 --nproc 2 --out " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "2 device process(es) of 2 ranks")) << r.output;
+  EXPECT_TRUE(contains(r.output, "[device 0+1] [rank 1] ")) << r.output;
+  EXPECT_TRUE(contains(r.output, "[device 2+3] [rank 0] ")) << r.output;
+  const auto records = testing::read_json_lines(dir + "/ledger.jsonl");
+  ASSERT_EQ(records.size(), 4u);
+  std::set<std::string> groups;
+  for (const auto& rec : records) {
+    groups.insert(rec["device"].get<std::string>());
+    EXPECT_EQ(rec["status"], "ok") << rec.dump();
+    EXPECT_EQ(rec["workload"]["world_size"], 2) << rec.dump();
+    EXPECT_EQ(rec["md5"], records[0]["md5"]) << rec["combination"];  // tier A at world 2
+  }
+  EXPECT_EQ(groups, (std::set<std::string>{"0+1", "2+3"}));
+  testing::expect_usage_error(matrix + " --devices 0,1,2 --nproc 2 --out " + dir + "/x",
+                              "3 device(s) do not split into groups of --nproc 2");
+  testing::expect_usage_error(matrix + " --nproc 2 --out " + dir + "/y", "--nproc 2: only with --devices or --gpus");
 }
 
 }  // namespace devices_run_test

@@ -80,7 +80,10 @@ void pump(int fd, size_t slot, const std::string& device, Progress& progress, st
     const std::string text(line);
     long k = 0, n = 0;
     std::lock_guard<std::mutex> lock(progress.mutex);
-    if (std::sscanf(text.c_str(), "[%ld/%ld]", &k, &n) == 2) {
+    // a group of ranks (launch) prefixes its lines with "[rank R] "; rank 0 reports the progress
+    const char* body = text.c_str();
+    if (text.rfind("[rank 0] ", 0) == 0) body += 9;
+    if (std::sscanf(body, "[%ld/%ld]", &k, &n) == 2) {
       progress.done[slot] = k;
       progress.total[slot] = n;
       long all_done = 0, all_total = 0;

@@ -49,6 +49,9 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& o) {
                                           "baseline (OUT/device-<d>/), joined into OUT/ledger.jsonl; on the CPU "
                                           "the list stands for processes");
   cmd->add_option("--gpus", o.gpus, "N: --devices 0,...,N-1")->check(CLI::Range(1, 1024));
+  cmd->add_option("--nproc", o.nproc, "With --devices/--gpus: ranks per combination (world size); the devices are "
+                                      "taken N at a time, each group one `ablate launch --nproc N -- run`")
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--device-slot", o.device_slot)->group("");
   cmd->add_option("--device-label", o.device_label)->group("");
   cmd->add_option("--baseline", o.baseline, "Gate outputs against this locked baseline (ablate lock)");
@@ -179,9 +182,10 @@ namespace run_devices {
 // `run --devices`: a process per device, then the one joined ledger and its reports.
 int run_on_devices(const RunCommandOptions& o, const MatrixSpec& spec) {
   ABLATE_USAGE_CHECK(o.devices.empty() || o.gpus == 0, "--devices and --gpus: pass one of them");
+  const size_t nproc = static_cast<size_t>(o.nproc);
   ABLATE_USAGE_CHECK(o.partition.empty(), "--devices with --partition: run a partition's job on one device per job");
-  ABLATE_USAGE_CHECK(!dist::launched_by_launcher(), "--devices runs world-1 combinations, one process per device; "
-                     "do not start it under `ablate launch` or torchrun");
+  ABLATE_USAGE_CHECK(!dist::launched_by_launcher(), "--devices starts its own processes (one per device, or with "
+                     "--nproc N one `launch` per N devices); do not start it under `ablate launch` or torchrun");
   std::vector<std::string> devices;
   if (!o.devices.empty()) {
     devices = parse_device_list(o.devices, "--devices");
@@ -193,25 +197,36 @@ int run_on_devices(const RunCommandOptions& o, const MatrixSpec& spec) {
   ABLATE_USAGE_CHECK(o.resume || !fs::exists(ledger), "--out ", o.out, ": ", ledger,
                      " exists; pass --resume to continue it, or choose another --out");
   const bool cuda = spec.workload.device.rfind("cuda", 0) == 0;
+  ABLATE_USAGE_CHECK(devices.size() % nproc == 0, "--devices ", o.devices.empty() ? std::to_string(o.gpus) : o.devices,
+                     ": ", devices.size(), " device(s) do not split into groups of --nproc ", nproc,
+                     "; pass a multiple of ", nproc, " devices");
   const auto common = arguments_without(std::vector<std::string>(o.argv.begin() + (o.argv.empty() ? 0 : 1), o.argv.end()),
-                                        {"--devices", "--gpus", "--out"});
+                                        {"--devices", "--gpus", "--out", "--nproc"});
+  const size_t groups = devices.size() / nproc;
   std::vector<DeviceProcess> processes;
   std::vector<std::string> ledgers;
-  for (size_t k = 0; k < devices.size(); ++k) {
+  for (size_t k = 0; k < groups; ++k) {
+    // a group of nproc devices: its label joins them with '+', its ranks see them as cuda:0..N-1
+    std::string label, visible;
+    for (size_t d = k * nproc; d < (k + 1) * nproc; ++d) {
+      label += (label.empty() ? "" : "+") + devices[d];
+      visible += (visible.empty() ? "" : ",") + devices[d];
+    }
     DeviceProcess p;
-    p.device = devices[k];
-    const std::string dir = (fs::path(o.out) / ("device-" + devices[k])).string();
-    p.args = common;
+    p.device = label;
+    const std::string dir = (fs::path(o.out) / ("device-" + label)).string();
+    if (nproc > 1) p.args = {"launch", "--nproc", std::to_string(nproc), "--"};
+    p.args.insert(p.args.end(), common.begin(), common.end());
     for (const std::string& a : {std::string("--out"), dir, std::string("--device-slot"),
-                                 std::to_string(k + 1) + "/" + std::to_string(devices.size()),
-                                 std::string("--device-label"), devices[k]})
+                                 std::to_string(k + 1) + "/" + std::to_string(groups), std::string("--device-label"),
+                                 label})
       p.args.push_back(a);
-    if (cuda) p.env["CUDA_VISIBLE_DEVICES"] = devices[k];  // the process's cuda:0
+    if (cuda) p.env["CUDA_VISIBLE_DEVICES"] = visible;  // the ranks' cuda:0, cuda:1, ...
     processes.push_back(p);
     ledgers.push_back((fs::path(dir) / "ledger.jsonl").string());
   }
-  std::cerr << "ablate run: " << devices.size() << " device process(es) (" << o.devices << (o.gpus ? "--gpus" : "")
-            << "), each in " << o.out << "/device-<d>/\n";
+  std::cerr << "ablate run: " << groups << " device process(es)" << (nproc > 1 ? " of " + std::to_string(nproc) + " ranks" : "")
+            << " (" << o.devices << (o.gpus ? "--gpus" : "") << "), each in " << o.out << "/device-<d>/\n";
   const int code = run_device_processes(processes, std::cerr);
   std::vector<std::string> present;
   for (const auto& l : ledgers)
@@ -233,6 +248,8 @@ int run_run_command(const RunCommandOptions& o) {
   MatrixSpec spec = o.matrix.empty() ? spec_from_flags(o) : load_matrix_spec(o.matrix);
   apply_overrides(o, spec);
   if (!o.devices.empty() || o.gpus > 0) return run_devices::run_on_devices(o, spec);
+  ABLATE_USAGE_CHECK(o.nproc == 1, "--nproc ", o.nproc, ": only with --devices or --gpus (one group of ranks: "
+                     "`ablate launch --nproc ", o.nproc, " -- run ...`)");
   if (!o.device_label.empty() && spec.workload.device.rfind("cuda", 0) == 0)
     spec.workload.device = "cuda";  // the one device CUDA_VISIBLE_DEVICES leaves this process
   RunnerOptions ro;

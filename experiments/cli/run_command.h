@@ -17,6 +17,7 @@ struct RunCommandOptions {
   std::string partition;             // K/N, auto or auto/N: run job K's share (runner/partition.h)
   std::string devices;               // "0,1": one process per device (cli/device_processes.h)
   int gpus = 0;                      // N: --devices 0,...,N-1
+  int nproc = 1;                     // with --devices: ranks per combination, the devices taken N at a time
   std::string device_slot;           // internal (a device process): K/N of the devices
   std::string device_label;          // internal: the device this process measures on
   std::vector<std::string> argv;     // the command line (a device process gets it back)
