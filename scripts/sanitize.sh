@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# ASan + UBSan run of the CPU unit tests of the file readers and the checkpoint archive code: those sources and their tests are compiled instrumented (clang-14) into build-asan/
+# ASan + UBSan run of the CPU unit tests of the file readers, the checkpoint archive code and the
+# statistics and decision code (verdicts, sequential rule, factorial analysis, Pareto front,
+# successive halving, quality measures, the gate, partitions): those sources and their tests are
+# compiled instrumented (clang-14) into build-asan/
 # and linked against the g++ build's libraries for everything else (scripts/lib/instrumented-build.sh
 # says why: a fully instrumented second build does not fit this machine). Any report fails the run:
 # UBSan does not recover, ASan stops at its first error, LeakSanitizer is on. Suppressions, each
@@ -29,8 +32,17 @@ ABLATE_READER_SOURCES+=(
   core/io/mapped_file.cpp core/io/zip_format.cpp core/io/zip_reader.cpp core/io/zip_writer.cpp
   core/io/pickle_reader.cpp core/io/pickle_writer.cpp
 )
+# the statistics and decision code the verdicts, the gate, the search and the cluster runs rest on
+ABLATE_READER_SOURCES+=(
+  experiments/stats/statistics.cpp experiments/stats/verdict.cpp experiments/stats/sequential.cpp
+  experiments/stats/factorial.cpp experiments/stats/pareto.cpp experiments/stats/successive_halving.cpp
+  experiments/stats/search.cpp experiments/gate/quality.cpp experiments/gate/gate.cpp
+  experiments/runner/assignment.cpp experiments/runner/partition.cpp experiments/research/search_rounds.cpp
+)
 TESTS=(npy camera_files safetensors safetensors_index ledger_record runner_parts mapped_file zip_format zip_reader
-       zip_writer pickle_reader pickle_writer)
+       zip_writer pickle_reader pickle_writer
+       statistics verdict sequential factorial pareto successive_halving quality gate assignment partition
+       search_rounds)
 start=$(date +%s)
 [ "$libs" = build ] && ensure_gcc_build build "$jobs"
 write_instrumented_ninja "$build" "$libs" "-fsanitize=address,undefined -fno-sanitize-recover=all" \

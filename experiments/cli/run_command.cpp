@@ -197,7 +197,7 @@ int run_on_devices(const RunCommandOptions& o, const MatrixSpec& spec) {
   ABLATE_USAGE_CHECK(o.resume || !fs::exists(ledger), "--out ", o.out, ": ", ledger,
                      " exists; pass --resume to continue it, or choose another --out");
   const bool cuda = spec.workload.device.rfind("cuda", 0) == 0;
-  ABLATE_USAGE_CHECK(devices.size() % nproc == 0, "--devices ", o.devices.empty() ? std::to_string(o.gpus) : o.devices,
+  ABLATE_USAGE_CHECK(devices.size() % nproc == 0, o.devices.empty() ? "--gpus " + std::to_string(o.gpus) : "--devices " + o.devices,
                      ": ", devices.size(), " device(s) do not split into groups of --nproc ", nproc,
                      "; pass a multiple of ", nproc, " devices");
   const auto common = arguments_without(std::vector<std::string>(o.argv.begin() + (o.argv.empty() ? 0 : 1), o.argv.end()),
