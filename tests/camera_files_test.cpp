@@ -16,14 +16,7 @@
 namespace ablate {
 namespace camera_files_test {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no UsageError)";
-}
+using testing::usage_error_of;
 
 // A rotation about a drifting axis through up to 7 rad (past pi, so from_matrix's quaternions flip
 // sign 11 times and the continuity fix is exercised) plus a curved translation, float32.
@@ -87,7 +80,7 @@ TEST_F(CameraFilesTest, FramesClampToFourNPlusOneAndToThePoses) {
   EXPECT_EQ(frames_for_poses(161, 49), 49);
   EXPECT_EQ(frames_for_poses(83, 961), 81);  // the reference clamps frame_num to 4n+1 too
   EXPECT_EQ(frames_for_poses(81, 1), 1);
-  EXPECT_EQ(error_of([] { frames_for_poses(81, 0); }),
+  EXPECT_EQ(usage_error_of([] { frames_for_poses(81, 0); }),
             "the camera poses hold no pose (expected [N, 4, 4] with N >= 1)");
 }
 
@@ -174,7 +167,7 @@ TEST_F(CameraFilesTest, ActionModeIsRaysDThenWasdAs448Channels) {
   EXPECT_EQ(action_conditioning(traj, rows, lat_f, lat_h, lat_w, h, w, torch::kCPU, torch::kBFloat16).scalar_type(),
             torch::kBFloat16);
   // too few rows for the video
-  EXPECT_EQ(error_of([&] { subsample_action(action.slice(0, 0, 30), frames, lat_f, "action.npy"); }),
+  EXPECT_EQ(usage_error_of([&] { subsample_action(action.slice(0, 0, 30), frames, lat_f, "action.npy"); }),
             "action.npy: 30 action rows for a video of 33 frames; the reference takes rows 0, 4, ..., 32 (9 latent "
             "frames), so at least 33 rows are needed");
   EXPECT_EQ(synthetic_action(5).sum(0)[0].item<float>(), 5.0f);
@@ -190,26 +183,26 @@ TEST_F(CameraFilesTest, FilesReadAndCheckedWithNamedErrors) {
   EXPECT_EQ(traj.intrinsics.sizes(), torch::IntArrayRef({13, 4}));
 
   io::write_npy(path("int_poses.npy"), poses.to(torch::kLong));
-  EXPECT_EQ(error_of([&] { io::read_camera_files(path("int_poses.npy"), path("intrinsics.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { io::read_camera_files(path("int_poses.npy"), path("intrinsics.npy")); }),
             path("int_poses.npy") + ": expected camera-to-world poses as [N, 4, 4] float32 or float64, found [13, 4, 4] "
                                     "int64");
   io::write_npy(path("rt.npy"), poses.slice(1, 0, 3));
-  EXPECT_EQ(error_of([&] { io::read_camera_files(path("rt.npy"), path("intrinsics.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { io::read_camera_files(path("rt.npy"), path("intrinsics.npy")); }),
             path("rt.npy") + ": expected camera-to-world poses as [N, 4, 4] float32 or float64, found [13, 3, 4] float32");
   io::write_npy(path("k3.npy"), torch::zeros({13, 3}));
-  EXPECT_EQ(error_of([&] { io::read_camera_files(path("poses.npy"), path("k3.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { io::read_camera_files(path("poses.npy"), path("k3.npy")); }),
             path("k3.npy") + ": expected intrinsics (fx, fy, cx, cy at 480x832) as [N, 4] float32 or float64, found "
                              "[13, 3] float32");
-  EXPECT_NE(error_of([&] { io::read_camera_files(path("nope.npy"), path("intrinsics.npy")); })
+  EXPECT_NE(usage_error_of([&] { io::read_camera_files(path("nope.npy"), path("intrinsics.npy")); })
                 .find("cannot open " + path("nope.npy")),
             std::string::npos);
   auto nan = poses.clone();
   nan[2][0][3] = std::nanf("");
   io::write_npy(path("nan.npy"), nan);
-  EXPECT_EQ(error_of([&] { io::read_camera_files(path("nan.npy"), path("intrinsics.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { io::read_camera_files(path("nan.npy"), path("intrinsics.npy")); }),
             path("nan.npy") + ": the poses hold NaN or inf");
   io::write_npy(path("act.npy"), torch::zeros({10, 5}, torch::kInt));
-  EXPECT_EQ(error_of([&] { io::read_action_file(path("act.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { io::read_action_file(path("act.npy")); }),
             path("act.npy") + ": expected actions (W, A, S, D as 0/1) as [N, 4] int32, float32, int64, float64, uint8 or "
                               "bool, found [10, 5] int32");
 }

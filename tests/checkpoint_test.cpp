@@ -34,14 +34,7 @@ Shapes shapes_of(const std::vector<ExpectedTensor>& v) {
   return s;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no UsageError)";
-}
+using testing::usage_error_of;
 
 PipelineOptions tiny_options(const std::string& dtype) {
   PipelineOptions o;
@@ -382,7 +375,7 @@ TEST(CheckpointTest, MissingKeyIsNamedWithItsFile) {
     t.erase(std::remove_if(t.begin(), t.end(), [](const NamedTensor& x) { return x.name == "decoder.head.2.bias"; }),
             t.end());
   });
-  expect_contains(error_of([&] { check_checkpoint(dir, preset("tiny")); }),
+  expect_contains(usage_error_of([&] { check_checkpoint(dir, preset("tiny")); }),
                   {vae_path(dir) + ": 1 missing key: 'decoder.head.2.bias' [3]"});
 }
 
@@ -391,7 +384,7 @@ TEST(CheckpointTest, UnexpectedKeysAreListedAndCapped) {
   rewrite_archive(t5_path(dir), [](std::vector<NamedTensor>& t) {
     for (int i = 0; i < 12; ++i) t.push_back({"extra." + std::to_string(i), torch::zeros({1}, torch::kBFloat16)});
   });
-  expect_contains(error_of([&] { check_checkpoint(dir, preset("tiny")); }),
+  expect_contains(usage_error_of([&] { check_checkpoint(dir, preset("tiny")); }),
                   {t5_path(dir) + ": 12 unexpected keys: 'extra.0' [1], 'extra.1' [1]", "... (2 more)"});
 }
 
@@ -404,7 +397,7 @@ TEST(CheckpointTest, WrongShapeNamesShardKeyAndBothShapes) {
     }
   });
   expect_contains(
-      error_of([&] { check_checkpoint(dir, preset("tiny")); }),
+      usage_error_of([&] { check_checkpoint(dir, preset("tiny")); }),
       {"does not match preset 'tiny'", shard + ": key '" + key + "': expected shape [128, 64], found [128, 32]"});
 }
 
@@ -415,20 +408,20 @@ TEST(CheckpointTest, IntegerWeightsAreRefused) {
       if (x.name == "norm.weight") x.tensor = torch::ones(x.tensor.sizes(), torch::kLong);
     }
   });
-  expect_contains(error_of([&] { check_checkpoint(dir, preset("tiny")); }),
+  expect_contains(usage_error_of([&] { check_checkpoint(dir, preset("tiny")); }),
                   {t5_path(dir) + ": key 'norm.weight': dtype torch.LongStorage (Long) is not a floating dtype"});
 }
 
 TEST(CheckpointTest, TruncatedFilesAreNamed) {
   const std::string dir = copy_of_export();
   fs::resize_file(vae_path(dir), fs::file_size(vae_path(dir)) / 2);
-  expect_contains(error_of([&] { check_checkpoint(dir, preset("tiny")); }), {vae_path(dir) + ": ", "truncated"});
+  expect_contains(usage_error_of([&] { check_checkpoint(dir, preset("tiny")); }), {vae_path(dir) + ": ", "truncated"});
   const std::string dir2 = copy_of_export();
   const std::string folder = dit_folder(dir2);
   const std::string shard =
       folder + "/" + read_safetensors_index(folder + "/diffusion_pytorch_model.safetensors.index.json").shard_files()[1];
   fs::resize_file(shard, fs::file_size(shard) - 100);
-  expect_contains(error_of([&] { check_checkpoint(dir2, preset("tiny")); }), {shard + ": key '", "truncated"});
+  expect_contains(usage_error_of([&] { check_checkpoint(dir2, preset("tiny")); }), {shard + ": key '", "truncated"});
 }
 
 TEST(CheckpointTest, PickleWithoutTensorsIsNamed) {
@@ -443,7 +436,7 @@ TEST(CheckpointTest, PickleWithoutTensorsIsNamed) {
     z.add("archive/version", "3\n", 2);
     z.finish();
   }
-  expect_contains(error_of([&] { check_checkpoint(dir, preset("tiny")); }),
+  expect_contains(usage_error_of([&] { check_checkpoint(dir, preset("tiny")); }),
                   {t5_path(dir) + ": the pickle holds no tensors"});
 }
 
@@ -453,7 +446,7 @@ TEST(CheckpointTest, IndexNamingAMissingShardIsNamed) {
   const std::string index = folder + "/diffusion_pytorch_model.safetensors.index.json";
   const std::string shard = read_safetensors_index(index).shard_files()[1];
   fs::remove(folder + "/" + shard);
-  expect_contains(error_of([&] { check_checkpoint(dir, preset("tiny")); }),
+  expect_contains(usage_error_of([&] { check_checkpoint(dir, preset("tiny")); }),
                   {index + ": names the shard '" + shard + "' (for key '", folder + "/" + shard + " does not exist"});
 }
 
@@ -461,13 +454,13 @@ TEST(CheckpointTest, MissingFilesAreAllListed) {
   const std::string dir = copy_of_export();
   fs::remove(t5_path(dir));
   fs::remove(vae_path(dir));
-  const auto e = error_of([&] { check_checkpoint(dir, preset("tiny")); });
+  const auto e = usage_error_of([&] { check_checkpoint(dir, preset("tiny")); });
   expect_contains(e, {"lacks 2 file(s)", t5_path(dir), vae_path(dir)});
-  expect_contains(error_of([&] { check_checkpoint(dir + "/nope", preset("tiny")); }), {"does not exist"});
+  expect_contains(usage_error_of([&] { check_checkpoint(dir + "/nope", preset("tiny")); }), {"does not exist"});
 }
 
 TEST(CheckpointTest, ConfigOfAnotherPresetIsRefused) {
-  expect_contains(error_of([&] { check_checkpoint(exported(), preset("1.3b")); }),
+  expect_contains(usage_error_of([&] { check_checkpoint(exported(), preset("1.3b")); }),
                   {dit_config_path(exported()) + ": field 'dim' is 64; preset '1.3b' expects 1536"});
 }
 
@@ -476,7 +469,7 @@ TEST(CheckpointTest, PipelineChecksBeforeBuilding) {
   fs::remove(vae_path(dir));
   PipelineOptions o = tiny_options("fp32");
   o.checkpoint_dir = dir;
-  expect_contains(error_of([&] { Pipeline p(o); }), {"lacks 1 file(s)", vae_path(dir)});
+  expect_contains(usage_error_of([&] { Pipeline p(o); }), {"lacks 1 file(s)", vae_path(dir)});
 }
 
 // ---------- digest ----------
@@ -501,7 +494,7 @@ TEST(CheckpointTest, HashIsStableAndSeesHeadersAndEnds) {
   rewrite_archive(t5_path(other), [](std::vector<NamedTensor>& t) { std::reverse(t.begin(), t.end()); });
   EXPECT_NE(checkpoint_hash(other), h) << "the pickle (key order) is covered";
   fs::remove(t5_path(other));
-  expect_contains(error_of([&] { checkpoint_hash(other); }), {t5_path(other) + " does not exist"});
+  expect_contains(usage_error_of([&] { checkpoint_hash(other); }), {t5_path(other) + " does not exist"});
 }
 
 // ---------- memory ----------

@@ -8,12 +8,15 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/error.h"
 
 namespace ablate::testing {
 
@@ -53,6 +56,17 @@ inline void expect_usage_error(const std::string& args, const std::string& needl
   const auto r = run_ablate(args);
   EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
   EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
+}
+
+// The message of the UsageError `f` throws (a reader's one answer to bad input), or
+// "(no UsageError)" when it throws none.
+inline std::string usage_error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no UsageError)";
 }
 
 inline bool contains(const std::string& haystack, const std::string& needle) {

@@ -32,14 +32,7 @@ void spit(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no UsageError)";
-}
+using testing::usage_error_of;
 
 // A deterministic [H, W, 3] uint8 image with every byte value mixed in.
 torch::Tensor pattern(int64_t h, int64_t w) {
@@ -384,41 +377,41 @@ TEST_F(ImageFileTest, NpyPixelsAreTakenAsTheyAre) {
   EXPECT_EQ(back.scalar_type(), torch::kByte);
   EXPECT_TRUE(torch::equal(back, img));
   write_npy(path("float.npy"), img.to(torch::kFloat));
-  EXPECT_NE(error_of([&] { read_image_rgb(path("float.npy")); }).find("[H, W, 3] uint8"), std::string::npos);
+  EXPECT_NE(usage_error_of([&] { read_image_rgb(path("float.npy")); }).find("[H, W, 3] uint8"), std::string::npos);
   write_npy(path("grey.npy"), img.select(2, 0).contiguous());
-  const std::string grey = error_of([&] { read_image_rgb(path("grey.npy")); });
+  const std::string grey = usage_error_of([&] { read_image_rgb(path("grey.npy")); });
   EXPECT_NE(grey.find(path("grey.npy")), std::string::npos) << grey;
   EXPECT_NE(grey.find("[5, 7]"), std::string::npos) << grey;
 }
 
 TEST_F(ImageFileTest, BadFilesAreNamed) {
   const std::string missing = path("none.png");
-  EXPECT_EQ(error_of([&] { read_image_rgb(missing); }), "cannot open image " + missing + ": No such file or directory");
+  EXPECT_EQ(usage_error_of([&] { read_image_rgb(missing); }), "cannot open image " + missing + ": No such file or directory");
   spit(path("text.png"), "hello world");
-  EXPECT_EQ(error_of([&] { read_image_rgb(path("text.png")); }),
+  EXPECT_EQ(usage_error_of([&] { read_image_rgb(path("text.png")); }),
             path("text.png") + ": not a PNG, JPEG or .npy image (expected the signature 89 50 4e 47, ff d8 ff or 93 4e "
                                "55 4d 50 59, found bytes 68 65 6c 6c 6f 20 77 6f)");
   spit(path("empty.jpg"), "");
-  EXPECT_NE(error_of([&] { read_image_rgb(path("empty.jpg")); }).find("found an empty file"), std::string::npos);
+  EXPECT_NE(usage_error_of([&] { read_image_rgb(path("empty.jpg")); }).find("found an empty file"), std::string::npos);
 #ifdef ABLATE_HAVE_PNG
   const std::string png = encode_png(pattern(8, 8), false);
   spit(path("cut.png"), png.substr(0, png.size() / 2));
-  EXPECT_EQ(error_of([&] { read_image_rgb(path("cut.png")); }),
+  EXPECT_EQ(usage_error_of([&] { read_image_rgb(path("cut.png")); }),
             path("cut.png") + ": not a readable PNG file (libpng: the file is truncated)");
   std::string bad_crc = png;
   bad_crc[29] ^= 0x55;  // the IHDR CRC
   spit(path("crc.png"), bad_crc);
-  EXPECT_NE(error_of([&] { read_image_rgb(path("crc.png")); }).find(path("crc.png") + ": not a readable PNG file (libpng: "),
+  EXPECT_NE(usage_error_of([&] { read_image_rgb(path("crc.png")); }).find(path("crc.png") + ": not a readable PNG file (libpng: "),
             std::string::npos);
 #endif
 #ifdef ABLATE_HAVE_JPEG
   const std::string jpg = encode_jpeg(smooth(16, 16), 90, JCS_RGB);
   spit(path("cut.jpg"), jpg.substr(0, jpg.size() / 2));
-  EXPECT_EQ(error_of([&] { read_image_rgb(path("cut.jpg")); }),
+  EXPECT_EQ(usage_error_of([&] { read_image_rgb(path("cut.jpg")); }),
             path("cut.jpg") + ": not a readable JPEG file (libjpeg: Premature end of JPEG file)");
   auto cmyk = torch::full({8, 8, 4}, 100, torch::kByte);
   spit(path("cmyk.jpg"), encode_jpeg(cmyk, 90, JCS_CMYK));
-  EXPECT_EQ(error_of([&] { read_image_rgb(path("cmyk.jpg")); }),
+  EXPECT_EQ(usage_error_of([&] { read_image_rgb(path("cmyk.jpg")); }),
             path("cmyk.jpg") + ": CMYK/YCCK JPEG files are not supported (expected a YCbCr, RGB or greyscale JPEG); "
                                "convert it to RGB first");
 #endif

@@ -37,14 +37,7 @@ std::string npy_bytes(int major, const std::string& dict, const std::string& dat
   return out + header + data;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no UsageError)";
-}
+using testing::usage_error_of;
 
 class NpyTest : public ::testing::Test {
  protected:
@@ -115,39 +108,39 @@ TEST_F(NpyTest, ReadsFormatVersions2And3AndDoubleQuotes) {
 
 TEST_F(NpyTest, BadFilesAreNamedWithWhatWasExpectedAndFound) {
   const std::string missing = path("missing.npy");
-  EXPECT_EQ(error_of([&] { read_npy(missing); }), "cannot open " + missing + ": No such file or directory");
+  EXPECT_EQ(usage_error_of([&] { read_npy(missing); }), "cannot open " + missing + ": No such file or directory");
 
   spit(path("png.npy"), "\x89PNG\r\n\x1a\n and more");
-  EXPECT_EQ(error_of([&] { read_npy(path("png.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { read_npy(path("png.npy")); }),
             path("png.npy") + ": not an .npy file (expected the magic \\x93NUMPY at the start, found bytes 89 50 4e 47 d a "
                               "1a a)");
 
   spit(path("f.npy"), npy_bytes(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", std::string(16, '\0')));
-  EXPECT_NE(error_of([&] { read_npy(path("f.npy")); }).find(path("f.npy") + ": the array is stored in Fortran order"),
+  EXPECT_NE(usage_error_of([&] { read_npy(path("f.npy")); }).find(path("f.npy") + ": the array is stored in Fortran order"),
             std::string::npos);
 
   spit(path("be.npy"), npy_bytes(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", std::string(4, '\0')));
-  EXPECT_NE(error_of([&] { read_npy(path("be.npy")); }).find("unsupported dtype '>f4'"), std::string::npos);
-  EXPECT_NE(error_of([&] { read_npy(path("be.npy")); }).find("this file is big-endian"), std::string::npos);
+  EXPECT_NE(usage_error_of([&] { read_npy(path("be.npy")); }).find("unsupported dtype '>f4'"), std::string::npos);
+  EXPECT_NE(usage_error_of([&] { read_npy(path("be.npy")); }).find("this file is big-endian"), std::string::npos);
 
   spit(path("f16.npy"), npy_bytes(1, "{'descr': '<f2', 'fortran_order': False, 'shape': (1,), }", std::string(2, '\0')));
-  EXPECT_NE(error_of([&] { read_npy(path("f16.npy")); }).find(path("f16.npy") + ": unsupported dtype '<f2'"),
+  EXPECT_NE(usage_error_of([&] { read_npy(path("f16.npy")); }).find(path("f16.npy") + ": unsupported dtype '<f2'"),
             std::string::npos);
 
   spit(path("v4.npy"), npy_bytes(4, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", std::string(4, '\0')));
-  EXPECT_EQ(error_of([&] { read_npy(path("v4.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { read_npy(path("v4.npy")); }),
             path("v4.npy") + ": unsupported .npy format version 4.0 (expected 1.0, 2.0 or 3.0)");
 
   // data cut short: the header promises 5*4*4 floats
   write_npy(path("cut.npy"), torch::zeros({5, 4, 4}));
   const std::string whole = slurp(path("cut.npy"));
   spit(path("cut.npy"), whole.substr(0, whole.size() - 10));
-  EXPECT_EQ(error_of([&] { read_npy(path("cut.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { read_npy(path("cut.npy")); }),
             path("cut.npy") + ": truncated .npy file: the header says shape [5, 4, 4] float32 = 320 data bytes, the "
                               "file holds 310");
   // header cut short
   spit(path("cut2.npy"), whole.substr(0, 40));
-  EXPECT_EQ(error_of([&] { read_npy(path("cut2.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { read_npy(path("cut2.npy")); }),
             path("cut2.npy") + ": truncated .npy file (the header says 118 header bytes; the file has 40 bytes in all)");
 }
 
@@ -157,18 +150,18 @@ TEST_F(NpyTest, BadFilesAreNamedWithWhatWasExpectedAndFound) {
 TEST_F(NpyTest, ShapesWhoseSizeOverflows64BitsAreRefused) {
   spit(path("wrap.npy"),
        npy_bytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", ""));
-  EXPECT_EQ(error_of([&] { read_npy(path("wrap.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { read_npy(path("wrap.npy")); }),
             path("wrap.npy") + ": the header's shape [4294967296, 4294967296] has more elements than fit in 64 bits");
   // a zero size does not make the rest acceptable
   spit(path("zero.npy"),
        npy_bytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }", ""));
-  EXPECT_EQ(error_of([&] { read_npy(path("zero.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { read_npy(path("zero.npy")); }),
             path("zero.npy") +
                 ": the header's shape [0, 4294967296, 4294967296] has more elements than fit in 64 bits");
   // 2^61 float64 elements fit, their 2^64 bytes do not
   spit(path("bytes.npy"),
        npy_bytes(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }", ""));
-  EXPECT_EQ(error_of([&] { read_npy(path("bytes.npy")); }),
+  EXPECT_EQ(usage_error_of([&] { read_npy(path("bytes.npy")); }),
             path("bytes.npy") +
                 ": the header's shape [2305843009213693952] of float64 has more bytes than fit in 64 bits");
   // a large shape that fits is still checked against the data the file holds
@@ -181,10 +174,10 @@ TEST_F(NpyTest, ExpectationsNameTheExpectedAndFoundShapeAndDtype) {
   write_npy(path("ok.npy"), torch::zeros({9, 4, 4}));
   EXPECT_EQ(read_npy(path("ok.npy"), poses).size(0), 9);
   write_npy(path("int.npy"), torch::zeros({9, 4, 4}, torch::kLong));
-  EXPECT_EQ(error_of([&] { read_npy(path("int.npy"), poses); }),
+  EXPECT_EQ(usage_error_of([&] { read_npy(path("int.npy"), poses); }),
             path("int.npy") + ": expected camera-to-world poses as [N, 4, 4] float32 or float64, found [9, 4, 4] int64");
   write_npy(path("shape.npy"), torch::zeros({9, 3, 4}));
-  EXPECT_EQ(error_of([&] { read_npy(path("shape.npy"), poses); }),
+  EXPECT_EQ(usage_error_of([&] { read_npy(path("shape.npy"), poses); }),
             path("shape.npy") + ": expected camera-to-world poses as [N, 4, 4] float32 or float64, found [9, 3, 4] "
                                 "float32");
 }

@@ -38,14 +38,7 @@ Pipeline& tiny_pipeline() {
 
 std::string md5_of(const GenerateOutput& out) { return tensor_md5(video_to_uint8(out.video)); }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no UsageError)";
-}
+using testing::usage_error_of;
 
 // [H, W, 3] uint8, smooth with some detail.
 [[maybe_unused]] torch::Tensor picture(int64_t h, int64_t w) {
@@ -188,22 +181,22 @@ TEST_F(PipelineInputsTest, NpyPosesClampTheFramesAndDriveTheCamera) {
   GenerateRequest few = request();
   few.inputs.poses_path = path("eight.npy");
   few.inputs.intrinsics_path = path("intrinsics.npy");
-  EXPECT_EQ(error_of([&] { tiny_pipeline().generate(few); }),
+  EXPECT_EQ(usage_error_of([&] { tiny_pipeline().generate(few); }),
             path("eight.npy") + ": 8 poses give a video of 5 frames; one chunk of 3 latent frames needs at least 9 poses");
   // one file without the other
   GenerateRequest half = request();
   half.inputs.poses_path = path("poses.npy");
-  EXPECT_EQ(error_of([&] { tiny_pipeline().generate(half); }),
+  EXPECT_EQ(usage_error_of([&] { tiny_pipeline().generate(half); }),
             "camera files: --poses and --intrinsics go together; got poses '" + path("poses.npy") +
                 "' and intrinsics ''");
   // a wrong file is named before any work
   GenerateRequest wrong = r;
   wrong.inputs.intrinsics_path = path("poses.npy");
-  EXPECT_NE(error_of([&] { tiny_pipeline().generate(wrong); }).find(path("poses.npy") + ": expected intrinsics"),
+  EXPECT_NE(usage_error_of([&] { tiny_pipeline().generate(wrong); }).find(path("poses.npy") + ": expected intrinsics"),
             std::string::npos);
   GenerateRequest missing_image = request();
   missing_image.inputs.image_path = path("none.png");
-  EXPECT_EQ(error_of([&] { tiny_pipeline().geometry_for(missing_image); }),
+  EXPECT_EQ(usage_error_of([&] { tiny_pipeline().geometry_for(missing_image); }),
             "cannot open image " + path("none.png") + ": No such file or directory");
 }
 
@@ -214,7 +207,7 @@ TEST_F(PipelineInputsTest, ActionsNeedAndDriveAControlDim7Dit) {
   io::write_npy(path("action.npy"), keys);
   GenerateRequest r = request();
   r.inputs.action_path = path("action.npy");
-  EXPECT_EQ(error_of([&] { tiny_pipeline().generate(r); }),
+  EXPECT_EQ(usage_error_of([&] { tiny_pipeline().generate(r); }),
             path("action.npy") + ": actions need an action-mode DiT (control_dim 7, 'act'); preset tiny is built for "
                                  "camera control (control_dim 6)");
   Pipeline act(tiny_options(7));
@@ -230,7 +223,7 @@ TEST_F(PipelineInputsTest, ActionsNeedAndDriveAControlDim7Dit) {
   // too few rows
   GenerateRequest short_rows = request();
   short_rows.inputs.action = keys.slice(0, 0, 6);
-  EXPECT_EQ(error_of([&] { act.generate(short_rows); }),
+  EXPECT_EQ(usage_error_of([&] { act.generate(short_rows); }),
             "the action input: 6 action rows for a video of 9 frames; the reference takes rows 0, 4, ..., 8 (3 latent "
             "frames), so at least 9 rows are needed");
 }

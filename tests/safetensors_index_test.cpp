@@ -13,14 +13,7 @@
 namespace ablate::io {
 namespace safetensors_index_test {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no UsageError)";
-}
+using testing::usage_error_of;
 
 TEST(SafetensorsIndexTest, DiffusersNames) {
   EXPECT_EQ(safetensors_shard_name("diffusion_pytorch_model", 2, 3),
@@ -70,16 +63,16 @@ TEST(SafetensorsIndexTest, BadIndexesNameTheFileAndKey) {
   const auto dir = testing::make_scratch_dir("st_index");
   const std::string p = dir + "/i.json";
   testing::write_text(p, R"({"weight_map": {"a.w": "../evil.safetensors"}})");
-  auto e = error_of([&] { read_safetensors_index(p); });
+  auto e = usage_error_of([&] { read_safetensors_index(p); });
   EXPECT_NE(e.find(p + ": weight_map entry of key 'a.w' names '../evil.safetensors'"), std::string::npos) << e;
   testing::write_text(p, R"({"weight_map": {"a.w": 3}})");
-  e = error_of([&] { read_safetensors_index(p); });
+  e = usage_error_of([&] { read_safetensors_index(p); });
   EXPECT_NE(e.find(p + ": weight_map entry of key 'a.w' must be a file name"), std::string::npos) << e;
   testing::write_text(p, R"({"metadata": {}})");
-  e = error_of([&] { read_safetensors_index(p); });
+  e = usage_error_of([&] { read_safetensors_index(p); });
   EXPECT_NE(e.find(p + ": expected an object with a \"weight_map\" object"), std::string::npos) << e;
   testing::write_text(p, "{");
-  e = error_of([&] { read_safetensors_index(p); });
+  e = usage_error_of([&] { read_safetensors_index(p); });
   EXPECT_NE(e.find(p + ": the index does not parse as JSON"), std::string::npos) << e;
 }
 

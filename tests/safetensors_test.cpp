@@ -33,14 +33,7 @@ std::string make_file(const std::string& header, const std::string& data) {
   return out + header + data;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no UsageError)";
-}
+using testing::usage_error_of;
 
 std::vector<NamedTensor> every_dtype() {
   torch::manual_seed(3);
@@ -138,30 +131,30 @@ TEST(SafetensorsTest, CorruptFilesAreRefusedNamingFileAndKey) {
   const std::string good = read_all(p);
 
   write_all(p, good.substr(0, good.size() - 3));  // truncated
-  auto e = error_of([&] { SafetensorsReader r(p); });
+  auto e = usage_error_of([&] { SafetensorsReader r(p); });
   EXPECT_NE(e.find(p + ": key 'layer.weight'"), std::string::npos) << e;
   EXPECT_NE(e.find("truncated"), std::string::npos) << e;
 
   write_all(p, good.substr(0, 5));
-  e = error_of([&] { SafetensorsReader r(p); });
+  e = usage_error_of([&] { SafetensorsReader r(p); });
   EXPECT_NE(e.find(p + ": 5 bytes is too short"), std::string::npos) << e;
 
   write_all(p, make_file("{\"a\": [", ""));
-  e = error_of([&] { SafetensorsReader r(p); });
+  e = usage_error_of([&] { SafetensorsReader r(p); });
   EXPECT_NE(e.find(p + ": the JSON header does not parse"), std::string::npos) << e;
 
   std::string huge = good;
   huge[0] = '\xff', huge[1] = '\xff', huge[2] = '\xff', huge[3] = '\x7f';
   write_all(p, huge);
-  e = error_of([&] { SafetensorsReader r(p); });
+  e = usage_error_of([&] { SafetensorsReader r(p); });
   EXPECT_NE(e.find("over the format's limit"), std::string::npos) << e;
 
   write_all(p, make_file(R"({"q":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}})", "x"));
-  e = error_of([&] { SafetensorsReader r(p); });
+  e = usage_error_of([&] { SafetensorsReader r(p); });
   EXPECT_NE(e.find(p + ": key 'q': dtype 'F8_E4M3' is not supported"), std::string::npos) << e;
 
   write_all(p, make_file(R"({"q":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", std::string(8, '\0')));
-  e = error_of([&] { SafetensorsReader r(p); });
+  e = usage_error_of([&] { SafetensorsReader r(p); });
   EXPECT_NE(e.find(p + ": key 'q': data_offsets [0, 8) hold 8 bytes, but shape [3] of F32 needs 12"), std::string::npos)
       << e;
 
@@ -170,23 +163,23 @@ TEST(SafetensorsTest, CorruptFilesAreRefusedNamingFileAndKey) {
       make_file(
           R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}})",
           std::string(3, '\0')));
-  e = error_of([&] { SafetensorsReader r(p); });
+  e = usage_error_of([&] { SafetensorsReader r(p); });
   EXPECT_NE(e.find(p + ": key 'b' starts at data offset 1, but the previous tensor ends at 2 (overlapping tensors)"),
             std::string::npos)
       << e;
 
   write_all(p, make_file(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})", std::string(5, '\0')));
-  e = error_of([&] { SafetensorsReader r(p); });
+  e = usage_error_of([&] { SafetensorsReader r(p); });
   EXPECT_NE(e.find(p + ": 3 bytes follow the last tensor's data"), std::string::npos) << e;
 
   write_all(p, make_file(R"({"a":{"dtype":"U8","shape":[-2],"data_offsets":[0,2]}})", std::string(2, '\0')));
-  e = error_of([&] { SafetensorsReader r(p); });
+  e = usage_error_of([&] { SafetensorsReader r(p); });
   EXPECT_NE(e.find(p + ": key 'a' shape entry must be a non-negative integer"), std::string::npos) << e;
 }
 
 TEST(SafetensorsTest, WriterRefusesDuplicateNames) {
   const auto dir = testing::make_scratch_dir("safetensors");
-  const auto e = error_of([&] {
+  const auto e = usage_error_of([&] {
     write_safetensors(dir + "/d.safetensors", {{"a", torch::ones({1})}, {"a", torch::ones({2})}});
   });
   EXPECT_NE(e.find("tensor name 'a' given twice"), std::string::npos) << e;

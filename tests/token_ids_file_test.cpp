@@ -11,14 +11,7 @@
 namespace ablate::io {
 namespace token_ids_file_test {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no UsageError)";
-}
+using testing::usage_error_of;
 
 class TokenIdsFileTest : public ::testing::Test {
  protected:
@@ -45,20 +38,20 @@ TEST_F(TokenIdsFileTest, IdsArePaddedWithZeroAndMasked) {
 
 TEST_F(TokenIdsFileTest, BadFilesAreNamed) {
   write_npy(path("f.npy"), torch::tensor({1.0f, 2.0f}));
-  EXPECT_EQ(error_of([&] { read_token_ids(path("f.npy"), 8); }),
+  EXPECT_EQ(usage_error_of([&] { read_token_ids(path("f.npy"), 8); }),
             path("f.npy") + ": expected token ids as [L] or [1, L] int32 or int64, found [2] float32");
   write_npy(path("two.npy"), torch::zeros({2, 3}, torch::kLong));
-  EXPECT_EQ(error_of([&] { read_token_ids(path("two.npy"), 8); }),
+  EXPECT_EQ(usage_error_of([&] { read_token_ids(path("two.npy"), 8); }),
             path("two.npy") + ": expected token ids as [L] or [1, L] int32 or int64, found [2, 3] int64");
   write_npy(path("long.npy"), torch::ones({9}, torch::kLong));
-  EXPECT_EQ(error_of([&] { read_token_ids(path("long.npy"), 8); }),
+  EXPECT_EQ(usage_error_of([&] { read_token_ids(path("long.npy"), 8); }),
             path("long.npy") + ": expected 1 to 8 token ids (the text encoder's text_len), found 9");
   write_npy(path("empty.npy"), torch::zeros({0}, torch::kLong));
-  EXPECT_EQ(error_of([&] { read_token_ids(path("empty.npy"), 8); }),
+  EXPECT_EQ(usage_error_of([&] { read_token_ids(path("empty.npy"), 8); }),
             path("empty.npy") + ": expected 1 to 8 token ids (the text encoder's text_len), found 0");
   write_npy(path("neg.npy"), torch::tensor({3, -2, 1}, torch::kLong));
-  EXPECT_EQ(error_of([&] { read_token_ids(path("neg.npy"), 8); }), path("neg.npy") + ": expected token ids >= 0, found -2");
-  EXPECT_NE(error_of([&] { read_token_ids(path("missing.npy"), 8); }).find(path("missing.npy")), std::string::npos);
+  EXPECT_EQ(usage_error_of([&] { read_token_ids(path("neg.npy"), 8); }), path("neg.npy") + ": expected token ids >= 0, found -2");
+  EXPECT_NE(usage_error_of([&] { read_token_ids(path("missing.npy"), 8); }).find(path("missing.npy")), std::string::npos);
 }
 
 }  // namespace token_ids_file_test

@@ -29,14 +29,7 @@ void write_all(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no UsageError)";
-}
+using testing::usage_error_of;
 
 // Saves a dict with LibTorch's torch::pickle_save (the zip format torch.load reads).
 std::string libtorch_save(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& items) {
@@ -158,7 +151,7 @@ TEST(TorchArchiveTest, BrokenArchivesNameFileAndKey) {
   const std::string good = read_all(p);
 
   write_all(p, good.substr(0, good.size() / 2));
-  auto e = error_of([&] { TorchArchiveReader r(p); });
+  auto e = usage_error_of([&] { TorchArchiveReader r(p); });
   EXPECT_EQ(e, p + ": a zip archive without its end-of-central-directory record; the file is truncated");
 
   {  // a record missing: the pickle names data/0 and data/1, only data/0 is stored
@@ -169,7 +162,7 @@ TEST(TorchArchiveTest, BrokenArchivesNameFileAndKey) {
     z.add("bad/data/0", data, 8);
     z.finish();
   }
-  e = error_of([&] { TorchArchiveReader r(p); });
+  e = usage_error_of([&] { TorchArchiveReader r(p); });
   EXPECT_EQ(e, p + ": key 'b.weight' needs the record 'bad/data/1', which the archive lacks; the file is truncated or "
                    "corrupt");
 
@@ -180,7 +173,7 @@ TEST(TorchArchiveTest, BrokenArchivesNameFileAndKey) {
     z.add("bad/data/0", "12345678", 8);
     z.finish();
   }
-  e = error_of([&] { TorchArchiveReader r(p); });
+  e = usage_error_of([&] { TorchArchiveReader r(p); });
   EXPECT_NE(e.find(p + ": key 'a': the record 'bad/data/0' holds 8 bytes, but its storage needs 16"), std::string::npos)
       << e;
 
@@ -193,7 +186,7 @@ TEST(TorchArchiveTest, BrokenArchivesNameFileAndKey) {
     z.add("bad/data.pkl", pkl.data(), pkl.size());
     z.finish();
   }
-  e = error_of([&] { TorchArchiveReader r(p); });
+  e = usage_error_of([&] { TorchArchiveReader r(p); });
   EXPECT_EQ(e, p + ": the pickle holds no tensors (a dict of 1 entries, none of them a tensor); expected a state dict "
                    "saved with torch.save");
 
@@ -202,7 +195,7 @@ TEST(TorchArchiveTest, BrokenArchivesNameFileAndKey) {
     z.add("bad/other", "x", 1);
     z.finish();
   }
-  e = error_of([&] { TorchArchiveReader r(p); });
+  e = usage_error_of([&] { TorchArchiveReader r(p); });
   EXPECT_EQ(e, p + ": a zip archive without a <name>/data.pkl record; not a torch.save file");
 }
 
@@ -214,7 +207,7 @@ TEST(TorchArchiveTest, NestedStateDictIsExplained) {
   outer.insert("model", inner);
   const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(outer));
   write_all(dir + "/n.pth", std::string(bytes.data(), bytes.size()));
-  const auto e = error_of([&] { TorchArchiveReader r(dir + "/n.pth"); });
+  const auto e = usage_error_of([&] { TorchArchiveReader r(dir + "/n.pth"); });
   EXPECT_NE(e.find("holds no tensors (a dict whose tensors are nested under key 'model'"), std::string::npos) << e;
 }
 

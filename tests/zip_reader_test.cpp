@@ -26,14 +26,7 @@ void write_all(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no UsageError)";
-}
+using testing::usage_error_of;
 
 std::string two_entry_zip(const std::string& dir) {
   ZipWriter w(dir + "/good.zip");
@@ -49,23 +42,23 @@ TEST(ZipReaderTest, TruncatedAndForeignFilesAreRefused) {
   const std::string p = dir + "/bad.zip";
 
   write_all(p, good.substr(0, good.size() - 10));
-  auto e = error_of([&] { ZipReader r(MappedFile::open(p)); });
+  auto e = usage_error_of([&] { ZipReader r(MappedFile::open(p)); });
   EXPECT_EQ(e, p + ": a zip archive without its end-of-central-directory record; the file is truncated");
 
   write_all(p, good.substr(0, 200));
-  e = error_of([&] { ZipReader r(MappedFile::open(p)); });
+  e = usage_error_of([&] { ZipReader r(MappedFile::open(p)); });
   EXPECT_NE(e.find("truncated"), std::string::npos) << e;
 
   write_all(p, std::string(100, 'a'));
-  e = error_of([&] { ZipReader r(MappedFile::open(p)); });
+  e = usage_error_of([&] { ZipReader r(MappedFile::open(p)); });
   EXPECT_NE(e.find(p + ": not a zip archive"), std::string::npos) << e;
 
   write_all(p, std::string("\x80\x02\x8a\x0a", 4) + std::string(60, '\0'));  // legacy torch.save: a pickle first
-  e = error_of([&] { ZipReader r(MappedFile::open(p)); });
+  e = usage_error_of([&] { ZipReader r(MappedFile::open(p)); });
   EXPECT_NE(e.find(p + ": a legacy (pre-1.6, non-zip) torch.save file"), std::string::npos) << e;
 
   write_all(p, "tiny");
-  e = error_of([&] { ZipReader r(MappedFile::open(p)); });
+  e = usage_error_of([&] { ZipReader r(MappedFile::open(p)); });
   EXPECT_NE(e.find(p + ": 4 bytes is too short for a zip archive"), std::string::npos) << e;
 }
 
@@ -80,7 +73,7 @@ TEST(ZipReaderTest, CompressedAndDamagedEntriesNameTheEntry) {
   deflated[8] = 8;        // local header: method deflate
   deflated[cd + 10] = 8;  // central header: method deflate
   write_all(p, deflated);
-  auto e = error_of([&] {
+  auto e = usage_error_of([&] {
     ZipReader r(MappedFile::open(p));
     r.data(*r.find("arc/data.pkl"));
   });
@@ -89,7 +82,7 @@ TEST(ZipReaderTest, CompressedAndDamagedEntriesNameTheEntry) {
   std::string flipped = z;
   flipped[good.entries()[0].data_offset] ^= 1;  // one bit of "pickle!"
   write_all(p, flipped);
-  e = error_of([&] {
+  e = usage_error_of([&] {
     ZipReader r(MappedFile::open(p));
     r.read(*r.find("arc/data.pkl"));
   });
@@ -98,7 +91,7 @@ TEST(ZipReaderTest, CompressedAndDamagedEntriesNameTheEntry) {
   std::string moved = z;
   moved[cd + 42] = 3;  // first entry's local header offset now points into nothing
   write_all(p, moved);
-  e = error_of([&] { ZipReader r(MappedFile::open(p)); });
+  e = usage_error_of([&] { ZipReader r(MappedFile::open(p)); });
   EXPECT_NE(e.find(p + ": entry 'arc/data.pkl' has no local header at offset 3"), std::string::npos) << e;
 }
 
