@@ -33,7 +33,8 @@ ABLATE_READER_SOURCES+=(
   core/io/pickle_reader.cpp core/io/pickle_writer.cpp
 )
 # the statistics and decision code the verdicts, the gate, the search and the cluster runs rest on
-ABLATE_READER_SOURCES+=(
+# (one translation unit each: their file-local names collide in one batch)
+ABLATE_SEPARATE_SOURCES+=(
   experiments/stats/statistics.cpp experiments/stats/verdict.cpp experiments/stats/sequential.cpp
   experiments/stats/factorial.cpp experiments/stats/pareto.cpp experiments/stats/successive_halving.cpp
   experiments/stats/search.cpp experiments/gate/quality.cpp experiments/gate/gate.cpp

@@ -60,6 +60,9 @@ ABLATE_READER_SOURCES=(
   experiments/research/journal.cpp
 )
 
+# Instrumented too, each in its own translation unit (scripts may add to it before writing).
+ABLATE_SEPARATE_SOURCES=()
+
 # write_instrumented_ninja OUT_DIR GCC_DIR SANITIZE_FLAGS LINK_FLAGS: writes OUT_DIR/build.ninja
 # with a precompiled <torch/torch.h>, a rule `cxx` for objects (obj/<path>.o) and `link`; the
 # caller appends its build statements; READER_OBJS lists the objects of ABLATE_READER_SOURCES
@@ -98,6 +101,13 @@ write_instrumented_ninja() {
     done
   } >"$out/build.ninja"
   READER_OBJS=""
+  # ABLATE_SEPARATE_SOURCES: each its own translation unit (files whose file-local names collide
+  # when batched together, as the statistics' are)
+  local one
+  for one in "${ABLATE_SEPARATE_SOURCES[@]}"; do
+    echo "build obj/${one%.cpp}.o: cxx \$root/$one || torch.pch" >>"$out/build.ninja"
+    READER_OBJS+=" obj/${one%.cpp}.o"
+  done
   for group in core safetensors stats experiments; do
     local list
     list=$(reader_sources_of "$group")
