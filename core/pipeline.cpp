@@ -43,7 +43,16 @@ Pipeline::Pipeline(const PipelineOptions& options)
   const bool from_checkpoint = !options_.checkpoint_dir.empty();
   // keys, shapes and dtypes first: a bad checkpoint fails before gigabytes are allocated
   if (from_checkpoint) io::check_checkpoint(options_.checkpoint_dir, options_.model);
-  text_encoder_ = std::make_unique<text::TextEncoder>(options_.model.t5, options_.weight_seed, options_.device, p.text);
+  // At world > 1 each rank reads only its own slices of the units it will shard (the same bytes
+  // as slicing a whole load); an offloaded T5 or a replicated world loads whole. The DiT and the
+  // T5 are then built in host memory that is never touched: their parameters only give shapes,
+  // the slices are made on the device, so no rank holds either whole.
+  const bool shard_units = world_size() > 1 && options_.residency != dist::Residency::kReplicated;
+  const bool own_slices = from_checkpoint && shard_units && options_.load_rank_slices;
+  const bool t5_own_slices = own_slices && !options_.offload_text_encoder;
+  text_encoder_ = std::make_unique<text::TextEncoder>(
+      options_.model.t5, options_.weight_seed, options_.device, p.text,
+      text::TextEncoder::Build{!from_checkpoint, t5_own_slices ? torch::Device(torch::kCPU) : options_.device});
   if (options_.offload_text_encoder && !from_checkpoint) text_encoder_->set_offload(true);
   if (!options_.tokenizer_path.empty()) {
     const io::SentencePieceTokenizer tokenizer(options_.tokenizer_path, options_.model.t5.text_len());
@@ -56,12 +65,6 @@ Pipeline::Pipeline(const PipelineOptions& options)
   if (!from_checkpoint) init_parameters(*vae_, options_.weight_seed, vae::vae_init_rule, "vae.");
   vae_->eval();
 
-  // At world > 1 each rank reads only its own slices of the units it will shard (the same bytes
-  // as slicing a whole load); an offloaded T5 or a replicated world loads whole. The DiT is then
-  // built in host memory that is never touched: its parameters only give shapes, the slices are
-  // made on the device, so no rank holds the DiT whole.
-  const bool shard_units = world_size() > 1 && options_.residency != dist::Residency::kReplicated;
-  const bool own_slices = from_checkpoint && shard_units && options_.load_rank_slices;
   const torch::Device dit_build_device = own_slices ? torch::Device(torch::kCPU) : options_.device;
   auto param_opts = torch::TensorOptions().device(dit_build_device).dtype(p.param);
   dit_ = dit::WanModel(options_.model.dit, options_.local_attn_size, options_.sink_size, param_opts);
@@ -103,8 +106,9 @@ Pipeline::Pipeline(const PipelineOptions& options)
     auto& t5 = text_encoder_->model();
     text_shards_ = shards(*t5, options_.model.t5.num_layers(), loaded.t5_shards);
     t5->unit_hooks = text_shards_.get();
-    // the DiT's parameters now follow their shards to the device; this moves anything else it holds
+    // the parameters now follow their shards to the device; this moves anything else they hold
     if (own_slices) dit_->to(options_.device);
+    if (t5_own_slices) t5->to(options_.device);
   }
   if (from_checkpoint) {
     load_stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();

@@ -10,13 +10,18 @@ namespace ablate::text {
 
 TextEncoder::TextEncoder(const T5EncoderOptions& options, uint64_t seed, torch::Device device,
                          torch::Dtype dtype)
-    : tokenizer_(options.vocab_size(), options.text_len()), model_(T5EncoderOptions(options).tensor_options(torch::TensorOptions().device(device).dtype(dtype))),
+    : TextEncoder(options, seed, device, dtype, Build{true, device}) {}
+
+TextEncoder::TextEncoder(const T5EncoderOptions& options, uint64_t seed, torch::Device device, torch::Dtype dtype,
+                         Build build)
+    : tokenizer_(options.vocab_size(), options.text_len()),
+      model_(T5EncoderOptions(options).tensor_options(torch::TensorOptions().device(build.device).dtype(dtype))),
       device_(device), dtype_(dtype) {
   // Moving first and seeding in place gives the same bits as seeding in float32 and then
   // casting (init_parameters rounds its float32 values with copy_), without a float32 copy of
   // every weight on the host.
-  model_->to(device, dtype);
-  init_parameters(*model_, seed, t5_init_rule, "t5.");
+  model_->to(build.device, dtype);
+  if (build.seeded) init_parameters(*model_, seed, t5_init_rule, "t5.");
   for (auto& p : model_->parameters()) p.requires_grad_(false);
   model_->eval();
 }

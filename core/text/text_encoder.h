@@ -19,6 +19,16 @@ class TextEncoder {
   /// init_parameters(seed, t5_init_rule, prefix "t5."), and sets eval mode without gradients.
   TextEncoder(const T5EncoderOptions& options, uint64_t seed, torch::Device device, torch::Dtype dtype);
 
+  /// Where its weights come from and are first built, when not seeded on `device`.
+  struct Build {
+    bool seeded = true;                    // false: left unwritten (a checkpoint fills them all)
+    torch::Device device = torch::kCPU;    // where the parameters are allocated first
+  };
+  /// As above, but with the weights allocated on build.device and seeded only if build.seeded:
+  /// a rank that loads its own slices builds on the CPU without writing, so the whole encoder
+  /// never takes host or device memory; its shards then bring the parameters to `device`.
+  TextEncoder(const T5EncoderOptions& options, uint64_t seed, torch::Device device, torch::Dtype dtype, Build build);
+
   /// prompt -> context [len, dim] in the encoder's dtype on its device, len = real tokens
   /// (eos included). The length is read on the host once (HostReadSite::kTextLength), as the
   /// reference's u[:v] slice does.
