@@ -36,7 +36,7 @@ TEST(GenerateBatchCommandTest, BadBatchValuesExitTwoNamingTheFlagAndRange) {
   expect_usage_error(kTiny + " --batch two", "--batch: 'two' is not an integer");
 }
 
-TEST(GenerateBatchCommandTest, BatchOfThreeGivesEachRequestsUnbatchedMd5InOrder) {
+TEST(GenerateBatchCommandTest, BatchOfThreePrintsEachRequestsMd5LatencyAndThroughput) {
   const std::string path = scratch() + "/batch3.json";
   const auto r = run_ablate(kTiny + " --seed 5 --batch 3 --json " + path);
   ASSERT_EQ(r.exit_code, 0) << r.output;
