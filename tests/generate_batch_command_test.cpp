@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <torch/torch.h>
+#include <vector>
 
 #include "tests/cli_test_util.h"
 
@@ -69,6 +70,45 @@ TEST(GenerateBatchCommandTest, BatchOfThreePrintsEachRequestsMd5LatencyAndThroug
   EXPECT_EQ(j["request_md5s"].size(), 3u);
   EXPECT_NE(r.output.find("batch 3: generate "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(" videos/s"), std::string::npos) << r.output;
+}
+
+std::vector<std::string> request_md5s(const std::string& args, const std::string& name) {
+  const std::string path = scratch() + "/" + name + ".json";
+  const auto r = run_ablate(kTiny + " --batch 2 --json " + path + args);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::vector<std::string> md5s;
+  for (const auto& q : testing::read_json(path)["runs"][0]["requests"]) md5s.push_back(q["md5"]);
+  return md5s;
+}
+
+// The exact CPU strategies (ci-check-tiny's full stack) leave a batch's videos as they are.
+TEST(GenerateBatchCommandTest, ExactCpuStackGivesTheBatchsMd5s) {
+  const auto plain = request_md5s("", "plain");
+  ASSERT_EQ(plain.size(), 2u);
+  const std::string stack =
+      " --set prewarm=full --set text_cache=on --set sync_elim=on --set kv_index_copy=on --set sampler_host_tables=on"
+      " --set text_embed_once=on --set timestep_embed_once=on --set vae_stream=on --set vae_encode_fixed_point=on";
+  EXPECT_EQ(request_md5s(stack, "stack"), plain);
+  EXPECT_EQ(request_md5s(" --set persistent=per_request --set prewarm=dit", "per-request"), plain);
+}
+
+// A matrix spec's workload may ask for a batch: the runner measures batched generate() calls and
+// the ledger's workload (and so the fingerprint) carries the batch.
+TEST(GenerateBatchCommandTest, MatrixWorkloadBatchRunsBatchedAndIsInTheLedger) {
+  const std::string spec = scratch() + "/spec.json", out = scratch() + "/matrix";
+  testing::write_text(spec, R"({"name": "batch", "workload": {"preset": "tiny", "device": "cpu", "size": "32*32",
+    "frames": 9, "seed": 5, "batch": 2, "threads": 1}, "mode": "full", "axes": {"sync_elim": ["off", "on"]},
+    "warmup": 0, "repetitions": 1})");
+  const auto r = run_ablate("run --matrix " + spec + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto records = testing::read_json_lines(out + "/ledger.jsonl");
+  ASSERT_EQ(records.size(), 2u);
+  for (const auto& rec : records) {
+    EXPECT_EQ(rec["workload"]["batch"], 2) << rec.dump();
+    EXPECT_EQ(rec["fingerprint"]["workload"]["batch"], 2) << rec.dump();
+  }
+  testing::write_text(spec, R"({"name": "batch", "workload": {"preset": "tiny", "batch": 0}, "axes": {}})");
+  expect_usage_error("run --matrix " + spec + " --out " + out + "-bad", ".workload.batch: expected 1..64 requests per generate(), found 0");
 }
 
 TEST(GenerateBatchCommandTest, BatchOfOneIsTheUnbatchedRun) {
