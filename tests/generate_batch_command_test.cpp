@@ -76,8 +76,9 @@ std::vector<std::string> request_md5s(const std::string& args, const std::string
   const std::string path = scratch() + "/" + name + ".json";
   const auto r = run_ablate(kTiny + " --batch 2 --json " + path + args);
   EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto j = testing::read_json(path);
   std::vector<std::string> md5s;
-  for (const auto& q : testing::read_json(path)["runs"][0]["requests"]) md5s.push_back(q["md5"]);
+  for (const auto& q : j["runs"][0]["requests"]) md5s.push_back(q["md5"]);
   return md5s;
 }
 
