@@ -71,7 +71,8 @@ torch::Tensor WanModelImpl::embed_text(const torch::Tensor& context) {
 torch::Tensor WanModelImpl::embed_camera(const torch::Tensor& plucker) {
   // 'b c (f 1) (h 2) (w 2) -> b (f h w) (c 1 2 2)': [B, C, f, H, W] -> [B, f*H/2*W/2, C*4]
   const auto& p = options.patch_size();
-  const int64_t b = plucker.size(0), c = plucker.size(1), f = plucker.size(2) / p[0], h = plucker.size(3) / p[1], w = plucker.size(4) / p[2];
+  const int64_t b = plucker.size(0), c = plucker.size(1);
+  const int64_t f = plucker.size(2) / p[0], h = plucker.size(3) / p[1], w = plucker.size(4) / p[2];
   // 'cam': 6 channels per pixel (rays_o, rays_d); 'act': 7 (rays_d, W, A, S, D); 8x8 pixels per latent
   TORCH_CHECK(c == options.control_dim() * 64, "DiT: the control input has ", c, " channels; a DiT built with "
               "control_dim ", options.control_dim(), " takes ", options.control_dim() * 64, " (", options.control_dim(),
@@ -93,7 +94,8 @@ std::pair<torch::Tensor, torch::Tensor> WanModelImpl::embed_time(const torch::Te
   auto sinusoid = sinusoidal_embedding_1d(options.freq_dim(), positions).to(torch::kFloat);
   auto e = linear_as(torch::silu(linear_as(sinusoid, time_fc1_, torch::kFloat)), time_fc2_, torch::kFloat);
   auto e0 = linear_as(torch::silu(e), time_proj_, torch::kFloat).unflatten(1, {6, options.dim()});
-  return {e.view({batch, tokens, e.size(1)}), e0.view({batch, tokens, 6, options.dim()})};  // [B, L, dim], [B, L, 6, dim]
+  // [B, L, dim], [B, L, 6, dim]
+  return {e.view({batch, tokens, e.size(1)}), e0.view({batch, tokens, 6, options.dim()})};
 }
 
 torch::Tensor WanModelImpl::unpatchify(const torch::Tensor& x, const std::array<int64_t, 3>& grid) {
