@@ -313,6 +313,13 @@ void observe(const TensorObserver& observer, const std::string& name, const torc
   if (observer) observer(name, value);
 }
 
+// Each request's observer sees its own row of a batched tensor ([B, ...]) or the unbatched tensor.
+void observe_each(const std::vector<GenerateRequest>& requests, const std::string& name, const torch::Tensor& value,
+                  bool batched) {
+  for (size_t b = 0; b < requests.size(); ++b)
+    observe(requests[b].observe, name, batched ? value[static_cast<int64_t>(b)] : value);
+}
+
 std::string step_name(const char* what, int64_t chunk, int64_t step) {
   return std::string(what) + "_c" + std::to_string(chunk) + "_s" + std::to_string(step);
 }
@@ -343,38 +350,52 @@ RunDit forward_runner(const Seams& seams, dit::WanModel& dit, dit::KvCaches& cac
   };
 }
 
-// One chunk's denoising steps (x0 prediction, re-noising with the shared generator) and the
-// cache-refresh forward at t = 0; returns the chunk's clean latent [16, chunk, lat_h, lat_w].
+// One chunk's denoising steps (x0 prediction, re-noising with each request's generator) and the
+// cache-refresh forward at t = 0; returns the chunk's clean latent [16, chunk, lat_h, lat_w]
+// ([B, 16, ...] for a batch: `in` batched, one generator per request, each drawing what it draws alone).
 torch::Tensor denoise_chunk(dit::DitInputs& in, int64_t chunk, const FlowMatchSampler& sampler, bool host_lookups,
-                            at::Generator& gen, const RunDit& run_dit, std::vector<torch::Tensor>* step_latents,
-                            const GenerateRequest& request) {
+                            std::vector<at::Generator>& gens, const RunDit& run_dit,
+                            std::vector<GenerateOutput>* step_latents, const std::vector<GenerateRequest>& requests) {
   const auto& timesteps = sampler.timesteps();
   const int64_t steps = static_cast<int64_t>(timesteps.size());
   const auto dev = in.x.device();
+  const bool batched = in.batched();
+  const auto batch = static_cast<int64_t>(gens.size());
   torch::Tensor x0;
   for (int64_t step = 0; step < steps; ++step) {
     ABLATE_NVTX_RANGE("step", step);
     const int64_t t = timesteps[step];
-    in.t = torch::tensor({t}, torch::kLong).to(dev);
+    in.t = (batched ? torch::tensor(std::vector<int64_t>(static_cast<size_t>(batch), t), torch::kLong)
+                    : torch::tensor({t}, torch::kLong))
+               .to(dev);
     auto v = run_dit(in, chunk, step, false);
-    observe(request.observe, step_name("dit_output", chunk, step), v);
+    observe_each(requests, step_name("dit_output", chunk, step), v, batched);
     const auto& tables = sampler.tables();
     const double sigma = tables.sigmas[first_match_index(tables, t)];
-    x0 = sampler.to_x0(v, in.x, t, host_lookups ? &sigma : nullptr);
-    if (step_latents) step_latents->push_back(x0);
-    observe(request.observe, step_name("x0", chunk, step), x0);
+    x0 = sampler.to_x0(v, in.x, t, host_lookups ? &sigma : nullptr);  // elementwise: per request as alone
+    if (step_latents)
+      for (int64_t b = 0; b < batch; ++b) (*step_latents)[b].step_latents.push_back(batched ? x0[b] : x0);
+    observe_each(requests, step_name("x0", chunk, step), x0, batched);
     if (step + 1 < steps) {
       const int64_t next = timesteps[step + 1];
       const float next_sigma = tables.sigmas[second_match_index(tables, next)];
-      auto eps = draw_noise(request.noise, NoiseDraw{chunk, step, x0.sizes().vec()}, gen, x0.options());
-      observe(request.observe, step_name("noise", chunk, step), eps);
+      torch::Tensor eps;
+      if (!batched) {
+        eps = draw_noise(requests[0].noise, NoiseDraw{chunk, step, x0.sizes().vec()}, gens[0], x0.options());
+      } else {  // in request order, each from its own source or generator: the draws of its unbatched run
+        std::vector<torch::Tensor> draws;
+        for (int64_t b = 0; b < batch; ++b)
+          draws.push_back(draw_noise(requests[b].noise, NoiseDraw{chunk, step, x0[b].sizes().vec()}, gens[b], x0.options()));
+        eps = torch::stack(draws);
+      }
+      observe_each(requests, step_name("noise", chunk, step), eps, batched);
       in.x = sampler.add_noise(x0, eps, next, host_lookups ? &next_sigma : nullptr);
     }
   }
   // cache refresh: the clean chunk at t = 0 rewrites this chunk's KV slot; output unused
   ABLATE_NVTX_RANGE("refresh", steps);
   in.x = x0;
-  in.t = torch::zeros({1}, torch::TensorOptions().dtype(torch::kFloat).device(dev));
+  in.t = torch::zeros({batched ? batch : 1}, torch::TensorOptions().dtype(torch::kFloat).device(dev));
   run_dit(in, chunk, steps, true);
   return x0;
 }
@@ -438,89 +459,174 @@ class ChunkDecoder {
 }  // namespace generate_steps
 
 GenerateOutput Pipeline::generate(const GenerateRequest& request, PhaseHooks* hooks) {
+  return std::move(generate_batch({request}, hooks).front());
+}
+
+namespace generate_steps {
+
+// The batch's geometry: every request's must equal request 0's (one DiT forward holds them all).
+VideoGeometry batch_geometry(const std::vector<VideoGeometry>& geometries) {
+  const VideoGeometry& g = geometries.front();
+  for (size_t k = 1; k < geometries.size(); ++k)
+    ABLATE_USAGE_CHECK(geometries[k].describe() == g.describe(), "batched requests share one geometry: request ", k,
+                       " has ", geometries[k].describe(), ", request 0 has ", g.describe());
+  return g;
+}
+
+// One request's text context zero-padded to text_len as the DiT pads it: [text_len, text_dim].
+torch::Tensor padded_context(const torch::Tensor& context, int64_t text_len) {
+  ABLATE_USAGE_CHECK(context.size(0) <= text_len, "prompt: ", context.size(0), " tokens exceed the DiT's text_len ",
+                     text_len);
+  return torch::cat({context, context.new_zeros({text_len - context.size(0), context.size(1)})});
+}
+
+}  // namespace generate_steps
+
+// What the DiT's forwards of a batch take: every request's noise, first-frame condition, control
+// input and text context, stacked (one request: its own unbatched tensors), with its generator.
+struct Pipeline::BatchConditions {
+  std::vector<at::Generator> gens;  // per request, seeded with its seed
+  torch::Tensor noise;              // [16, lat_f, lat_h, lat_w] ([B, 16, ...] for a batch)
+  torch::Tensor y;                  // [20, lat_f, lat_h, lat_w] ([B, 20, ...])
+  torch::Tensor plucker;            // [1, control_dim*64, lat_f, lat_h, lat_w] ([B, ...])
+  torch::Tensor context;            // [len, text_dim] ([B, text_len, text_dim] zero-padded)
+};
+
+Pipeline::BatchConditions Pipeline::condition_batch(const std::vector<GenerateRequest>& requests,
+                                                    const std::vector<GenerateInputs>& inputs, const VideoGeometry& g,
+                                                    PhaseHooks* hooks) {
   using namespace generate_steps;
-  torch::NoGradGuard no_grad;
-  const HostReadStats reads_before = host_read_stats();
-  GenerateOutput out;
-  const GenerateInputs inputs = load_inputs(request.inputs);
-  const VideoGeometry g = geometry_for(request, inputs);
-  out.geometry = g;
+  const auto batch = static_cast<int64_t>(requests.size());
   const auto dev = options_.device;
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat).device(dev);
+  std::vector<torch::Tensor> images;
+  for (int64_t b = 0; b < batch; ++b) images.push_back(first_frame_image(inputs[b], g, requests[b].variant));
 
-  PhaseScope whole(hooks, Phase::kGenerate);
-  ABLATE_NVTX_RANGE("generate");  // inside the phase scope: a capture window opened by a hook holds all of it
-  const auto image = first_frame_image(inputs, g, request.variant);
-
-  // every rank draws the same noise: as the reference, rank 0's seed is broadcast once per process
+  // every rank draws the same noise: as the reference, rank 0's seeds are broadcast once per process
   // (the first generate()); every rank is given the same requests after that
-  uint64_t seed = request.seed;
+  std::vector<int64_t> seeds;
+  for (const auto& r : requests) seeds.push_back(static_cast<int64_t>(r.seed));
   if (world_size() > 1 && !seed_broadcast_) {
-    auto t = torch::tensor({static_cast<int64_t>(seed)}, torch::kLong).to(dev);
+    auto t = torch::tensor(seeds, torch::kLong).to(dev);
     options_.comm->broadcast(t, 0);
-    seed = static_cast<uint64_t>(t.cpu().item<int64_t>());
+    auto host = t.cpu();
+    for (int64_t b = 0; b < batch; ++b) seeds[b] = host[b].item<int64_t>();
     seed_broadcast_ = true;
   }
-  auto gen = make_generator(dev, seed);
-  auto noise = draw_noise(request.noise, NoiseDraw{-1, -1, {16, g.lat_f, g.lat_h, g.lat_w}}, gen, f32);
-  observe(request.observe, "noise_initial", noise);
+  // each request its own generator and noise (or its noise source), drawn in request order
+  BatchConditions c;
+  std::vector<torch::Tensor> noises, contexts, pluckers, ys;
+  for (int64_t b = 0; b < batch; ++b) {
+    c.gens.push_back(make_generator(dev, static_cast<uint64_t>(seeds[b])));
+    noises.push_back(draw_noise(requests[b].noise, NoiseDraw{-1, -1, {16, g.lat_f, g.lat_h, g.lat_w}}, c.gens.back(), f32));
+    observe(requests[b].observe, "noise_initial", noises.back());
+  }
   const auto msk = first_frame_mask(g, f32);
-
-  torch::Tensor context;
   {
     PhaseScope phase(hooks, Phase::kTextEncode);
-    context = seams_.embed_text ? seams_.embed_text(*text_encoder_, request.prompt)
-                                : text_encoder_->encode(request.prompt);
+    for (const auto& r : requests)
+      contexts.push_back(seams_.embed_text ? seams_.embed_text(*text_encoder_, r.prompt) : text_encoder_->encode(r.prompt));
   }
-  observe(request.observe, "text_embedding", context);
-  auto plucker = control_conditioning(inputs, g, request.variant);
-  torch::Tensor y;
+  for (int64_t b = 0; b < batch; ++b) observe(requests[b].observe, "text_embedding", contexts[b]);
+  for (int64_t b = 0; b < batch; ++b) pluckers.push_back(control_conditioning(inputs[b], g, requests[b].variant));
   {
     PhaseScope phase(hooks, Phase::kVaeEncode);
     VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
-    auto encode = [&] { return first_frame_condition(image, g); };  // [16, lat_f, lat_h, lat_w]
-    const auto latent = seams_.encode_first_frame ? seams_.encode_first_frame(image, g, encode) : encode();
-    observe(request.observe, "first_frame_latent", latent);
-    y = torch::cat({msk, latent}, 0);
+    for (int64_t b = 0; b < batch; ++b) {
+      auto encode = [&] { return first_frame_condition(images[b], g); };  // [16, lat_f, lat_h, lat_w]
+      const auto latent = seams_.encode_first_frame ? seams_.encode_first_frame(images[b], g, encode) : encode();
+      observe(requests[b].observe, "first_frame_latent", latent);
+      ys.push_back(torch::cat({msk, latent}, 0));
+    }
   }
-  auto caches = kv_caches(kv_cache_shape(options_.model.dit, g, world_size()));
+  if (batch == 1) {  // one request runs its unbatched tensors, exactly as always
+    c.noise = noises[0];
+    c.y = ys[0];
+    c.plucker = pluckers[0];
+    c.context = contexts[0];
+    return c;
+  }
+  std::vector<torch::Tensor> padded;
+  for (const auto& context : contexts) padded.push_back(padded_context(context, options_.model.dit.text_len()));
+  c.noise = torch::stack(noises);
+  c.y = torch::stack(ys);
+  c.plucker = torch::cat(pluckers, 0);
+  c.context = torch::stack(padded);
+  return c;
+}
 
-  const RunDit run_dit = forward_runner(seams_, dit_, caches, g, dev, out);
+std::vector<GenerateOutput> Pipeline::generate_batch(const std::vector<GenerateRequest>& requests, PhaseHooks* hooks) {
+  using namespace generate_steps;
+  torch::NoGradGuard no_grad;
+  ABLATE_USAGE_CHECK(!requests.empty(), "generate_batch: expected at least one request, got none");
+  const HostReadStats reads_before = host_read_stats();
+  const auto batch = static_cast<int64_t>(requests.size());
+  const bool batched = batch > 1;
+  std::vector<GenerateOutput> outs(requests.size());
+  std::vector<GenerateInputs> inputs;
+  std::vector<VideoGeometry> geometries;
+  for (const auto& r : requests) {
+    inputs.push_back(load_inputs(r.inputs));
+    geometries.push_back(geometry_for(r, inputs.back()));
+  }
+  const VideoGeometry g = batch_geometry(geometries);
+  for (auto& o : outs) o.geometry = g;
+  const auto dev = options_.device;
 
-  // VAE decode schedule (rank 0 only, as the reference): at the end, or per chunk
+  PhaseScope whole(hooks, Phase::kGenerate);
+  ABLATE_NVTX_RANGE("generate");  // inside the phase scope: a capture window opened by a hook holds all of it
+  BatchConditions c = condition_batch(requests, inputs, g, hooks);
+  auto cache_shape = kv_cache_shape(options_.model.dit, g, world_size());
+  cache_shape.batch = batch;
+  auto caches = kv_caches(cache_shape);
+
+  GenerateOutput forwards;  // the batch's DiT forwards and their host reads (each request's output gets them)
+  const RunDit run_dit = forward_runner(seams_, dit_, caches, g, dev, forwards);
+
+  // VAE decode schedule (rank 0 only, as the reference): at the end, or per chunk; per request
   const bool decode_here = rank() == 0;
-  std::unique_ptr<ChunkDecoder> chunk_decoder;
+  std::vector<std::unique_ptr<ChunkDecoder>> chunk_decoders;
   if (decode_here && seams_.decode_schedule == DecodeSchedule::kPerChunk)
-    chunk_decoder = std::make_unique<ChunkDecoder>(vae_, seams_, g, dev);
+    for (int64_t b = 0; b < batch; ++b) chunk_decoders.push_back(std::make_unique<ChunkDecoder>(vae_, seams_, g, dev));
 
-  const auto latent_chunks = noise.split(g.chunk_size, 1);
-  const auto condition_chunks = y.split(g.chunk_size, 1);
-  const auto plucker_chunks = plucker.split(g.chunk_size, 2);
-  std::vector<torch::Tensor> denoised;
+  const int64_t frame_dim = batched ? 2 : 1;
+  const auto latent_chunks = c.noise.split(g.chunk_size, frame_dim);
+  const auto condition_chunks = c.y.split(g.chunk_size, frame_dim);
+  const auto plucker_chunks = c.plucker.split(g.chunk_size, 2);
+  std::vector<std::vector<torch::Tensor>> denoised(requests.size());
+  const bool keep_steps = requests.front().keep_step_latents;
   for (int64_t chunk = 0; chunk < g.num_chunks; ++chunk) {
-    torch::Tensor x0;
     {
       PhaseScope chunk_phase(hooks, Phase::kChunk, chunk);
       ABLATE_NVTX_RANGE("chunk", chunk);
       dit::DitInputs in;
       in.x = latent_chunks[chunk];
-      in.context = context;
+      in.context = c.context;
       in.y = condition_chunks[chunk];
       in.plucker = plucker_chunks[chunk];
-      x0 = denoise_chunk(in, chunk, sampler_, seams_.sampler_host_lookups, gen, run_dit,
-                         request.keep_step_latents ? &out.step_latents : nullptr, request);
-      denoised.push_back(x0);
+      const auto x0 = denoise_chunk(in, chunk, sampler_, seams_.sampler_host_lookups, c.gens, run_dit,
+                                    keep_steps ? &outs : nullptr, requests);
+      for (int64_t b = 0; b < batch; ++b) denoised[b].push_back(batched ? x0[b] : x0);
     }
     // after the refresh was issued, so that on a side stream it overlaps the next chunk
-    if (chunk_decoder) chunk_decoder->push(x0, chunk, hooks);
+    for (size_t b = 0; b < chunk_decoders.size(); ++b) chunk_decoders[b]->push(denoised[b].back(), chunk, hooks);
   }
-  out.latents = torch::cat(denoised, 1);
-  out.video = chunk_decoder ? chunk_decoder->finish(hooks) : decode_at_end(vae_, seams_, out.latents, decode_here, hooks);
-  observe(request.observe, "latents", out.latents);
-  if (out.video.defined()) observe(request.observe, "video", out.video);
+  for (int64_t b = 0; b < batch; ++b) {
+    auto& out = outs[b];
+    out.latents = torch::cat(denoised[b], 1);
+    out.video = chunk_decoders.empty() ? decode_at_end(vae_, seams_, out.latents, decode_here, hooks)
+                                       : chunk_decoders[b]->finish(hooks);
+    observe(requests[b].observe, "latents", out.latents);
+    if (out.video.defined()) observe(requests[b].observe, "video", out.video);
+  }
   if (world_size() > 1) options_.comm->barrier();  // the reference ends generate() with one (rank 0 decoded)
-  out.host_reads = host_read_stats() - reads_before;
-  return out;
+  const HostReadStats reads = host_read_stats() - reads_before;
+  for (auto& out : outs) {
+    out.host_reads = reads;
+    out.dit_host_reads = forwards.dit_host_reads;
+    out.dit_forwards = forwards.dit_forwards;
+  }
+  return outs;
 }
 
 }  // namespace ablate

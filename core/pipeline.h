@@ -112,7 +112,7 @@ struct GenerateRequest {
   // distinct requests (another card and path, so image and camera caches miss).
   int64_t variant = 0;
   GeometryRequest geometry;        // size/frames; world_size/window are filled from the pipeline
-  bool keep_step_latents = true;   // keep each step's x0 (device copies) for the hash chain
+  bool keep_step_latents = true;   // keep each step's x0 (device copies) for the hash chain (a batch: request 0's says)
   GenerateInputs inputs;           // image / camera path / actions; empty: the synthetic ones
   // Every noise draw from here instead of the generator (empty: the seeded generator). A tensor of
   // another shape or dtype throws a UsageError naming the draw.
@@ -130,9 +130,9 @@ struct GenerateOutput {
   torch::Tensor video;                      // [3, F, H, W] float32 in [-1, 1] (rank 0; undefined elsewhere)
   torch::Tensor latents;                    // [16, lat_f, lat_h, lat_w] float32 denoised
   std::vector<torch::Tensor> step_latents;  // x0 after every denoising step (chunk-major)
-  HostReadStats host_reads;                 // reads during this generate()
+  HostReadStats host_reads;                 // reads during this generate() (a batch: the whole batch's)
   HostReadStats dit_host_reads;             // the part inside DiT forwards
-  int64_t dit_forwards = 0;
+  int64_t dit_forwards = 0;                 // a batch: its forwards, each holding every request
 };
 
 class Pipeline {
@@ -140,6 +140,13 @@ class Pipeline {
   explicit Pipeline(const PipelineOptions& options);
 
   GenerateOutput generate(const GenerateRequest& request, PhaseHooks* hooks = nullptr);
+  // B requests in one generate() (the reference's batched path): each its own seed, prompt, image
+  // and camera path, one geometry for all (UsageError otherwise); text encode, VAE encode, noise
+  // and re-noising per request in request order, every DiT forward on all B latents as batch B
+  // with [B, ...] KV caches, VAE decode per request. Returns the B outputs in request order; one
+  // request is exactly generate().
+  std::vector<GenerateOutput> generate_batch(const std::vector<GenerateRequest>& requests,
+                                             PhaseHooks* hooks = nullptr);
 
   Seams& seams() { return seams_; }
   const PipelineOptions& options() const { return options_; }
@@ -165,6 +172,10 @@ class Pipeline {
   torch::Tensor control_conditioning(const GenerateInputs& loaded, const VideoGeometry& g, int64_t variant) const;
   torch::Tensor first_frame_condition(const torch::Tensor& image, const VideoGeometry& g);  // y [20, lat_f, h, w]
   dit::KvCaches kv_caches(const dit::KvCacheShape& shape);  // fresh, or the kept ones zero-filled
+  // every request's noise, text, control input and first-frame condition, stacked for the DiT
+  struct BatchConditions;
+  BatchConditions condition_batch(const std::vector<GenerateRequest>& requests,
+                                  const std::vector<GenerateInputs>& inputs, const VideoGeometry& g, PhaseHooks* hooks);
 
   PipelineOptions options_;
   std::unique_ptr<text::TextEncoder> text_encoder_;

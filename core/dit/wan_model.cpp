@@ -53,48 +53,62 @@ void WanModelImpl::set_runtime(torch::Device device, const Precision& precision)
 }
 
 torch::Tensor WanModelImpl::embed_text(const torch::Tensor& context) {
-  // context: [len, text_dim] -> zero-padded [1, text_len, text_dim] -> [1, text_len, dim]
-  const int64_t len = context.size(0);
-  TORCH_CHECK(len <= options.text_len(), "DiT: text context of ", len, " tokens exceeds text_len ",
-              options.text_len());
-  auto padded = torch::cat({context, context.new_zeros({options.text_len() - len, context.size(1)})}).unsqueeze(0);
+  // context: [len, text_dim] -> zero-padded [1, text_len, text_dim] (a batch: [B, text_len,
+  // text_dim], padded by the caller) -> [B, text_len, dim]
+  torch::Tensor padded = context;
+  if (context.dim() == 2) {
+    const int64_t len = context.size(0);
+    TORCH_CHECK(len <= options.text_len(), "DiT: text context of ", len, " tokens exceeds text_len ",
+                options.text_len());
+    padded = torch::cat({context, context.new_zeros({options.text_len() - len, context.size(1)})}).unsqueeze(0);
+  }
+  TORCH_CHECK(padded.dim() == 3 && padded.size(1) == options.text_len(), "DiT: a batch's text context must be [B, ",
+              options.text_len(), ", text_dim] (each request zero-padded), got ", padded.sizes());
   const auto c = precision_.compute;
   return linear_as(torch::gelu(linear_as(padded, text_fc1_, c), "tanh"), text_fc2_, c);
 }
 
 torch::Tensor WanModelImpl::embed_camera(const torch::Tensor& plucker) {
-  // '1 c (f 1) (h 2) (w 2) -> 1 (f h w) (c 1 2 2)': [1, C, f, H, W] -> [1, f*H/2*W/2, C*4]
+  // 'b c (f 1) (h 2) (w 2) -> b (f h w) (c 1 2 2)': [B, C, f, H, W] -> [B, f*H/2*W/2, C*4]
   const auto& p = options.patch_size();
-  const int64_t c = plucker.size(1), f = plucker.size(2) / p[0], h = plucker.size(3) / p[1], w = plucker.size(4) / p[2];
+  const int64_t b = plucker.size(0), c = plucker.size(1);
+  const int64_t f = plucker.size(2) / p[0], h = plucker.size(3) / p[1], w = plucker.size(4) / p[2];
   // 'cam': 6 channels per pixel (rays_o, rays_d); 'act': 7 (rays_d, W, A, S, D); 8x8 pixels per latent
   TORCH_CHECK(c == options.control_dim() * 64, "DiT: the control input has ", c, " channels; a DiT built with "
               "control_dim ", options.control_dim(), " takes ", options.control_dim() * 64, " (", options.control_dim(),
               " per pixel x 8 x 8)");
-  auto tokens = plucker.reshape({1, c, f, p[0], h, p[1], w, p[2]})
+  auto tokens = plucker.reshape({b, c, f, p[0], h, p[1], w, p[2]})
                     .permute({0, 2, 4, 6, 1, 3, 5, 7})
-                    .reshape({1, f * h * w, c * p[0] * p[1] * p[2]});
+                    .reshape({b, f * h * w, c * p[0] * p[1] * p[2]});
   const auto dt = precision_.compute;
   auto emb = linear_as(tokens, patch_embedding_wancamctrl, dt);
   auto hidden = linear_as(torch::silu(linear_as(emb, c2ws_hidden_states_layer1, dt)), c2ws_hidden_states_layer2, dt);
   return emb + hidden;
 }
 
-std::pair<torch::Tensor, torch::Tensor> WanModelImpl::embed_time(const torch::Tensor& t, int64_t tokens) {
+std::pair<torch::Tensor, torch::Tensor> WanModelImpl::embed_time(const torch::Tensor& t, int64_t batch,
+                                                                 int64_t tokens) {
   ABLATE_NVTX_RANGE("time_embed");
-  // t: [1] -> per token [tokens] -> sinusoid [tokens, freq_dim] float64 -> float32 GEMMs
-  auto sinusoid = sinusoidal_embedding_1d(options.freq_dim(), t.expand({tokens})).to(torch::kFloat);
+  // t: [B] -> per token [B * tokens] -> sinusoid [B * tokens, freq_dim] float64 -> float32 GEMMs
+  auto positions = batch == 1 ? t.expand({tokens}) : t.view({batch, 1}).expand({batch, tokens}).reshape({-1});
+  auto sinusoid = sinusoidal_embedding_1d(options.freq_dim(), positions).to(torch::kFloat);
   auto e = linear_as(torch::silu(linear_as(sinusoid, time_fc1_, torch::kFloat)), time_fc2_, torch::kFloat);
   auto e0 = linear_as(torch::silu(e), time_proj_, torch::kFloat).unflatten(1, {6, options.dim()});
-  return {e.unsqueeze(0), e0.unsqueeze(0)};  // [1, L, dim], [1, L, 6, dim]
+  // [B, L, dim], [B, L, 6, dim]
+  return {e.view({batch, tokens, e.size(1)}), e0.view({batch, tokens, 6, options.dim()})};
 }
 
 torch::Tensor WanModelImpl::unpatchify(const torch::Tensor& x, const std::array<int64_t, 3>& grid) {
-  // x: [1, L, prod(patch)*c] -> 'fhwpqrc->cfphqwr' -> [c, f*pt, h*ph, w*pw]
+  // x: [B, L, prod(patch)*c] -> per request 'fhwpqrc->cfphqwr' -> [B, c, f*pt, h*ph, w*pw]
   const auto& p = options.patch_size();
   const int64_t c = options.out_dim();
   const auto [f, h, w] = grid;
-  auto u = x[0].slice(0, 0, f * h * w).view({f, h, w, p[0], p[1], p[2], c});
-  return u.permute({6, 0, 3, 1, 4, 2, 5}).reshape({c, f * p[0], h * p[1], w * p[2]});
+  std::vector<torch::Tensor> videos;
+  for (int64_t b = 0; b < x.size(0); ++b) {
+    auto u = x[b].slice(0, 0, f * h * w).view({f, h, w, p[0], p[1], p[2], c});
+    videos.push_back(u.permute({6, 0, 3, 1, 4, 2, 5}).reshape({c, f * p[0], h * p[1], w * p[2]}));
+  }
+  return videos.size() == 1 ? videos[0].unsqueeze(0) : torch::stack(videos);
 }
 
 torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const ForwardArgs& args) {
@@ -104,8 +118,16 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   const auto compute = precision_.compute;
   const int64_t world = comm ? comm->size() : 1, rank = comm ? comm->rank() : 0;
   if (unit_hooks) unit_hooks->before(-1);
-  // [16 + 20, f, H, W] -> patch embedding [1, dim, f, H/2, W/2] -> tokens [1, L, dim]
-  auto xin = torch::cat({in.x, in.y}, 0).unsqueeze(0);
+  // [B, 16 + 20, f, H, W] -> patch embedding [B, dim, f, H/2, W/2] -> tokens [B, L, dim]
+  const bool batched = in.batched();
+  auto xin = batched ? torch::cat({in.x, in.y}, 1) : torch::cat({in.x, in.y}, 0).unsqueeze(0);
+  const int64_t batch = xin.size(0);
+  TORCH_CHECK(in.t.numel() == batch || in.t.numel() == 1, "DiT: ", batch, " requests need ", batch,
+              " timesteps (or one for all), got ", in.t.sizes());
+  TORCH_CHECK(in.plucker.size(0) == batch, "DiT: ", batch, " requests need ", batch, " control inputs, got ",
+              in.plucker.sizes());
+  TORCH_CHECK(!batched || !args.embed_text || (in.context.dim() == 3 && in.context.size(0) == batch), "DiT: ",
+              batch, " requests need a context [", batch, ", text_len, text_dim], got ", in.context.sizes());
   auto emb = torch::nn::functional::conv3d(
       xin.to(compute), patch_embedding->weight.to(compute),
       torch::nn::functional::Conv3dFuncOptions().bias(patch_embedding->bias.to(compute)).stride(options.patch_size()));
@@ -134,10 +156,11 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   ctx.padded_tokens = padded;
   ctx.kernels = kernels;
   // for every padded token, replicated on every rank (or once, broadcast: same values per token)
-  auto [e, e0] = embed_time(in.t, args.broadcast_time_embedding ? 1 : padded);
+  const auto t = in.t.numel() == batch ? in.t.view({batch}) : in.t.view({1}).expand({batch});
+  auto [e, e0] = embed_time(t, batch, args.broadcast_time_embedding ? 1 : padded);
   if (args.broadcast_time_embedding) {
-    e = e.expand({1, padded, e.size(2)});
-    e0 = e0.expand({1, padded, e0.size(2), e0.size(3)});
+    e = e.expand({batch, padded, e.size(2)});
+    e0 = e0.expand({batch, padded, e0.size(2), e0.size(3)});
   }
   if (args.embed_text) ctx.context = embed_text(in.context);
   auto cam = pad_tokens(embed_camera(in.plucker));
@@ -168,10 +191,11 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   }
   if (kernels && kernels->blocks_ran && first_block_out.defined() && num_layers() > 1)
     kernels->blocks_ran(first_block_out, x);
-  auto out = head(x, e);  // [1, L/world, 64] float32
+  auto out = head(x, e);  // [B, L/world, 64] float32
   if (unit_hooks) unit_hooks->after(-1);
-  if (world > 1) out = comm->all_gather(out, 1);  // [1, padded, 64], every rank
-  return unpatchify(out, grid).to(torch::kFloat);
+  if (world > 1) out = comm->all_gather(out, 1);  // [B, padded, 64], every rank
+  auto v = unpatchify(out, grid).to(torch::kFloat);  // [B, 16, f, lat_h, lat_w]
+  return batched ? v : v[0];
 }
 
 InitSpec dit_init_rule(const std::string& name, const torch::Tensor& param) {

@@ -19,13 +19,18 @@
 
 namespace ablate::dit {
 
-// One chunk's inputs to a forward.
+// One chunk's inputs to a forward: one request (the shapes below), or a batch of B requests,
+// each tensor with a leading batch dim (x [B, 16, f, lat_h, lat_w], t [B], context [B, text_len,
+// text_dim] zero-padded, y [B, 20, ...], plucker [B, control_dim*64, ...]); then the flow
+// prediction is [B, 16, f, lat_h, lat_w]. One request is the batch of 1, the same operations.
 struct DitInputs {
   torch::Tensor x;        // [out_dim=16, f, lat_h, lat_w] float32 latent (noisy, or clean for the refresh)
   torch::Tensor t;        // [1] timestep
   torch::Tensor context;  // [len, text_dim] text-encoder output trimmed to the prompt length
   torch::Tensor y;        // [20, f, lat_h, lat_w] float32: 4 mask channels + 16 image-latent channels
   torch::Tensor plucker;  // [1, control_dim*64, f, lat_h, lat_w] camera rays, param dtype
+
+  bool batched() const { return x.dim() == 5; }
 };
 
 class WanModelImpl : public torch::nn::Module {
@@ -34,7 +39,7 @@ class WanModelImpl : public torch::nn::Module {
   // small and moved with to(). Call init_parameters(dit_init_rule) before use.
   WanModelImpl(const DitOptions& options, int64_t local_attn_size, int64_t sink_size,
                torch::TensorOptions tensor_options = torch::TensorOptions());
-  // -> flow prediction v: [out_dim, f, lat_h, lat_w] float32
+  // -> flow prediction v: [out_dim, f, lat_h, lat_w] float32 ([B, out_dim, ...] for a batch)
   torch::Tensor forward(const DitInputs& in, KvCaches& caches, const ForwardArgs& args);
 
   // Moves the RoPE table (a plain attribute in the reference, not a buffer) next to the weights.
@@ -62,9 +67,10 @@ class WanModelImpl : public torch::nn::Module {
   Head head{nullptr};
 
  private:
-  torch::Tensor embed_text(const torch::Tensor& context);                 // -> [1, text_len, dim]
-  torch::Tensor embed_camera(const torch::Tensor& plucker);               // -> [1, L, dim]
-  std::pair<torch::Tensor, torch::Tensor> embed_time(const torch::Tensor& t, int64_t tokens);  // e, e0
+  torch::Tensor embed_text(const torch::Tensor& context);                 // -> [B, text_len, dim]
+  torch::Tensor embed_camera(const torch::Tensor& plucker);               // -> [B, L, dim]
+  // t: [B] -> e [B, tokens, dim], e0 [B, tokens, 6, dim]
+  std::pair<torch::Tensor, torch::Tensor> embed_time(const torch::Tensor& t, int64_t batch, int64_t tokens);
   torch::Tensor unpatchify(const torch::Tensor& x, const std::array<int64_t, 3>& grid);
 
   torch::Tensor freqs_;

@@ -7,7 +7,9 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <sstream>
+#include <utility>
 
 #include "core/compat.h"
 #include "core/error.h"
@@ -36,6 +38,10 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
   cmd->add_option("--request-cycle", o.pipeline.workload.request_cycle, "Requests per cycle (unique)")
       ->capture_default_str()
       ->check(integer_in(1, 1000));
+  cmd->add_option("--batch", o.pipeline.workload.batch,
+                  "Requests in one batched generate() (request b: seed + b; unique: the next in the cycle)")
+      ->capture_default_str()
+      ->check(integer_in(1, kMaxBatch));
   cmd->add_option("--runs", o.runs, "generate() calls on the one built pipeline; the first is cold")
       ->capture_default_str()
       ->check(integer_in(1, 100000));
@@ -58,6 +64,11 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
 }
 
 namespace {
+
+// Videos per second of one measured generate() (a batch: all its requests).
+double videos_per_second(const Measurement& m) {
+  return m.sample_ms > 0 ? 1000.0 * static_cast<double>(m.outputs.size()) / m.sample_ms : 0.0;
+}
 
 // Fails before any work when an output file cannot be written.
 void check_writable(const std::string& flag, const std::string& path) {
@@ -153,6 +164,52 @@ nlohmann::json run_json(const Measurement& m, int64_t run, const std::string& md
   return r;
 }
 
+// Each distinct request's video MD5 (a request: its place b in the batch and in the cycle), in the
+// order first seen, and whether every later run of it gave the same.
+class RequestMd5s {
+ public:
+  RequestMd5s(int64_t batch, int64_t cycle) : batch_(batch), cycle_(cycle) {}
+  // Run `run`'s MD5s in request order, each compared with its first occurrence.
+  std::vector<std::string> add(const Measurement& m, int64_t run) {
+    std::vector<std::string> md5s;
+    for (int64_t b = 0; b < batch_; ++b) {
+      md5s.push_back(tensor_md5(video_to_uint8(m.outputs[static_cast<size_t>(b)].video)));
+      const auto key = std::make_pair(b, (run * batch_ + b) % cycle_);
+      if (!slot_.count(key)) {
+        slot_[key] = all_.size();
+        all_.push_back(md5s.back());
+      }
+      stable_ = stable_ && all_[slot_[key]] == md5s.back();
+    }
+    return md5s;
+  }
+  const std::vector<std::string>& all() const { return all_; }
+  bool stable() const { return stable_; }
+
+ private:
+  int64_t batch_, cycle_;
+  std::vector<std::string> all_;
+  std::map<std::pair<int64_t, int64_t>, size_t> slot_;
+  bool stable_ = true;
+};
+
+// A batch's requests (rank 0): each one's seed, MD5, hash chain and latency; the batch's throughput.
+nlohmann::json batch_json(const Measurement& m, const std::vector<GenerateRequest>& requests,
+                          const std::vector<std::string>& md5s, std::ostream& out) {
+  nlohmann::json j = nlohmann::json::array();
+  for (size_t b = 0; b < requests.size(); ++b) {
+    const auto& o = m.outputs[b];
+    j.push_back({{"seed", requests[b].seed}, {"variant", requests[b].variant}, {"md5", md5s[b]},
+                 {"latents_md5", tensor_md5(o.latents.contiguous().cpu())}, {"hash_chain", hash_chain(o.step_latents)},
+                 {"latency_ms", m.request_latency_ms[b]}});
+    out << "  request " << b << " (seed " << requests[b].seed << "): md5 " << md5s[b] << " | latency "
+        << fixed_text(m.request_latency_ms[b]) << " ms\n";
+  }
+  out << "  batch " << requests.size() << ": generate " << fixed_text(m.sample_ms) << " ms | throughput "
+      << fixed_text(videos_per_second(m), 3) << " videos/s\n";
+  return j;
+}
+
 void print_host_reads(const Measurement& m, int64_t blocks, std::ostream& out) {
   const auto& o = m.output;
   out << "host reads per generate: " << o.host_reads.syncs() << " device reads (DiT " << o.dit_host_reads.syncs()
@@ -219,6 +276,30 @@ nlohmann::json result_header(const PipelineSetup& setup, const PipelineOptions& 
 
 }  // namespace
 
+// After the runs: every rank's peak memory, then (rank 0) the summary lines and the JSON; the exit
+// code says whether every request kept its MD5 across runs.
+int finish_generate(const GenerateCommandOptions& o, PipelineSetup& setup, nlohmann::json& result,
+                    const RequestMd5s& md5s, bool several_requests, std::ostream& out) {
+  const auto mem = peak_memory(setup.device);
+  std::cout << "rank " << setup.world.rank << " peak memory " << mem.peak_bytes << " bytes\n";
+  if (setup.comm) setup.comm->barrier();
+  if (setup.world.rank != 0) return 0;
+  result["peak_memory"] = {{"bytes", mem.peak_bytes}, {"kind", mem.kind}};
+  result["memory_estimate"] = memory_check_json(setup.memory, mem.peak_bytes, setup.rss_before_bytes, out);
+  result["md5"] = md5s.all().front();
+  if (several_requests) result["request_md5s"] = md5s.all();
+  result["strategy_counters"] = setup.engine->installed(0).counters();
+  result["md5_stable_across_runs"] = md5s.stable();
+  out << "peak memory: " << fixed_text(static_cast<double>(mem.peak_bytes) / (1024.0 * 1024.0)) << " MiB (" << mem.kind
+      << ")\n"
+      << "md5: " << md5s.all().front() << (md5s.stable() ? "" : "  (WARNING: differs between runs of the same request)") << "\n";
+  if (!o.json_path.empty()) {
+    write_file_atomically(o.json_path, result.dump(2) + "\n");
+    out << "wrote " << o.json_path << "\n";
+  }
+  return md5s.stable() ? 0 : 1;
+}
+
 int run_generate_command(const GenerateCommandOptions& o) {
   PipelineSetup setup = prepare_pipeline(o.pipeline);  // validates everything before any work
   if (setup.world.rank == 0) check_outputs(o);
@@ -249,9 +330,11 @@ int run_generate_command(const GenerateCommandOptions& o) {
   if (!popts.checkpoint_dir.empty())
     result["checkpoint_load"] = print_checkpoint_load(setup.engine->pipeline(), setup.world.rank, std::cout);
 
-  std::vector<std::string> md5s;  // per request of the cycle
-  bool md5_stable = true;
   const int64_t cycle = setup.workload.requests_per_cycle();
+  const int64_t batch = setup.workload.batch;
+  ABLATE_USAGE_CHECK(batch == 1 || (o.noise_dir.empty() && o.dump_dir.empty()), "--noise and --dump-intermediates "
+                     "follow one request; with --batch ", batch, " pass --batch 1");
+  RequestMd5s md5s(batch, cycle);
   for (int64_t run = 0; run < o.runs; ++run) {
     double rebuild_ms = 0;  // a per-request engine: every sample includes its build
     if (setup.per_request) {
@@ -262,9 +345,11 @@ int run_generate_command(const GenerateCommandOptions& o) {
         install_token_ids(o, token_ids, setup);
       }
     }
-    OperationScope scope("generating request " + std::to_string(run % cycle) + " in run " + std::to_string(run + 1));
-    const Measurement m = measure_generate(setup.engine->pipeline(), command_request(o, setup, run),
-                                           setup.comm.get(), rebuild_ms);
+    OperationScope scope(batch == 1 ? "generating request " + std::to_string(run % cycle) + " in run " + std::to_string(run + 1)
+                                    : "generating a batch of " + std::to_string(batch) + " in run " + std::to_string(run + 1));
+    auto requests = make_batch_requests(setup.workload, setup.world.size, run, &setup.inputs);
+    if (batch == 1) requests[0] = command_request(o, setup, run);  // with --noise / --dump-intermediates
+    const Measurement m = measure_generate_batch(setup.engine->pipeline(), requests, setup.comm.get(), rebuild_ms);
     std::cout << "rank " << setup.world.rank << " latents md5 " << m.rank_latent_md5s[static_cast<size_t>(setup.world.rank)]
               << "\n";
     if (!report) continue;
@@ -272,32 +357,18 @@ int run_generate_command(const GenerateCommandOptions& o) {
       OperationScope saving("writing the last run's outputs");
       save_outputs(o, m, out);
     }
-    const std::string md5 = tensor_md5(video_to_uint8(m.output.video));
-    const auto k = static_cast<size_t>(run % cycle);
-    if (md5s.size() == k) md5s.push_back(md5);
-    md5_stable = md5_stable && md5s[k] == md5;
-    result["runs"].push_back(run_json(m, run, md5, out));
+    const auto run_md5s = md5s.add(m, run);
+    auto r = run_json(m, run, run_md5s.front(), out);
+    if (batch > 1) {
+      r["batch"] = batch;
+      r["throughput_videos_per_s"] = videos_per_second(m);
+      r["requests"] = batch_json(m, requests, run_md5s, out);
+    }
+    result["runs"].push_back(r);
     if (run == 0) print_host_reads(m, popts.model.dit.num_layers(), out);
     if (setup.comm) print_collectives(m, out);
   }
-  const auto mem = peak_memory(setup.device);
-  std::cout << "rank " << setup.world.rank << " peak memory " << mem.peak_bytes << " bytes\n";
-  if (setup.comm) setup.comm->barrier();
-  if (!report) return 0;
-  result["peak_memory"] = {{"bytes", mem.peak_bytes}, {"kind", mem.kind}};
-  result["memory_estimate"] = memory_check_json(setup.memory, mem.peak_bytes, setup.rss_before_bytes, out);
-  result["md5"] = md5s.front();
-  if (cycle > 1) result["request_md5s"] = md5s;
-  result["strategy_counters"] = setup.engine->installed(0).counters();
-  result["md5_stable_across_runs"] = md5_stable;
-  out << "peak memory: " << fixed_text(static_cast<double>(mem.peak_bytes) / (1024.0 * 1024.0)) << " MiB (" << mem.kind
-      << ")\n"
-      << "md5: " << md5s.front() << (md5_stable ? "" : "  (WARNING: differs between runs of the same request)") << "\n";
-  if (!o.json_path.empty()) {
-    write_file_atomically(o.json_path, result.dump(2) + "\n");
-    out << "wrote " << o.json_path << "\n";
-  }
-  return md5_stable ? 0 : 1;
+  return finish_generate(o, setup, result, md5s, cycle > 1 || batch > 1, out);
 }
 
 }  // namespace ablate

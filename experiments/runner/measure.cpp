@@ -30,8 +30,11 @@ void read_timings(const std::vector<PhaseTiming>& timings, Measurement& m) {
       m.generate_ms = t.host_ms;
       continue;
     }
-    m.phase_ms[t.label()] = on_device ? t.device_ms : t.host_ms;
+    // a batch decodes each request in turn: its phases of one label add up
+    m.phase_ms[t.label()] += on_device ? t.device_ms : t.host_ms;
     const double end = on_device ? t.device_end_offset_ms : t.host_end_offset_ms;
+    // a request's video is done when its last decode phase ends (the whole decode, or the join)
+    if (t.phase == Phase::kVaeDecode && t.index == -1) m.request_latency_ms.push_back(end);
     // the first chunk denoised, and the first decoded frames (a per-chunk decode's first, or the
     // whole decode at the end)
     if (t.phase == Phase::kChunk && !m.latency_ms.count("first_chunk")) m.latency_ms["first_chunk"] = end;
@@ -74,6 +77,11 @@ void reduce_over_ranks(dist::Communicator* comm, double sample, int64_t peak, co
 
 Measurement measure_generate(Pipeline& pipeline, const GenerateRequest& request, dist::Communicator* comm,
                              double extra_ms, bool perturb_latents) {
+  return measure_generate_batch(pipeline, {request}, comm, extra_ms, perturb_latents);
+}
+
+Measurement measure_generate_batch(Pipeline& pipeline, const std::vector<GenerateRequest>& requests,
+                                   dist::Communicator* comm, double extra_ms, bool perturb_latents) {
   const torch::Device device = pipeline.options().device;
   if (comm) {
     comm->barrier();  // every rank starts the request together
@@ -82,14 +90,22 @@ Measurement measure_generate(Pipeline& pipeline, const GenerateRequest& request,
   reset_peak_memory(device);
   PhaseTimer timer(device);
   Measurement m;
-  m.output = pipeline.generate(request, &timer);
+  m.outputs = pipeline.generate_batch(requests, &timer);
   const auto timings = timer.finish();
   if (comm) comm->resolve();
   // ~~~ after the timed region ~~~
   read_timings(timings, m);
   if (comm) read_collectives(*comm, m);
-  if (perturb_latents) m.output.latents = m.output.latents + 1e-3;
-  const std::string latent_md5 = tensor_md5(m.output.latents.contiguous().cpu());
+  // ranks that decode nothing: every request is done when generate() returns
+  if (m.request_latency_ms.size() != m.outputs.size()) m.request_latency_ms.assign(m.outputs.size(), m.generate_ms);
+  std::vector<torch::Tensor> latents;
+  for (auto& out : m.outputs) {
+    if (perturb_latents) out.latents = out.latents + 1e-3;
+    latents.push_back(out.latents.contiguous().cpu());
+  }
+  m.output = m.outputs.front();
+  // one request: its latents' MD5; a batch: the MD5 of all of them, stacked in request order
+  const std::string latent_md5 = tensor_md5(latents.size() == 1 ? latents.front() : torch::stack(latents));
   reduce_over_ranks(comm, m.generate_ms + extra_ms, peak_memory(device).peak_bytes, latent_md5, m);
   return m;
 }

@@ -14,7 +14,9 @@
 namespace ablate {
 
 struct Measurement {
-  GenerateOutput output;
+  GenerateOutput output;                            // request 0's (the only one unbatched)
+  std::vector<GenerateOutput> outputs;              // every request's, in request order
+  std::vector<double> request_latency_ms;           // per request: its video done, from generate()'s start
   double generate_ms = 0;                           // host clock around generate(), this rank
   double sample_ms = 0;                             // max over ranks of generate_ms + extra_ms
   std::vector<double> rank_sample_ms;               // per rank
@@ -30,5 +32,9 @@ struct Measurement {
 // before they are hashed (a diverging rank).
 Measurement measure_generate(Pipeline& pipeline, const GenerateRequest& request, dist::Communicator* comm,
                              double extra_ms = 0, bool perturb_latents = false);
+// The same around one generate_batch() of `requests` (rank_latent_md5s: of all requests' latents
+// stacked in request order; one request: exactly measure_generate).
+Measurement measure_generate_batch(Pipeline& pipeline, const std::vector<GenerateRequest>& requests,
+                                   dist::Communicator* comm, double extra_ms = 0, bool perturb_latents = false);
 
 }  // namespace ablate

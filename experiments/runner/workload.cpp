@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "core/config.h"
 #include "core/io/checkpoint.h"
@@ -25,6 +26,7 @@ nlohmann::json Workload::to_json() const {
   if (sink_size != defaults.sink_size) j["sink_size"] = sink_size;
   if (cudnn_deterministic) j["cudnn_deterministic"] = true;
   if (threads != defaults.threads) j["threads"] = threads;
+  if (batch != defaults.batch) j["batch"] = batch;
   for (const auto& [key, value] : std::vector<std::pair<const char*, const std::string*>>{
            {"checkpoint_dir", &checkpoint_dir}, {"tokenizer", &tokenizer}, {"image", &image}, {"poses", &poses},
            {"intrinsics", &intrinsics}, {"action", &action}})
@@ -36,7 +38,7 @@ Workload parse_workload(const JsonFields& f) {
   f.allow_only({"preset", "device", "dtype", "size", "height", "width", "frames", "seed", "weight_seed", "prompt_mode",
                 "request_cycle", "prompt", "offload_text_encoder", "collective_timeout_s", "local_attn_size",
                 "sink_size", "cudnn_deterministic", "checkpoint_dir", "tokenizer", "image", "poses", "intrinsics",
-                "action", "threads"});
+                "action", "threads", "batch"});
   Workload w;
   w.preset = f.string_or("preset", w.preset);
   w.device = f.string_or("device", w.device);
@@ -56,6 +58,7 @@ Workload parse_workload(const JsonFields& f) {
   w.sink_size = f.integer_or("sink_size", w.sink_size);
   w.cudnn_deterministic = f.boolean_or("cudnn_deterministic", w.cudnn_deterministic);
   w.threads = f.integer_or("threads", w.threads);
+  w.batch = f.integer_or("batch", w.batch);
   w.checkpoint_dir = f.string_or("checkpoint_dir", "");
   w.tokenizer = f.string_or("tokenizer", "");
   w.image = f.string_or("image", "");
@@ -103,6 +106,10 @@ void check_workload(const Workload& w, int world_size, const FieldName& name) {
   // before the geometry, which picks request k of the cycle (k mod request_cycle)
   ABLATE_USAGE_CHECK(w.request_cycle >= 1 && w.request_cycle <= 1000, name("request_cycle"),
                      ": expected 1..1000 requests per cycle, found ", w.request_cycle);
+  ABLATE_USAGE_CHECK(w.batch >= 1 && w.batch <= kMaxBatch, name("batch"), ": expected 1..", kMaxBatch,
+                     " requests per generate(), found ", w.batch);
+  ABLATE_USAGE_CHECK(w.batch == 1 || w.seed <= std::numeric_limits<int64_t>::max() - (w.batch - 1), name("seed"),
+                     ": request b of a batch has seed + b; ", w.seed, " + ", w.batch - 1, " overflows");
   try {
     preset(w.preset);
     Precision::for_name(w.dtype.empty() ? "fp32" : w.dtype);
@@ -173,6 +180,16 @@ GenerateRequest make_request(const Workload& w, int world_size, int64_t index, c
   r.geometry.local_attn_size = w.local_attn_size;
   r.geometry.sink_size = w.sink_size;
   return r;
+}
+
+std::vector<GenerateRequest> make_batch_requests(const Workload& w, int world_size, int64_t index,
+                                                 const GenerateInputs* loaded) {
+  std::vector<GenerateRequest> requests;
+  for (int64_t b = 0; b < w.batch; ++b) {
+    requests.push_back(make_request(w, world_size, index * w.batch + b, loaded));
+    requests.back().seed = static_cast<uint64_t>(w.seed + b);
+  }
+  return requests;
 }
 
 GenerateInputs load_workload_inputs(const Workload& w) { return load_inputs(make_request(w, 1).inputs); }

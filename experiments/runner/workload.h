@@ -31,6 +31,9 @@ struct Workload {
   // combination
   std::string prompt_mode = "repeat";
   int64_t request_cycle = 3;
+  // requests in one generate() (Pipeline::generate_batch): request b of a batch has seed + b and,
+  // unique, its own place in the cycle; 1: the unbatched generate()
+  int64_t batch = 1;
   std::string prompt;         // default: the core's built-in prompt
   bool offload_text_encoder = false;
   double collective_timeout_s = 300;
@@ -77,6 +80,15 @@ PipelineOptions pipeline_options(const Workload& w, torch::Device device, dist::
 // `loaded`: the workload's input files read once (load_workload_inputs), else the paths.
 GenerateRequest make_request(const Workload& w, int world_size, int64_t index = 0,
                              const GenerateInputs* loaded = nullptr);
+
+// The largest batch a workload may ask for.
+constexpr int64_t kMaxBatch = 64;
+
+// The `batch` requests of generate() number `index`: request b is make_request(index * batch + b)
+// with seed + b (distinct seeds; unique: distinct prompts, cards and camera paths). batch 1: exactly
+// {make_request(index)}.
+std::vector<GenerateRequest> make_batch_requests(const Workload& w, int world_size, int64_t index = 0,
+                                                 const GenerateInputs* loaded = nullptr);
 
 // The workload's input files (image, poses, intrinsics, action) read into tensors, once, before
 // any work: UsageError naming a missing or bad file.
