@@ -52,6 +52,17 @@ for step in "${steps[@]}"; do
         $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 "${stack[@]}" \
           --json "$out/stack-1.3b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^host reads" | sed "s/^/[$name] /"
       done ;;
+    batch-1.3b)
+      # batched requests (issue 16): B = 1, 2, 4 at 1.3b on one GPU, same build, same call; request k
+      # of a batch has seed 42 + k: compare its MD5 with the unbatched runs of seeds 43..45
+      for seed in 43 44 45; do
+        $build/experiments/ablate generate --preset 1.3b --device cuda --runs 1 --seed $seed \
+          --json "$out/batch-1.3b-single-seed$seed-$gpu.json" 2>&1 | grep -E "^md5" | sed "s/^/[alone seed $seed] /"
+      done
+      for B in 1 2 4; do
+        $build/experiments/ablate generate --preset 1.3b --device cuda --runs 3 --batch $B ${BATCH_FLAGS:-} \
+          --json "$out/batch-1.3b-B$B-$gpu.json" 2>&1 | grep -E "^run|request|batch|^md5|error" | sed "s/^/[B$B] /"
+      done ;;
     stability-1.3b)
       # bit-stability (issue 15): 3 processes x 3 generate() at 1.3b must give one MD5
       for proc in 1 2 3; do
@@ -160,6 +171,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b embed-14b stall-w2 load-14b matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
   esac
 done

@@ -35,6 +35,9 @@ TEST(GenerateBatchCommandTest, BadBatchValuesExitTwoNamingTheFlagAndRange) {
   for (const char* bad : {"0", "-1", "65", "1000000"})
     expect_usage_error(kTiny + " --batch " + bad, std::string("--batch: '") + bad + "' is out of range; expected an integer in [1, 64]");
   expect_usage_error(kTiny + " --batch two", "--batch: 'two' is not an integer");
+  // the cross-check's noise files and dumps follow one request
+  expect_usage_error(kTiny + " --batch 2 --dump-intermediates " + scratch() + "/dump",
+                     "--noise and --dump-intermediates follow one request; with --batch 2 pass --batch 1");
 }
 
 TEST(GenerateBatchCommandTest, BatchOfThreePrintsEachRequestsMd5LatencyAndThroughput) {
