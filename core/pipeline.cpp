@@ -313,11 +313,24 @@ void observe(const TensorObserver& observer, const std::string& name, const torc
   if (observer) observer(name, value);
 }
 
-// Each request's observer sees its own row of a batched tensor ([B, ...]) or the unbatched tensor.
+// Request b's row of a batched tensor ([B, ...]), or the unbatched tensor itself.
+torch::Tensor row_of(const torch::Tensor& t, int64_t b, bool batched) { return batched ? t[b] : t; }
+
+// Each request's observer sees its own row of the tensor.
 void observe_each(const std::vector<GenerateRequest>& requests, const std::string& name, const torch::Tensor& value,
                   bool batched) {
   for (size_t b = 0; b < requests.size(); ++b)
-    observe(requests[b].observe, name, batched ? value[static_cast<int64_t>(b)] : value);
+    observe(requests[b].observe, name, row_of(value, static_cast<int64_t>(b), batched));
+}
+
+// One noise draw of every request (`shape`: one request's), in request order, each from its own
+// source or generator: the draws of its unbatched run; stacked [B, ...] for a batch.
+torch::Tensor draw_noise_each(const std::vector<GenerateRequest>& requests, std::vector<at::Generator>& gens,
+                              const NoiseDraw& draw, const torch::TensorOptions& options, bool batched) {
+  if (!batched) return draw_noise(requests[0].noise, draw, gens[0], options);
+  std::vector<torch::Tensor> draws;
+  for (size_t b = 0; b < requests.size(); ++b) draws.push_back(draw_noise(requests[b].noise, draw, gens[b], options));
+  return torch::stack(draws);
 }
 
 std::string step_name(const char* what, int64_t chunk, int64_t step) {
@@ -374,20 +387,13 @@ torch::Tensor denoise_chunk(dit::DitInputs& in, int64_t chunk, const FlowMatchSa
     const double sigma = tables.sigmas[first_match_index(tables, t)];
     x0 = sampler.to_x0(v, in.x, t, host_lookups ? &sigma : nullptr);  // elementwise: per request as alone
     if (step_latents)
-      for (int64_t b = 0; b < batch; ++b) (*step_latents)[b].step_latents.push_back(batched ? x0[b] : x0);
+      for (int64_t b = 0; b < batch; ++b) (*step_latents)[b].step_latents.push_back(row_of(x0, b, batched));
     observe_each(requests, step_name("x0", chunk, step), x0, batched);
     if (step + 1 < steps) {
       const int64_t next = timesteps[step + 1];
       const float next_sigma = tables.sigmas[second_match_index(tables, next)];
-      torch::Tensor eps;
-      if (!batched) {
-        eps = draw_noise(requests[0].noise, NoiseDraw{chunk, step, x0.sizes().vec()}, gens[0], x0.options());
-      } else {  // in request order, each from its own source or generator: the draws of its unbatched run
-        std::vector<torch::Tensor> draws;
-        for (int64_t b = 0; b < batch; ++b)
-          draws.push_back(draw_noise(requests[b].noise, NoiseDraw{chunk, step, x0[b].sizes().vec()}, gens[b], x0.options()));
-        eps = torch::stack(draws);
-      }
+      const auto eps = draw_noise_each(requests, gens, NoiseDraw{chunk, step, row_of(x0, 0, batched).sizes().vec()},
+                                       x0.options(), batched);
       observe_each(requests, step_name("noise", chunk, step), eps, batched);
       in.x = sampler.add_noise(x0, eps, next, host_lookups ? &next_sigma : nullptr);
     }
@@ -515,12 +521,10 @@ Pipeline::BatchConditions Pipeline::condition_batch(const std::vector<GenerateRe
   }
   // each request its own generator and noise (or its noise source), drawn in request order
   BatchConditions c;
-  std::vector<torch::Tensor> noises, contexts, pluckers, ys;
-  for (int64_t b = 0; b < batch; ++b) {
-    c.gens.push_back(make_generator(dev, static_cast<uint64_t>(seeds[b])));
-    noises.push_back(draw_noise(requests[b].noise, NoiseDraw{-1, -1, {16, g.lat_f, g.lat_h, g.lat_w}}, c.gens.back(), f32));
-    observe(requests[b].observe, "noise_initial", noises.back());
-  }
+  for (int64_t b = 0; b < batch; ++b) c.gens.push_back(make_generator(dev, static_cast<uint64_t>(seeds[b])));
+  c.noise = draw_noise_each(requests, c.gens, NoiseDraw{-1, -1, {16, g.lat_f, g.lat_h, g.lat_w}}, f32, batch > 1);
+  observe_each(requests, "noise_initial", c.noise, batch > 1);
+  std::vector<torch::Tensor> contexts, pluckers, ys;
   const auto msk = first_frame_mask(g, f32);
   {
     PhaseScope phase(hooks, Phase::kTextEncode);
@@ -540,7 +544,6 @@ Pipeline::BatchConditions Pipeline::condition_batch(const std::vector<GenerateRe
     }
   }
   if (batch == 1) {  // one request runs its unbatched tensors, exactly as always
-    c.noise = noises[0];
     c.y = ys[0];
     c.plucker = pluckers[0];
     c.context = contexts[0];
@@ -548,7 +551,6 @@ Pipeline::BatchConditions Pipeline::condition_batch(const std::vector<GenerateRe
   }
   std::vector<torch::Tensor> padded;
   for (const auto& context : contexts) padded.push_back(padded_context(context, options_.model.dit.text_len()));
-  c.noise = torch::stack(noises);
   c.y = torch::stack(ys);
   c.plucker = torch::cat(pluckers, 0);
   c.context = torch::stack(padded);
@@ -606,7 +608,7 @@ std::vector<GenerateOutput> Pipeline::generate_batch(const std::vector<GenerateR
       in.plucker = plucker_chunks[chunk];
       const auto x0 = denoise_chunk(in, chunk, sampler_, seams_.sampler_host_lookups, c.gens, run_dit,
                                     keep_steps ? &outs : nullptr, requests);
-      for (int64_t b = 0; b < batch; ++b) denoised[b].push_back(batched ? x0[b] : x0);
+      for (int64_t b = 0; b < batch; ++b) denoised[b].push_back(row_of(x0, b, batched));
     }
     // after the refresh was issued, so that on a side stream it overlaps the next chunk
     for (size_t b = 0; b < chunk_decoders.size(); ++b) chunk_decoders[b]->push(denoised[b].back(), chunk, hooks);

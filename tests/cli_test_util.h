@@ -69,6 +69,12 @@ inline std::string usage_error_of(const std::function<void()>& f) {
   return "(no UsageError)";
 }
 
+// The video MD5 `ablate generate` printed ("md5: <32 hex>", rank 0's line under launch); "" when none.
+inline std::string printed_md5(const std::string& output) {
+  const auto at = output.find("md5: ");
+  return at == std::string::npos ? std::string() : output.substr(at + 5, 32);
+}
+
 inline bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }

@@ -105,12 +105,8 @@ TEST_P(RegistryTest, OnAgainstOffOnTheCpu) {
     const auto off = cmd("", "off"), on = cmd("--set " + s.name + "=" + s.value, "on");
     ASSERT_EQ(off.exit_code, 0) << off.output;
     ASSERT_EQ(on.exit_code, 0) << on.output;
-    auto md5_of = [](const std::string& text) {
-      const auto at = text.find("md5: ");
-      return at == std::string::npos ? std::string() : text.substr(at + 5, 32);
-    };
     if (info.tier == opt::Tier::kA) {
-      EXPECT_EQ(md5_of(on.output), md5_of(off.output)) << on.output;
+      EXPECT_EQ(testing::printed_md5(on.output), testing::printed_md5(off.output)) << on.output;
       return;
     }
     const auto video = [&](const std::string& d) { return video_to_uint8(io::read_npy(dir + "/" + d + "/video.npy")); };

@@ -17,11 +17,7 @@ using testing::run_ablate;
 
 const char* kTwoRanks = "launch --nproc 2 -- generate --preset tiny --size 32*32 --frames 9 --dtype bf16";
 
-std::string md5_of(const std::string& output) {
-  std::smatch m;
-  static const std::regex re("\\n\\[rank 0\\] md5: ([0-9a-f]{32})");  // launch prefixes each rank's lines
-  return std::regex_search(output, m, re) ? m[1].str() : "";
-}
+using testing::printed_md5;
 
 // tiny exported with its DiT in several files (diffusion_pytorch_model-0000k-of-0000n)
 std::string export_tiny(const std::string& name) {
@@ -48,8 +44,8 @@ TEST(ShardedLoadCommandTest, TwoRanksLoadTheirOwnSlicesAndKeepTheSeededMd5) {
   const auto loaded = run_ablate(std::string(kTwoRanks) + " --checkpoint-dir " + dir + " --json " + json);
   ASSERT_EQ(seeded.exit_code, 0) << seeded.output;
   ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
-  EXPECT_EQ(md5_of(seeded.output).size(), 32u) << seeded.output;
-  EXPECT_EQ(md5_of(loaded.output), md5_of(seeded.output)) << loaded.output;
+  EXPECT_EQ(printed_md5(seeded.output).size(), 32u) << seeded.output;
+  EXPECT_EQ(printed_md5(loaded.output), printed_md5(seeded.output)) << loaded.output;
   // each rank reports its load: its own slices, the time and the peak host RSS
   for (const std::string rank : {"0", "1"}) {
     const std::regex line("rank " + rank + " loaded checkpoint " + dir +

@@ -56,10 +56,7 @@ TEST(VaeDecodeParallelTest, BandOutsideTheFrameIsNamed) {
   }
 }
 
-std::string md5_of(const std::string& text) {
-  const auto at = text.find("md5: ");
-  return at == std::string::npos ? std::string() : text.substr(at + 5, 32);
-}
+using testing::printed_md5;
 
 TEST(VaeDecodeParallelTest, TwoGlooRanksKeepTheVideosMd5) {
   // 256x32: 32 latent rows, bands of 16 with halos that crop; 9 frames: 3 latent frames
@@ -68,8 +65,8 @@ TEST(VaeDecodeParallelTest, TwoGlooRanksKeepTheVideosMd5) {
   const auto on = testing::run_ablate(gen + " --set vae_decode_parallel=on");
   ASSERT_EQ(off.exit_code, 0) << off.output;
   ASSERT_EQ(on.exit_code, 0) << on.output;
-  ASSERT_EQ(md5_of(off.output).size(), 32u) << off.output;
-  EXPECT_EQ(md5_of(on.output), md5_of(off.output)) << on.output;
+  ASSERT_EQ(printed_md5(off.output).size(), 32u) << off.output;
+  EXPECT_EQ(printed_md5(on.output), printed_md5(off.output)) << on.output;
 }
 
 }  // namespace vae_decode_parallel_test

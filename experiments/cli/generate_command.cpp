@@ -104,12 +104,10 @@ void install_token_ids(const GenerateCommandOptions& o, const text::TokenizedPro
   s.engine->pipeline().text_encoder().set_tokenizer([tokens](const std::string&) { return tokens; }, vocab);
 }
 
-// The request of run `run` with the cross-check's noise source and (last run, rank 0) the dump.
-GenerateRequest command_request(const GenerateCommandOptions& o, const PipelineSetup& s, int64_t run) {
-  GenerateRequest request = setup_request(s, run);
+// Gives run `run`'s request the cross-check's noise source and (last run, rank 0) the dump.
+void attach_cross_check(const GenerateCommandOptions& o, int rank, int64_t run, GenerateRequest& request) {
   if (!o.noise_dir.empty()) request.noise = noise_from_folder(o.noise_dir);
-  if (!o.dump_dir.empty() && s.world.rank == 0 && run + 1 == o.runs) request.observe = dump_to_folder(o.dump_dir);
-  return request;
+  if (!o.dump_dir.empty() && rank == 0 && run + 1 == o.runs) request.observe = dump_to_folder(o.dump_dir);
 }
 
 // The last run's outputs (rank 0).
@@ -348,7 +346,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
     OperationScope scope(batch == 1 ? "generating request " + std::to_string(run % cycle) + " in run " + std::to_string(run + 1)
                                     : "generating a batch of " + std::to_string(batch) + " in run " + std::to_string(run + 1));
     auto requests = make_batch_requests(setup.workload, setup.world.size, run, &setup.inputs);
-    if (batch == 1) requests[0] = command_request(o, setup, run);  // with --noise / --dump-intermediates
+    if (batch == 1) attach_cross_check(o, setup.world.rank, run, requests[0]);  // --noise, --dump-intermediates
     const Measurement m = measure_generate_batch(setup.engine->pipeline(), requests, setup.comm.get(), rebuild_ms);
     std::cout << "rank " << setup.world.rank << " latents md5 " << m.rank_latent_md5s[static_cast<size_t>(setup.world.rank)]
               << "\n";
