@@ -24,7 +24,19 @@ torch::Tensor mix32(torch::Tensor x) {
   return x;
 }
 
+// the device of the innermost SeedDeviceScope on this thread
+std::optional<torch::Device>& seed_device_override() {
+  static thread_local std::optional<torch::Device> device;
+  return device;
+}
+
 }  // namespace
+
+SeedDeviceScope::SeedDeviceScope(torch::Device device) : previous_(seed_device_override()) {
+  seed_device_override() = device;
+}
+
+SeedDeviceScope::~SeedDeviceScope() { seed_device_override() = previous_; }
 
 uint64_t parameter_stream_key(uint64_t seed, const std::string& name) {
   uint64_t h = 1469598103934665603ULL ^ (seed * 0x9E3779B97F4A7C15ULL);
@@ -64,11 +76,12 @@ void init_parameters(torch::nn::Module& module, uint64_t seed, const InitRule& r
       continue;
     }
     const uint64_t key = parameter_stream_key(seed, name);
+    const torch::Device at = seed_device_override().value_or(param.device());
     auto flat = param.view({-1});
     const int64_t n = flat.numel();
     for (int64_t start = 0; start < n; start += kSlice) {
       const int64_t count = std::min(kSlice, n - start);
-      flat.narrow(0, start, count).copy_(seeded_uniform(key, start, count, spec.std, param.device()));
+      flat.narrow(0, start, count).copy_(seeded_uniform(key, start, count, spec.std, at));
     }
   }
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace ablate {
@@ -32,8 +33,23 @@ torch::Tensor seeded_uniform(uint64_t key, int64_t offset, int64_t count, double
                              torch::Device device);
 
 // Fills every parameter of `module` (names as named_parameters() gives them, prefixed with
-// `prefix`) according to `rule`.
+// `prefix`) according to `rule`. The values are computed on the parameter's device, or on the
+// device of an enclosing SeedDeviceScope, and copied in.
 void init_parameters(torch::nn::Module& module, uint64_t seed, const InitRule& rule,
                      const std::string& prefix = "");
+
+// While it lives, init_parameters on this thread computes values on `device` (same bits): host
+// parameters seeded on a GPU. At 14b the integer hashing of ~20 billion values takes minutes of
+// CPU and seconds of GPU.
+class SeedDeviceScope {
+ public:
+  explicit SeedDeviceScope(torch::Device device);
+  ~SeedDeviceScope();
+  SeedDeviceScope(const SeedDeviceScope&) = delete;
+  SeedDeviceScope& operator=(const SeedDeviceScope&) = delete;
+
+ private:
+  std::optional<torch::Device> previous_;
+};
 
 }  // namespace ablate

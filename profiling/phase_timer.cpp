@@ -12,9 +12,10 @@ std::string PhaseTiming::label() const {
 std::unique_ptr<EventClock> make_event_clock(torch::Device) { return nullptr; }
 #endif
 
-PhaseTimer::PhaseTimer(torch::Device device) : clock_(make_event_clock(device)) {}
+PhaseTimer::PhaseTimer(torch::Device device, bool phases) : clock_(make_event_clock(device)), phases_(phases) {}
 
 void PhaseTimer::begin(Phase phase, int64_t index) {
+  if (!phases_ && phase != Phase::kGenerate) return;
   const size_t slot = done_.size();
   if (slot == 0) host_origin_ = std::chrono::steady_clock::now();
   done_.push_back({phase, index});
@@ -23,6 +24,7 @@ void PhaseTimer::begin(Phase phase, int64_t index) {
 }
 
 void PhaseTimer::end(Phase phase, int64_t index) {
+  if (!phases_ && phase != Phase::kGenerate) return;
   TORCH_CHECK(!open_.empty() && open_.back().phase == phase && open_.back().index == index,
               "PhaseTimer: end(", phase_name(phase), ", ", index, ") does not match the innermost open phase");
   Open o = open_.back();

@@ -149,16 +149,30 @@ for step in "${steps[@]}"; do
       $build/experiments/ablate search --matrix "experiments/matrices/$name.json" --max-evaluations ${SEARCH_EVALS:-0} \
         "${cands[@]}" "${resume[@]}" ${SEARCH_FLAGS:-} --out "$dir" --journal "$out/journal-$gpu.md" > "$dir.log" 2>&1
       echo "[search $name] exit $?"; tail -24 "$dir.log" ;;
-    nvtx-overhead)
-      # the same generate() with NVTX compiled out (no tool attached either way)
+    overhead-1.3b)
+      # issue 16 item 5: what the harness's own instrumentation costs at 1.3b, interleaved. Four arms,
+      # each one process (generate --runs R; the first run is cold and dropped): NVTX compiled in
+      # (this build) or out ($build-nonvtx), phase timers on or off (--no-phase-timers). Every GPU
+      # runs its own rounds at once (the device is a block); a round runs the four arms in a seeded
+      # random order. OVERHEAD_ROUNDS (3) and OVERHEAD_RUNS (6) set the size.
       prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
       cmake -S . -B $build-nonvtx -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DABLATE_ENABLE_NVTX=OFF \
         -DABLATE_BUILD_TESTS=OFF -DABLATE_BUILD_BENCHMARKS=OFF > "$out/configure-nonvtx.log" 2>&1
       cmake --build $build-nonvtx -j"$(nproc)" --target ablate > "$out/build-nonvtx.log" 2>&1 || { tail -20 "$out/build-nonvtx.log"; exit 1; }
-      for b in $build $build-nonvtx; do
-        $b/experiments/ablate generate --preset 1.3b --device cuda --runs 4 --json "$out/nvtx-${b#build-}-$gpu.json" 2>&1 \
-          | grep -E "^run|^md5" | sed "s/^/[${b#build-}] /"
-      done ;;
+      mkdir -p "$out/overhead"
+      for g in $(seq 0 $(( $(nvidia-smi -L | wc -l) - 1 ))); do
+        (for r in $(seq 1 "${OVERHEAD_ROUNDS:-3}"); do
+          for arm in $(printf '%s\n' nvtx-timers nvtx-notimers nonvtx-timers nonvtx-notimers | shuf --random-source=<(yes "$g.$r")); do
+            b=$build; [ "${arm%%-*}" = nonvtx ] && b=$build-nonvtx
+            timers=(); [ "${arm#*-}" = notimers ] && timers=(--no-phase-timers)
+            CUDA_VISIBLE_DEVICES=$g $b/experiments/ablate generate --preset 1.3b --device cuda --runs "${OVERHEAD_RUNS:-6}" \
+              "${timers[@]}" --json "$out/overhead/$arm-g$g-r$r.json" > /dev/null 2>&1 || echo "[overhead] $arm gpu $g round $r failed"
+          done
+          echo "[overhead] gpu $g round $r done"
+        done) &
+      done
+      wait
+      python3 scripts/overhead_table.py "$out/overhead" | tee "$out/overhead/table.md" ;;
     ncu-demo)
       # Nsight Compute filtered by an NVTX range: only the kernels inside ablate's ffn ranges, inside
       # the profiled window (chunk 1 of a tiny run)
@@ -171,6 +185,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME nvtx-overhead ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
   esac
 done

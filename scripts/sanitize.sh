@@ -9,19 +9,21 @@
 # with its reason, are in scripts/sanitizers/. Not in CI; see reports/reliability-sanitizers.md.
 #   scripts/sanitize.sh                    # build (nice, -j1), then the tests
 #   scripts/sanitize.sh --jobs 2 | --filter 'Npy*' | --build-only | --libs DIR (another g++ build)
+#   scripts/sanitize.sh --model            # also the model code (DiT, VAE, T5, sampler, pipeline) and its tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # CombinationsTest: expand_combinations (g++ library) sees no strategies when matrix_spec.cpp is the
 # clang copy (a registry singleton duplicated by the mixed link, not a sanitizer report; it passes
 # in the g++ build)
-jobs=1 filter="-CombinationsTest.*" build_only=0 libs=build
+jobs=1 filter="-CombinationsTest.*" build_only=0 libs=build model=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --jobs) jobs="$2"; shift 2 ;;
     --filter) filter="$2"; shift 2 ;;
     --build-only) build_only=1; shift ;;
     --libs) libs="$2"; shift 2 ;;
-    *) echo "sanitize.sh: unknown argument '$1'; valid: --jobs N, --filter PATTERN, --build-only, --libs DIR" >&2; exit 2 ;;
+    --model) model=1; shift ;;
+    *) echo "sanitize.sh: unknown argument '$1'; valid: --jobs N, --filter PATTERN, --build-only, --libs DIR, --model" >&2; exit 2 ;;
   esac
 done
 command -v clang++-14 >/dev/null || { echo "sanitize.sh: clang++-14 is missing (apt-get install clang-14)" >&2; exit 2; }
@@ -44,6 +46,15 @@ TESTS=(npy camera_files safetensors safetensors_index ledger_record runner_parts
        zip_writer pickle_reader pickle_writer
        statistics verdict sequential factorial pareto successive_halving quality gate assignment partition
        search_rounds)
+if [ "$model" = 1 ]; then
+  # the model code: the DiT, the VAE, the T5, the sampler and the pipeline, each file its own
+  # translation unit (core/dit and core/vae both have an attention_block.cpp), and their tests
+  for f in core/dit/*.cpp core/vae/*.cpp core/text/*.cpp \
+           core/{camera,geometry,sampler,rng,seeded_init,precision,pipeline,video_hash,host_read,side_stream,memory_estimate}.cpp; do
+    case "$f" in *_cuda.cpp) ;; *) ABLATE_SEPARATE_SOURCES+=("$f") ;; esac
+  done
+  TESTS+=(rope sampler dit t5_encoder vae_modules vae pipeline pipeline_inputs)
+fi
 start=$(date +%s)
 [ "$libs" = build ] && ensure_gcc_build build "$jobs"
 write_instrumented_ninja "$build" "$libs" "-fsanitize=address,undefined -fno-sanitize-recover=all" \

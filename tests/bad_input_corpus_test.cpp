@@ -164,6 +164,8 @@ std::vector<Case> corpus() {
   // ---- matrix spec (run --matrix, search --matrix, lock --matrix)
   const std::string run_m = "run --matrix {dir}/m.json --out {dir}/o";
   c.push_back({"spec_not_json", {{"m.json", "{\"name\": "}}, run_m, 2, {"m.json: not valid JSON"}});
+  c.push_back({"spec_number_overflow", {{"m.json", "{\"repetitions\": 4400000000e99999}"}}, run_m, 2,  // found by fuzzing
+               {"m.json: not valid JSON", "number overflow"}});
   c.push_back({"spec_not_object", {{"m.json", "[1, 2]"}}, run_m, 2, {"m.json: expected a JSON object", "array"}});
   c.push_back({"spec_unknown_field", {{"m.json", spec({{"repetitons", 3}})}}, run_m, 2,
                {"m.json: unknown field 'repetitons'", "valid fields"}});
@@ -222,6 +224,10 @@ std::vector<Case> corpus() {
   const std::string check_b = "check --baseline {dir}/b.json";
   c.push_back({"baseline_not_json", {{"b.json", "{\"schema\": \"ablate.baseline/1\","}}, check_b, 2,
                {"b.json: corrupted baseline (not valid JSON)"}});
+  c.push_back({"baseline_number_overflow", {{"b.json", "{\"schema\": 19e810}"}}, check_b, 2,  // found by fuzzing
+               {"b.json: corrupted baseline (not valid JSON)", "number overflow"}});
+  c.push_back({"export_seed_device_unknown", {}, "export-checkpoint --seed-device tpu --out {dir}/c", 2,
+               {"--seed-device: unknown device 'tpu'", "valid values: auto, cpu, cuda"}});
   c.push_back({"baseline_missing", {}, check_b, 2, {"b.json: cannot read the baseline file"}});
   c.push_back({"baseline_schema_wrong_type", {{"b.json", baseline([](json& j) { j["schema"] = 5; })}}, check_b, 2,
                {"b.json.schema: expected a string, found 5"}});
@@ -266,6 +272,8 @@ std::vector<Case> corpus() {
                {"none.jsonl: cannot read the ledger"}});
   c.push_back({"ledger_line_not_json", {{"a.jsonl", "garbage\n" + good}, {"b.jsonl", good}},
                "compare {dir}/a.jsonl {dir}/b.jsonl", 2, {"a.jsonl:1: not a JSON record"}});
+  c.push_back({"ledger_number_overflow", {{"a.jsonl", "{\"samples_ms\": [2902.91e7087812]}\n" + good}, {"b.jsonl", good}},
+               "compare {dir}/a.jsonl {dir}/b.jsonl", 2, {"a.jsonl:1: not a JSON record", "number overflow"}});  // fuzzing
   c.push_back({"ledger_line_not_object", {{"a.jsonl", good + "[1, 2]\n"}, {"b.jsonl", good}},
                "compare {dir}/a.jsonl {dir}/b.jsonl", 2, {"a.jsonl:2: expected a JSON object"}});
   c.push_back({"ledger_samples_wrong_type", {{"a.jsonl", ledger_line([](json& j) { j["samples_ms"] = {1, "x"}; })}, {"b.jsonl", good}},

@@ -26,8 +26,9 @@ const char* kSmall = " --preset tiny --size 32*32 --frames 9 ";
 
 TEST(ExportCommandTest, ExportedCheckpointReproducesTheSeededMd5) {
   const std::string dir = testing::fresh_dir("export");
-  auto r = run_ablate("export-checkpoint --preset tiny --out " + dir + "/ckpt");
+  auto r = run_ablate("export-checkpoint --preset tiny --seed-device cpu --out " + dir + "/ckpt");
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("values computed on cpu"), std::string::npos) << r.output;
   const auto seeded = run_ablate(std::string("generate") + kSmall + "--dtype bf16");
   const auto loaded = run_ablate(std::string("generate") + kSmall + "--dtype bf16 --checkpoint-dir " + dir + "/ckpt");
   ASSERT_EQ(seeded.exit_code, 0) << seeded.output;
@@ -76,6 +77,15 @@ TEST(ExportCommandTest, BadInputFilesExitTwoNamingThem) {
   testing::expect_usage_error(std::string("generate") + kSmall + "--tokenizer " + dir + "/not.png", dir + "/not.png");
   testing::expect_usage_error(std::string("generate") + kSmall + "--save-video /nonexistent/v.mp4", "does not exist");
   testing::expect_usage_error("export-checkpoint --preset huge --out " + dir + "/x", "unknown preset 'huge'");
+}
+
+TEST(ExportCommandTest, SeedDeviceCudaWithoutAGpuIsRefused) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a CUDA device";
+  const auto r =
+      run_ablate("export-checkpoint --preset tiny --seed-device cuda --out " + testing::fresh_dir("export-cuda") + "/ckpt");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--seed-device cuda: this machine has no CUDA device (use auto or cpu)"), std::string::npos)
+      << r.output;
 }
 
 }  // namespace export_command_test

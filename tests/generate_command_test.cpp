@@ -69,6 +69,25 @@ TEST(GenerateCommandTest, PersistentPerRequestRebuildsTheEngineEveryRun) {
   EXPECT_EQ(j["runs"][0]["md5"], j["runs"][1]["md5"]);
 }
 
+// --no-phase-timers times generate() as a whole only (the harness-cost arm): no phases, the same video
+TEST(GenerateCommandTest, NoPhaseTimersTimesOnlyTheWholeGenerate) {
+  const std::string dir = testing::fresh_dir("no-phase-timers");
+  const std::string run = "generate --preset tiny --size 32*32 --frames 9 --runs 2 --json " + dir;
+  const auto with = run_ablate(run + "/with.json");
+  const auto without = run_ablate(run + "/without.json --no-phase-timers");
+  ASSERT_EQ(with.exit_code, 0) << with.output;
+  ASSERT_EQ(without.exit_code, 0) << without.output;
+  const auto a = testing::read_json(dir + "/with.json");
+  const auto b = testing::read_json(dir + "/without.json");
+  EXPECT_EQ(a["md5"], b["md5"]);
+  for (const auto& r : b["runs"]) {
+    EXPECT_TRUE(r["phases"].empty()) << r.dump();
+    EXPECT_TRUE(r["latency_ms"].empty()) << r.dump();
+    EXPECT_GT(r["generate_ms"].get<double>(), 0.0);
+  }
+  EXPECT_TRUE(a["runs"][1]["phases"].contains("vae_decode"));
+}
+
 // The cross-check files (experiments/cli/intermediates.h): a dump holds every named intermediate
 // with its shape, its x0 files give the run's hash chain, and feeding its noise back under another
 // seed gives the same video MD5 and the same noise bytes.

@@ -97,6 +97,11 @@ TEST(ResearchCommandsTest, JournalEntriesAreNumberedAndCarryTheRun) {
   const std::string dir = testing::fresh_dir("journal");
   write_text(dir + "/J.md", "# journal\n\n## Journal\n\n### E4: earlier\n\ntext\n");
   EXPECT_EQ(next_experiment_number(read_text(dir + "/J.md")), 5);
+  // a last heading without a newline counts (appending adds one; found by fuzzing); 10 digits are refused
+  EXPECT_EQ(next_experiment_number("## Journal\n\n### E2: a\n\n### E7"), 8);
+  EXPECT_EQ(next_experiment_number("## Journal\n\n### E7x\n"), 1);
+  EXPECT_EQ(testing::usage_error_of([] { next_experiment_number("\n### E12345678901: big\n"); }),
+            "journal: experiment heading E12345678901: expected a number of at most 9 digits");
   write_ledger(dir + "/l.jsonl", {record("baseline", around(1000)), record("sync_elim=on", around(900))});
   auto r = run_ablate("experiment --ledger " + dir + "/l.jsonl --journal " + dir +
                       "/J.md --title 'sync elimination' --hypothesis 'fewer syncs, faster' --decision keep");

@@ -15,6 +15,7 @@ struct ExportCommandOptions {
   std::string out;
   int64_t weight_seed = 0;
   int64_t max_shard_bytes = 10'000'000'000;  // DiT safetensors shards (diffusers' default is 10 GB)
+  std::string seed_device = "auto";  // where the seeded values are computed: auto (a GPU when there is one), cpu, cuda
 };
 
 CLI::App* add_export_command(CLI::App& app, ExportCommandOptions& opts);

@@ -46,6 +46,8 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
       ->capture_default_str()
       ->check(integer_in(1, 100000));
   cmd->add_option("--json", o.json_path, "Write the full result as JSON to this file");
+  cmd->add_flag("--no-phase-timers", o.no_phase_timers,
+                "Time only generate() as a whole, without per-phase CUDA events (to measure what they cost)");
   cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
   cmd->add_option("--save-video", o.save_video, "Write the last run's video to this .mp4 (H.264, 16 fps)");
   cmd->add_option("--save-contact-sheet", o.save_contact_sheet, "Write every 8th frame of the last run's video to this .png");
@@ -347,7 +349,10 @@ int run_generate_command(const GenerateCommandOptions& o) {
                                     : "generating a batch of " + std::to_string(batch) + " in run " + std::to_string(run + 1));
     auto requests = make_batch_requests(setup.workload, setup.world.size, run, &setup.inputs);
     if (batch == 1) attach_cross_check(o, setup.world.rank, run, requests[0]);  // --noise, --dump-intermediates
-    const Measurement m = measure_generate_batch(setup.engine->pipeline(), requests, setup.comm.get(), rebuild_ms);
+    MeasureOptions measure;
+    measure.extra_ms = rebuild_ms;
+    measure.phase_timers = !o.no_phase_timers;
+    const Measurement m = measure_generate_batch(setup.engine->pipeline(), requests, setup.comm.get(), measure);
     std::cout << "rank " << setup.world.rank << " latents md5 " << m.rank_latent_md5s[static_cast<size_t>(setup.world.rank)]
               << "\n";
     if (!report) continue;

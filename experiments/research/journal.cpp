@@ -18,10 +18,16 @@ const std::vector<std::string>& journal_decisions() {
 }
 
 int next_experiment_number(const std::string& text) {
-  static const std::regex heading(R"((^|\n)### E(\d+)[:\s])");
+  // a heading's number ends at ':' or white space, or at the end of a text without a last newline
+  // (appending adds the newline, and the heading then counts: found by fuzzing)
+  static const std::regex heading(R"((^|\n)### E(\d+)(?=[:\s]|$))");
   int n = 0;
-  for (std::sregex_iterator it(text.begin(), text.end(), heading), end; it != end; ++it)
-    n = std::max(n, std::stoi((*it)[2].str()));
+  for (std::sregex_iterator it(text.begin(), text.end(), heading), end; it != end; ++it) {
+    const std::string digits = (*it)[2].str();
+    ABLATE_USAGE_CHECK(digits.size() <= 9, "journal: experiment heading E", digits.substr(0, 20),
+                       (digits.size() > 20 ? "..." : ""), ": expected a number of at most 9 digits");
+    n = std::max(n, std::stoi(digits));
+  }
   return n + 1;
 }
 

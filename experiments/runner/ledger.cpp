@@ -54,7 +54,7 @@ std::vector<LedgerRecord> read_ledger(const std::string& path) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(lines[i]);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number that overflows
       if (i + 1 == lines.size() && !ends_with_newline) {  // the write in flight when a run died
         std::cerr << "ablate: warning: " << where << ": ignoring a torn last record (" << lines[i].size()
                   << " bytes without a newline; a run was killed while writing it)\n";

@@ -146,7 +146,7 @@ MatrixSpec load_matrix_spec(const std::string& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(f);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number that overflows
     throw UsageError(path + ": not valid JSON: " + e.what());
   }
   return guard_json_file(path, [&] { return parse_matrix_spec(j, path); });

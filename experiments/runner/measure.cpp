@@ -76,19 +76,19 @@ void reduce_over_ranks(dist::Communicator* comm, double sample, int64_t peak, co
 }  // namespace
 
 Measurement measure_generate(Pipeline& pipeline, const GenerateRequest& request, dist::Communicator* comm,
-                             double extra_ms, bool perturb_latents) {
-  return measure_generate_batch(pipeline, {request}, comm, extra_ms, perturb_latents);
+                             const MeasureOptions& options) {
+  return measure_generate_batch(pipeline, {request}, comm, options);
 }
 
 Measurement measure_generate_batch(Pipeline& pipeline, const std::vector<GenerateRequest>& requests,
-                                   dist::Communicator* comm, double extra_ms, bool perturb_latents) {
+                                   dist::Communicator* comm, const MeasureOptions& options) {
   const torch::Device device = pipeline.options().device;
   if (comm) {
     comm->barrier();  // every rank starts the request together
     comm->reset_stats();
   }
   reset_peak_memory(device);
-  PhaseTimer timer(device);
+  PhaseTimer timer(device, options.phase_timers);
   Measurement m;
   m.outputs = pipeline.generate_batch(requests, &timer);
   const auto timings = timer.finish();
@@ -100,13 +100,13 @@ Measurement measure_generate_batch(Pipeline& pipeline, const std::vector<Generat
   if (m.request_latency_ms.size() != m.outputs.size()) m.request_latency_ms.assign(m.outputs.size(), m.generate_ms);
   std::vector<torch::Tensor> latents;
   for (auto& out : m.outputs) {
-    if (perturb_latents) out.latents = out.latents + 1e-3;
+    if (options.perturb_latents) out.latents = out.latents + 1e-3;
     latents.push_back(out.latents.contiguous().cpu());
   }
   m.output = m.outputs.front();
   // one request: its latents' MD5; a batch: the MD5 of all of them, stacked in request order
   const std::string latent_md5 = tensor_md5(latents.size() == 1 ? latents.front() : torch::stack(latents));
-  reduce_over_ranks(comm, m.generate_ms + extra_ms, peak_memory(device).peak_bytes, latent_md5, m);
+  reduce_over_ranks(comm, m.generate_ms + options.extra_ms, peak_memory(device).peak_bytes, latent_md5, m);
   return m;
 }
 

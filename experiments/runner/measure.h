@@ -27,14 +27,20 @@ struct Measurement {
   std::vector<std::string> rank_latent_md5s;        // MD5 of each rank's final latents
 };
 
-// `extra_ms`: time this rank spent for the request before generate() (a per-request rebuild),
-// added to its sample. `perturb_latents`: a test hook that changes this rank's final latents
-// before they are hashed (a diverging rank).
+struct MeasureOptions {
+  // time this rank spent for the request before generate() (a per-request rebuild), added to its sample
+  double extra_ms = 0;
+  // a test hook that changes this rank's final latents before they are hashed (a diverging rank)
+  bool perturb_latents = false;
+  // false: no per-phase timers, only generate() as a whole (to measure what the timers cost)
+  bool phase_timers = true;
+};
+
 Measurement measure_generate(Pipeline& pipeline, const GenerateRequest& request, dist::Communicator* comm,
-                             double extra_ms = 0, bool perturb_latents = false);
+                             const MeasureOptions& options = {});
 // The same around one generate_batch() of `requests` (rank_latent_md5s: of all requests' latents
 // stacked in request order; one request: exactly measure_generate).
 Measurement measure_generate_batch(Pipeline& pipeline, const std::vector<GenerateRequest>& requests,
-                                   dist::Communicator* comm, double extra_ms = 0, bool perturb_latents = false);
+                                   dist::Communicator* comm, const MeasureOptions& options = {});
 
 }  // namespace ablate

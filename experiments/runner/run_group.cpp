@@ -107,8 +107,10 @@ void run_once(RunContext& ctx, Engine& engine, Accumulator& a, int64_t round, in
   // workload.batch requests in one generate() (1: the unbatched one); the sample is the batch's, the
   // output identity request 0's
   const auto requests = make_batch_requests(ctx.spec.workload, ctx.world.size, round, &ctx.inputs);
-  const Measurement m = measure_generate_batch(engine.pipeline(), requests, ctx.comm.get(), rebuild_ms,
-                                               ctx.options.debug_perturb_rank == ctx.world.rank);
+  MeasureOptions measure;
+  measure.extra_ms = rebuild_ms;
+  measure.perturb_latents = ctx.options.debug_perturb_rank == ctx.world.rank;
+  const Measurement m = measure_generate_batch(engine.pipeline(), requests, ctx.comm.get(), measure);
   accumulate(ctx, a, m, round, round >= warmup, fresh_build);
   a.counters = engine.installed(a.slot).counters();
   fresh_build = false;

@@ -231,6 +231,9 @@ def build_pipeline(mods, ckpt_dir, dtype, device, token_ids, rank=0, use_sp=Fals
             ckpt_dir, subfolder=cfg.fast_noise_checkpoint, torch_dtype=param_dtype, control_type="cam",
             local_attn_size=-1, sink_size=0, **extra)
     assert mods.vae._video_vae is orig_video_vae
+    # read before FSDP wrapping: FSDP frees the original parameters' storage (reading it faults)
+    head = model.head.head.weight if hasattr(model, "head") else None
+    head_nonzero = bool(head is not None and head.detach().float().abs().sum().item() > 0)
     pipe.model = pipe._configure_model(model=model, use_sp=use_sp, dit_fsdp=dit_fsdp, shard_fn=shard_fn,
                                        convert_model_dtype=False).to(device)
     pipe.scheduler = mods.i2v.FlowUniPCMultistepScheduler(num_train_timesteps=pipe.num_train_timesteps, shift=1,
@@ -239,9 +242,8 @@ def build_pipeline(mods, ckpt_dir, dtype, device, token_ids, rank=0, use_sp=Fals
     pipe.sample_neg_prompt = cfg.sample_neg_prompt
     pipe._t5_cache = {}
     pipe._cross_attn_initialized = False
-    head = model.head.head.weight if hasattr(model, "head") else None
     return pipe, {"t5_sizes": sizes, "vae_dim": int(vae_dim), "token_ids": list(token_ids),
-                  "dit_head_nonzero": bool(head is not None and head.detach().float().abs().sum().item() > 0)}
+                  "dit_head_nonzero": head_nonzero}
 
 
 # ---- running ---------------------------------------------------------------------------------------

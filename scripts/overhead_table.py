@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""The harness's own cost (issue 16 item 5) from `scripts/gpu.sh overhead-1.3b`'s JSON files.
+
+Files: ARM-gG-rR.json, ARM in nvtx-timers, nvtx-notimers, nonvtx-timers, nonvtx-notimers (NVTX
+compiled in or out; phase timers on or off), G the GPU, R the round. Each (GPU, round) is a block
+that ran every arm once, in a random order; an effect is the mean over blocks of the within-block
+difference of the arms' mean warm generate() times, with a t-based 95 % CI over blocks.
+Usage: overhead_table.py DIR  (prints Markdown)
+"""
+import json
+import math
+import os
+import re
+import statistics
+import sys
+
+ARMS = ["nvtx-timers", "nvtx-notimers", "nonvtx-timers", "nonvtx-notimers"]
+# what each comparison isolates: (name, arm, against)
+EFFECTS = [("NVTX compiled in (timers on)", "nvtx-timers", "nonvtx-timers"),
+           ("NVTX compiled in (timers off)", "nvtx-notimers", "nonvtx-notimers"),
+           ("phase timers (NVTX in)", "nvtx-timers", "nvtx-notimers"),
+           ("phase timers (NVTX out)", "nonvtx-timers", "nonvtx-notimers"),
+           ("both (as shipped vs bare)", "nvtx-timers", "nonvtx-notimers")]
+# two-sided 95 % t quantiles by degrees of freedom (beyond 30: the normal's 1.96)
+T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def t95(df):
+    return T95[df - 1] if 1 <= df <= len(T95) else 1.96
+
+
+def warm_ms(path):
+    with open(path) as f:
+        runs = json.load(f)["runs"]
+    return [r["generate_ms"] for r in runs if r.get("kind") == "warm"]
+
+
+def load(folder):
+    blocks = {}  # (gpu, round) -> arm -> warm times
+    for name in sorted(os.listdir(folder)):
+        m = re.fullmatch(r"(.+)-g(\d+)-r(\d+)\.json", name)
+        if not m or m.group(1) not in ARMS:
+            continue
+        times = warm_ms(os.path.join(folder, name))
+        if times:
+            blocks.setdefault((int(m.group(2)), int(m.group(3))), {})[m.group(1)] = times
+    return {k: v for k, v in blocks.items() if all(a in v for a in ARMS)}  # complete blocks only
+
+
+def effect(blocks, arm, against):
+    diffs = [statistics.mean(b[arm]) - statistics.mean(b[against]) for b in blocks.values()]
+    base = statistics.mean(statistics.mean(b[against]) for b in blocks.values())
+    mean = statistics.mean(diffs)
+    half = t95(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else float("nan")
+    return mean, half, base
+
+
+def table(blocks):
+    out = [f"{len(blocks)} complete blocks (GPU x round), each running the four arms once in a random order.", "",
+           "| arm | warm runs | median ms | min | max |", "|---|---:|---:|---:|---:|"]
+    for arm in ARMS:
+        t = [x for b in blocks.values() for x in b[arm]]
+        out.append(f"| {arm} | {len(t)} | {statistics.median(t):.1f} | {min(t):.1f} | {max(t):.1f} |")
+    out += ["", "| effect | difference ms (95 % CI) | relative | CI half-width |", "|---|---:|---:|---:|"]
+    for name, arm, against in EFFECTS:
+        mean, half, base = effect(blocks, arm, against)
+        out.append(f"| {name} | {mean:+.1f} ± {half:.1f} | {100 * mean / base:+.2f} % | {100 * half / base:.2f} % |")
+    return "\n".join(out)
+
+
+def main(argv):
+    if len(argv) != 2 or not os.path.isdir(argv[1]):
+        sys.stderr.write("usage: overhead_table.py DIR (the folder of ARM-gG-rR.json files)\n")
+        return 2
+    blocks = load(argv[1])
+    if len(blocks) < 2:
+        sys.stderr.write(f"overhead_table.py: {argv[1]}: {len(blocks)} complete blocks; need at least 2\n")
+        return 1
+    print(table(blocks))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
