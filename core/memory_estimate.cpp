@@ -211,14 +211,15 @@ MemoryEstimate estimate_memory(const MemoryEstimateRequest& r) {
   const int64_t vae = vae_parameter_count(m.vae) * 4;  // the VAE runs in float32
   // KV caches: every layer keeps kv_size tokens of its local heads (Ulysses: heads / world), k and v;
   // the cross-attention cache keeps the text context's k and v for all heads.
-  const int64_t kv = m.dit.num_layers() * g.kv_size * 2 * (m.dit.dim() / world) * r.compute_bytes;
-  const int64_t cross_kv = m.dit.num_layers() * m.dit.text_len() * 2 * m.dit.dim() * r.compute_bytes;
+  const int64_t batch = std::max<int64_t>(1, r.batch);
+  const int64_t kv = batch * m.dit.num_layers() * g.kv_size * 2 * (m.dit.dim() / world) * r.compute_bytes;
+  const int64_t cross_kv = batch * m.dit.num_layers() * m.dit.text_len() * 2 * m.dit.dim() * r.compute_bytes;
   const double map = static_cast<double>(m.vae.dim()) * g.height * g.width * 4;  // [dim, H, W] float32
   const int64_t video = 3 * g.frames * g.height * g.width * 4;                       // [3, F, H, W] f32
   const int64_t vae_encode = static_cast<int64_t>((r.cuda ? kVaeEncodeMaps : kVaeEncodeMapsCpu) * map) + video;
   const int64_t vae_decode =
       static_cast<int64_t>((r.cuda ? kVaeDecodeMaps : kVaeDecodeMapsCpu) * map) + 2 * video;  // frames + their cat
-  const int64_t dit_act = dit_activation_bytes(r);
+  const int64_t dit_act = batch * dit_activation_bytes(r);
   const int64_t t5_act = static_cast<int64_t>(kT5ActivationRows * m.t5.text_len() * (m.t5.dim() + m.t5.dim_ffn()) * 4);
 
   const int64_t t5_resident = r.offload_text_encoder ? 0 : t5.resident;
@@ -240,7 +241,9 @@ MemoryEstimate estimate_memory(const MemoryEstimateRequest& r) {
                              {"text activations", t5_act}, {"kv cache", kept_kv}})},
       {"vae_encode", phase({{"vae encode", vae_encode}, {"kv cache", kept_kv}})},
       {"dit", phase({{"kv cache", kv + cross_kv}, {"dit activations", dit_act}, {"dit gathered blocks", dit.transient}})}};
-  if (r.rank == 0) phases.push_back({"vae_decode", phase({{"kv cache", kv + cross_kv}, {"vae decode", vae_decode}})});
+  if (r.rank == 0)
+    phases.push_back({"vae_decode", phase({{"kv cache", kv + cross_kv}, {"vae decode", vae_decode},
+                                           {"earlier requests' videos", (batch - 1) * video}})});
 
   MemoryEstimate e;
   e.cuda = r.cuda;

@@ -25,6 +25,9 @@ struct MemoryEstimateRequest {
   bool offload_text_encoder = false;       // text-encoder weights on the host between encodes
   bool keep_kv_caches = false;             // KV caches live through the VAE encode too
   int64_t rank = 0;                        // rank 0 decodes the video
+  // requests in one generate(): KV caches and DiT activations are per request; the VAE encodes and
+  // decodes one request at a time while the earlier requests' videos are kept
+  int64_t batch = 1;
   int64_t checkpoint_largest_file = 0;     // bytes of the largest checkpoint file (memory-mapped) or 0
   int64_t extra_device_bytes = 0;          // what strategies keep on top (e.g. CUDA-graph pools)
   std::string extra_label = "strategies";  // how the breakdown names extra_device_bytes

@@ -17,6 +17,7 @@ class PrewarmStrategy : public Strategy {
  private:
   double warm_ms_ = 0;
   int64_t forwards_ = 0;
+  int64_t batch_ = 1;  // the batch size whose shapes were warmed
 };
 
 }  // namespace ablate::opt

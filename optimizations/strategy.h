@@ -52,6 +52,7 @@ struct RunConfig {
 // What install() may use beyond the pipeline: the request the runs will make.
 struct InstallContext {
   GenerateRequest request;
+  int64_t batch = 1;  // requests per generate() (the workload's batch): warm-ups use that shape
 };
 
 class Strategy {

@@ -94,6 +94,9 @@ TEST(GenerateBatchCommandTest, ExactCpuStackGivesTheBatchsMd5s) {
       " --set text_embed_once=on --set timestep_embed_once=on --set vae_stream=on --set vae_encode_fixed_point=on";
   EXPECT_EQ(request_md5s(stack, "stack"), plain);
   EXPECT_EQ(request_md5s(" --set persistent=per_request --set prewarm=dit", "per-request"), plain);
+  // prewarm warmed the batch's shapes, not one request's
+  for (const char* name : {"stack", "per-request"})
+    EXPECT_EQ(testing::read_json(scratch() + "/" + name + ".json")["strategy_counters"]["prewarm"]["warm_batch"], 2) << name;
 }
 
 // A matrix spec's workload may ask for a batch: the runner measures batched generate() calls and

@@ -46,7 +46,7 @@ InstalledStrategies& Engine::install(size_t slot, const StrategyValues& values, 
   auto out = std::make_unique<InstalledStrategies>();
   const auto t0 = std::chrono::steady_clock::now();
   pipeline_->seams() = Seams{};
-  opt::InstallContext ctx{request};
+  opt::InstallContext ctx{request, workload_.batch};
   for (const auto& name : opt::strategy_names()) {  // registry order: installs compose the same way every time
     auto it = values.find(name);
     if (it == values.end()) continue;

@@ -60,6 +60,7 @@ MemoryEstimateRequest workload_memory_request(const Workload& w, const StrategyV
   r.offload_text_encoder = options.offload_text_encoder;
   r.keep_kv_caches = options.keep_kv_caches;
   r.rank = rank;
+  r.batch = w.batch;
   r.checkpoint_largest_file = largest_checkpoint_file(w.checkpoint_dir);
   const auto graph = values.find("cuda_graph");
   if (graph != values.end() && graph->second != "off") {
