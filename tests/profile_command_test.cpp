@@ -79,6 +79,18 @@ TEST(ProfileCommandTest, GoodRangeRunsAndPrintsTheCommandLines) {
   EXPECT_TRUE(contains(r.output, "captured generate: chunks 2-3 took")) << r.output;
 }
 
+// --batch profiles the batched generate(), as generate --batch runs it
+TEST(ProfileCommandTest, BatchProfilesTheBatchedGenerate) {
+  const auto r = run_ablate("profile --preset tiny --size 32*32 --frames 9 --batch 2 --chunks 0");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "capture window: chunks 0-0 of the second generate() (the first warms up), each a "
+                                 "batch of 2 requests")) << r.output;
+  EXPECT_TRUE(contains(r.output, "captured generate: chunks 0-0 took")) << r.output;
+  const auto bad = run_ablate("profile --preset tiny --batch 0");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "--batch: '0' is out of range; expected an integer in [1, 64]")) << bad.output;
+}
+
 // A range of the trace with its children: the tree a profiler's NVTX view shows.
 struct TraceNode {
   std::string label;  // "block[2]"

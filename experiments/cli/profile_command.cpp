@@ -77,6 +77,9 @@ CLI::App* add_profile_command(CLI::App& app, ProfileCommandOptions& o) {
                  "print the nsys/ncu command lines for it.");
   add_pipeline_flags(cmd, o.pipeline);
   cmd->add_option("--chunks", o.chunks, "Chunks to capture, A-B or A (default: the last chunk)");
+  cmd->add_option("--batch", o.pipeline.workload.batch, "Requests in the profiled generate(), batched as generate --batch")
+      ->capture_default_str()
+      ->check(integer_in(1, kMaxBatch));
   cmd->add_option("--trace", o.trace,
                   "Write a Chrome/Perfetto trace (Trace Event Format JSON) of the window: Kineto's (CUDA kernels "
                   "and Ablate's ranges) where LibTorch has Kineto, else Ablate's own ranges and phases. Open it in "
@@ -103,7 +106,8 @@ int run_profile_command(const ProfileCommandOptions& o) {
       << Precision::resolve_name(setup.workload.dtype, setup.device) << ")\n"
       << "geometry: " << setup.geometry.describe() << "\n"
       << "capture window: chunks " << window.first << "-" << window.last << " of the second generate() "
-      << "(the first warms up)\n";
+      << "(the first warms up)"
+      << (setup.workload.batch > 1 ? ", each a batch of " + std::to_string(setup.workload.batch) + " requests" : "") << "\n";
   const std::string unavailable = setup.device.is_cuda() ? cuda_profiler_unavailable_reason()
                                                          : "the run is on the CPU: no CUDA profiler API is there";
   out << "profile this run with (the capture range is opened by the process itself):\n";
@@ -116,10 +120,11 @@ int run_profile_command(const ProfileCommandOptions& o) {
     build_engine(setup);
   }
   Pipeline& pipeline = setup.engine->pipeline();
-  const GenerateRequest request = setup_request(setup, 0);
+  // the workload's batch (one request unless --batch), as generate runs it
+  const auto requests = make_batch_requests(setup.workload, setup.world.size, 0, &setup.inputs);
   if (setup.comm) setup.comm->barrier();
   OperationScope scope("generating request 0 (the profiled run)");
-  pipeline.generate(request);  // warm-up: allocator, cuBLAS/cuDNN handles, kernel caches
+  pipeline.generate_batch(requests);  // warm-up: allocator, cuBLAS/cuDNN handles, kernel caches
 
   PhaseTimer timer(setup.device);
   // --trace: Kineto where LibTorch has it, else Ablate's own recorder (ranges and phases)
@@ -144,7 +149,7 @@ int run_profile_command(const ProfileCommandOptions& o) {
   PhaseHooks* hooks = cuda_capture || !o.trace.empty() ? static_cast<PhaseHooks*>(&capture) : inner;
   if (setup.comm) setup.comm->barrier();
   try {
-    pipeline.generate(request, hooks);
+    pipeline.generate_batch(requests, hooks);
   } catch (...) {
     trace::set_active_recorder(nullptr);
     throw;

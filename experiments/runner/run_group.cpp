@@ -166,15 +166,16 @@ std::vector<Accumulator> measure_group(RunContext& ctx, const RunPlan& plan, siz
 
 void audit_syncs(RunContext& ctx, Engine& engine, std::vector<Accumulator>& accs) {
   if (!ctx.options.audit_syncs || !ctx.device.is_cuda() || !engine.built()) return;
-  const GenerateRequest request = make_request(ctx.spec.workload, ctx.world.size, 0, &ctx.inputs);
+  // the generate() the runs measure: the workload's batch of requests (one when unbatched)
+  const auto requests = make_batch_requests(ctx.spec.workload, ctx.world.size, 0, &ctx.inputs);
   for (auto& a : accs) {
     if (!a.error.empty()) continue;
     if (!engine.has(a.slot)) {  // a per-request engine was rebuilt for another combination since
       engine.build();
-      engine.install(a.slot, a.combo.values, request);
+      engine.install(a.slot, a.combo.values, requests.front());
     }
     engine.use(a.slot);
-    a.syncs.cuda_sync_debug = count_cuda_syncs([&] { engine.pipeline().generate(request); });
+    a.syncs.cuda_sync_debug = count_cuda_syncs([&] { engine.pipeline().generate_batch(requests); });
   }
 }
 
