@@ -136,8 +136,13 @@ if [ "$merge" = 1 ] && [ "$failed" = 0 ]; then
     mkdir -p "$build/merged/$t" "fuzz/corpus/$t"
     "$build/fuzz_$t" -merge=1 "${flags[@]}" -detect_leaks=0 "$build/merged/$t" "fuzz/corpus/$t" "$build/inputs/$t" \
       >"$logs/$t.merge.log" 2>&1
+    # inputs that once crashed a reader (regression-*) stay whatever their coverage
+    keep="$build/keep/$t"
+    rm -rf "$keep" && mkdir -p "$keep"
+    find "fuzz/corpus/$t" -maxdepth 1 -name 'regression-*' -exec cp {} "$keep/" \;
     rm -rf "fuzz/corpus/$t"
     mkdir -p "fuzz/corpus/$t"
+    cp -r "$keep/." "fuzz/corpus/$t/"
     # the smallest inputs up to the cap: the repository keeps a few KB; the seeds are made each run
     total=0
     while read -r bytes f; do

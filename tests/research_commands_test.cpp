@@ -102,6 +102,8 @@ TEST(ResearchCommandsTest, JournalEntriesAreNumberedAndCarryTheRun) {
   EXPECT_EQ(next_experiment_number("## Journal\n\n### E7x\n"), 1);
   EXPECT_EQ(testing::usage_error_of([] { next_experiment_number("\n### E12345678901: big\n"); }),
             "journal: experiment heading E12345678901: expected a number of at most 9 digits");
+  EXPECT_EQ(testing::usage_error_of([] { next_experiment_number("\n### E999999999: last\n"); }),
+            "journal: experiment heading E999999999 is the last number a journal takes (9 digits); start a new journal");
   write_ledger(dir + "/l.jsonl", {record("baseline", around(1000)), record("sync_elim=on", around(900))});
   auto r = run_ablate("experiment --ledger " + dir + "/l.jsonl --journal " + dir +
                       "/J.md --title 'sync elimination' --hypothesis 'fewer syncs, faster' --decision keep");

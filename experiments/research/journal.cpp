@@ -28,6 +28,9 @@ int next_experiment_number(const std::string& text) {
                        (digits.size() > 20 ? "..." : ""), ": expected a number of at most 9 digits");
     n = std::max(n, std::stoi(digits));
   }
+  // the next heading must read back too (found by fuzzing: E999999999 made E1000000000)
+  ABLATE_USAGE_CHECK(n < 999999999, "journal: experiment heading E", n,
+                     " is the last number a journal takes (9 digits); start a new journal");
   return n + 1;
 }
 
