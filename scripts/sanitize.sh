@@ -10,12 +10,14 @@
 #   scripts/sanitize.sh                    # build (nice, -j1), then the tests
 #   scripts/sanitize.sh --jobs 2 | --filter 'Npy*' | --build-only | --libs DIR (another g++ build)
 #   scripts/sanitize.sh --model            # also the model code (DiT, VAE, T5, sampler, pipeline) and its tests
+#   scripts/sanitize.sh --all              # every library source and every fast (unit) test: CMake's
+#                                          # ablate_unit_tests, instrumented whole
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # CombinationsTest: expand_combinations (g++ library) sees no strategies when matrix_spec.cpp is the
 # clang copy (a registry singleton duplicated by the mixed link, not a sanitizer report; it passes
 # in the g++ build)
-jobs=1 filter="-CombinationsTest.*" build_only=0 libs=build model=0
+jobs=1 filter="-CombinationsTest.*" build_only=0 libs=build model=0 all=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --jobs) jobs="$2"; shift 2 ;;
@@ -23,7 +25,8 @@ while [ $# -gt 0 ]; do
     --build-only) build_only=1; shift ;;
     --libs) libs="$2"; shift 2 ;;
     --model) model=1; shift ;;
-    *) echo "sanitize.sh: unknown argument '$1'; valid: --jobs N, --filter PATTERN, --build-only, --libs DIR, --model" >&2; exit 2 ;;
+    --all) all=1 model=1 filter="*"; shift ;;
+    *) echo "sanitize.sh: unknown argument '$1'; valid: --jobs N, --filter PATTERN, --build-only, --libs DIR, --model, --all" >&2; exit 2 ;;
   esac
 done
 command -v clang++-14 >/dev/null || { echo "sanitize.sh: clang++-14 is missing (apt-get install clang-14)" >&2; exit 2; }
@@ -57,9 +60,26 @@ if [ "$model" = 1 ]; then
   done
   TESTS+=(rope sampler dit t5_encoder vae_modules vae pipeline pipeline_inputs)
 fi
+if [ "$all" = 1 ]; then
+  # the rest of the libraries (optimizations/, profiling/, experiments/ but the CLI's main()), so no
+  # g++ object is linked at all, and every unit test: tests/CMakeLists.txt's list less its e2e tests
+  for f in $(find optimizations profiling experiments -name '*.cpp' ! -name '*_cuda.cpp' ! -path experiments/cli/main.cpp | sort); do
+    case " ${ABLATE_READER_SOURCES[*]} ${ABLATE_SEPARATE_SOURCES[*]} " in *" $f "*) ;; *) ABLATE_SEPARATE_SOURCES+=("$f") ;; esac
+  done
+  e2e=$(sed -n '/^set(ABLATE_E2E_TEST_NAMES/,/)/p' tests/CMakeLists.txt | tr -s ' ()\n' '\n' | grep '_test$')
+  TESTS=()
+  for f in tests/*_test.cpp; do
+    t=$(basename "$f" .cpp)
+    case "$t" in *_cuda_test) continue ;; esac
+    grep -qx "$t" <<<"$e2e" || TESTS+=("${t%_test}")
+  done
+fi
 start=$(date +%s)
 [ "$libs" = build ] && ensure_gcc_build build "$jobs"
-write_instrumented_ninja "$build" "$libs" "-fsanitize=address,undefined -fno-sanitize-recover=all" \
+# --all: the private definitions of the libraries compiled here too (CMake gives them per target)
+defs=""
+[ "$all" = 1 ] && defs="-DABLATE_SOURCE_DIR=\\\"$(pwd)\\\""
+write_instrumented_ninja "$build" "$libs" "-fsanitize=address,undefined -fno-sanitize-recover=all $defs" \
   "-fsanitize=address,undefined"
 gcc_dir=$(cd "$libs" && pwd)
 # the tests' scratch folders (ABLATE_BINARY_DIR/test-out) in build-asan/, their `ablate` the g++ one

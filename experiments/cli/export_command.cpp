@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "core/config.h"
+#include "core/error.h"
 #include "core/io/checkpoint.h"
 #include "core/pipeline.h"
 #include "core/seeded_init.h"
