@@ -37,7 +37,7 @@ int test_one_input(const uint8_t* data, size_t size) {
   int n = 0;
   ablate::fuzz::usage_errors_only([&] { n = ablate::append_journal_entry(path, entry); });
   // E999999999 is the last number a journal takes: asking for the next one is refused by name
-  if (n > 0 && n < 999999999)
+  if (n > 0 && n < ablate::kLastExperimentNumber)
     ablate::fuzz::require(ablate::next_experiment_number(read_text(path)) == n + 1,
                           "the appended entry is the journal's last number");
   return 0;

@@ -49,23 +49,27 @@ TESTS=(npy camera_files safetensors safetensors_index ledger_record runner_parts
        zip_writer pickle_reader pickle_writer
        statistics verdict sequential factorial pareto successive_halving quality gate assignment partition
        search_rounds)
+# instrument_whole DIR... [find tests]: every .cpp `find` lists there (not the CUDA ones), each its
+# own translation unit, unless a list above has it already
+instrument_whole() {
+  local f
+  for f in $(find "$@" -name '*.cpp' ! -name '*_cuda.cpp' | sort); do
+    case " ${ABLATE_READER_SOURCES[*]} ${ABLATE_SEPARATE_SOURCES[*]} " in *" $f "*) ;; *) ABLATE_SEPARATE_SOURCES+=("$f") ;; esac
+  done
+}
 if [ "$model" = 1 ]; then
   # the model code: all of core/ (the DiT, the VAE, the T5, the sampler, the pipeline, the
   # distributed code, the checkpoint I/O), each file its own translation unit (core/dit and core/vae
   # both have an attention_block.cpp), and the model's tests. All of it, not a part: a g++ object of
   # core/ next to clang ones can need a hidden construction vtable (torch::nn::Sequential's) whose
   # comdat group the linker took from a clang object that does not define it.
-  for f in $(find core -name '*.cpp' ! -name '*_cuda.cpp' ! -name sentencepiece_shim.cpp | sort); do
-    case " ${ABLATE_READER_SOURCES[*]} " in *" $f "*) ;; *) ABLATE_SEPARATE_SOURCES+=("$f") ;; esac
-  done
+  instrument_whole core ! -name sentencepiece_shim.cpp
   TESTS+=(rope sampler dit t5_encoder vae_modules vae pipeline pipeline_inputs)
 fi
 if [ "$all" = 1 ]; then
   # the rest of the libraries (optimizations/, profiling/, experiments/ but the CLI's main()), so no
   # g++ object is linked at all, and every unit test: tests/CMakeLists.txt's list less its e2e tests
-  for f in $(find optimizations profiling experiments -name '*.cpp' ! -name '*_cuda.cpp' ! -path experiments/cli/main.cpp | sort); do
-    case " ${ABLATE_READER_SOURCES[*]} ${ABLATE_SEPARATE_SOURCES[*]} " in *" $f "*) ;; *) ABLATE_SEPARATE_SOURCES+=("$f") ;; esac
-  done
+  instrument_whole optimizations profiling experiments ! -path experiments/cli/main.cpp
   e2e=$(sed -n '/^set(ABLATE_E2E_TEST_NAMES/,/)/p' tests/CMakeLists.txt | tr -s ' ()\n' '\n' | grep '_test$')
   TESTS=()
   for f in tests/*_test.cpp; do

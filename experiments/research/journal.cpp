@@ -29,7 +29,7 @@ int next_experiment_number(const std::string& text) {
     n = std::max(n, std::stoi(digits));
   }
   // the next heading must read back too (found by fuzzing: E999999999 made E1000000000)
-  ABLATE_USAGE_CHECK(n < 999999999, "journal: experiment heading E", n,
+  ABLATE_USAGE_CHECK(n < kLastExperimentNumber, "journal: experiment heading E", n,
                      " is the last number a journal takes (9 digits); start a new journal");
   return n + 1;
 }

@@ -22,6 +22,9 @@ struct JournalEntry {
 // The valid decisions, for messages.
 const std::vector<std::string>& journal_decisions();
 
+// The largest experiment number a journal takes (9 digits): a heading must read back.
+constexpr int kLastExperimentNumber = 999999999;
+
 // The next free number n of "### En" headings in `journal_text` (1 when there are none).
 int next_experiment_number(const std::string& journal_text);
 
