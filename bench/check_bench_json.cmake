@@ -31,7 +31,8 @@ endforeach()
 set(expected "dit_block/tiny/manual_time" "attention/tiny/kv_frames:3/manual_time" "attention/tiny/kv_frames:21/manual_time"
              "vae_decode_frame/tiny/manual_time" "text_encode/tiny/manual_time"
              "all_gather/gloo/ranks:2/bytes:1024/manual_time" "all_gather/gloo/ranks:2/bytes:4096/manual_time"
-             "all_to_all/gloo/ranks:2/bytes:1024/manual_time" "all_to_all/gloo/ranks:2/bytes:4096/manual_time")
+             "all_to_all/gloo/ranks:2/bytes:1024/manual_time" "all_to_all/gloo/ranks:2/bytes:4096/manual_time"
+             "instrumentation/nvtx_range" "instrumentation/phase_timer_phase")
 foreach(e IN LISTS expected)
   if(NOT e IN_LIST names)
     message(FATAL_ERROR "expected benchmark '${e}' in ${OUT}; found: ${names}")

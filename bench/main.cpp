@@ -7,6 +7,7 @@
 
 #include "bench/bench_options.h"
 #include "bench/collective_bench.h"
+#include "bench/instrumentation_bench.h"
 #include "bench/model_bench.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
     options = ablate::bench::parse_bench_options(&argc, argv);
     ablate::bench::register_model_benchmarks(options);
     ablate::bench::register_collective_benchmarks(options);
+    ablate::bench::register_instrumentation_benchmarks(options);
   } catch (const std::exception& e) {
     std::cerr << "ablate_bench: error: " << e.what() << "\n";
     return 2;

@@ -20,6 +20,7 @@ const char* host_read_site_name(HostReadSite site) {
     case HostReadSite::kFrameSeqlen: return "frame_seqlen";
     case HostReadSite::kSeqLen: return "seq_len";
     case HostReadSite::kGatherLimiter: return "gather_limiter";
+    case HostReadSite::kTimeFrequencies: return "time_frequencies";
     case HostReadSite::kOther: return "other";
     case HostReadSite::kCount: break;
   }

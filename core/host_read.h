@@ -20,6 +20,7 @@ enum class HostReadSite {
   kFrameSeqlen,       // host metadata: tokens per frame from the CPU grid-size tensor (not a sync)
   kSeqLen,            // host metadata: tokens in the chunk from the CPU seq-lens tensor (not a sync)
   kGatherLimiter,     // FSDP1's all-gather rate limiter: the host waits for a free event
+  kTimeFrequencies,   // time embedding: the frequency table's arange copied host -> device (a blocking copy)
   kOther,
   kCount
 };

@@ -58,6 +58,7 @@ std::string forward_graph_eager_reason(const ForwardCall& call) {
   const auto& a = call.args;
   if (!a.cross_attn_first_call || *a.cross_attn_first_call) return "fills the cross-attention cache";
   if (!a.frame_seqlen || !a.host_kv_indices) return "reads KV metadata on the host (no sync_elim hints)";
+  if (!a.device_time_frequencies) return "copies the time embedding's frequency table from the host (no sync_elim hints)";
   if (call.site.geometry && call.site.geometry->local_attn_size != -1) return "sliding-window KV cache reads its indices";
   return "";
 }

@@ -11,6 +11,7 @@ namespace {
 
 std::atomic<TraceRecorder*> g_active_recorder{nullptr};
 std::atomic<bool> g_record_function_ranges{false};
+std::atomic<int64_t> g_ranges_opened{0};
 
 std::string trace_json_string(const char* s) {
   std::string out = "\"";
@@ -97,7 +98,10 @@ void set_active_recorder(TraceRecorder* recorder) { g_active_recorder.store(reco
 TraceRecorder* active_recorder() { return g_active_recorder.load(std::memory_order_acquire); }
 void set_record_function_ranges(bool on) { g_record_function_ranges.store(on, std::memory_order_release); }
 
+int64_t ranges_opened() { return g_ranges_opened.load(std::memory_order_relaxed); }
+
 RangeScope::RangeScope(const char* name, int64_t index) : recorder_(active_recorder()) {
+  g_ranges_opened.fetch_add(1, std::memory_order_relaxed);
   if (recorder_) slot_ = recorder_->begin(name, index, this_thread_id());
   if (g_record_function_ranges.load(std::memory_order_acquire)) {
     record_function_ = std::make_unique<at::RecordFunction>(at::RecordScope::USER_SCOPE);

@@ -54,6 +54,9 @@ void set_active_recorder(TraceRecorder* recorder);
 TraceRecorder* active_recorder();
 // When on, each range also opens an at::RecordFunction user scope ("block[3]") for Kineto.
 void set_record_function_ranges(bool on);
+// Ranges opened so far in this process (monotonic; one relaxed atomic add per range): with the
+// per-range cost of `ablate_bench --benchmark_filter=instrumentation`, what the ranges cost a run.
+int64_t ranges_opened();
 
 // One range: what ABLATE_NVTX_RANGE opens beside its NVTX range.
 class RangeScope {

@@ -93,6 +93,22 @@ for step in "${steps[@]}"; do
           --json "$out/load-14b-w$w-$gpu.json" > "$out/load-14b-w$w-$gpu.log" 2>&1
         grep -E "loaded checkpoint|md5:|peak memory|rror" "$out/load-14b-w$w-$gpu.log" | sed "s/^/[w$w] /"
       done ;;
+    kernels-14b)
+      # issue 16: the 14b DiT's kernels against the reference's, chunk 2 (5 forwards) on both sides,
+      # the same checkpoint (load-14b's export, made here if absent), image and size (480*832);
+      # needs the reference checkout carried in .reference/lingbot-world
+      ck=/tmp/ckpt-14b; k=$out/kernels-14b; mkdir -p $k
+      [ -f $ck.done ] || { rm -rf $ck; $build/experiments/ablate export-checkpoint --preset 14b --out $ck 2>&1 | tail -1 && touch $ck.done; }
+      img=.reference/lingbot-world/examples/03/image.jpg
+      python3 tools/reference_check/kernel_profile.py --checkpoint $ck --trace $k/trace-reference.json --size 480*832 \
+        --chunk 2 > $k/reference.log 2>&1; echo "[kernels] reference exit $?"; tail -2 $k/reference.log
+      $build/experiments/ablate profile --preset 14b --device cuda --checkpoint-dir $ck --image $img --size 480*832 \
+        --chunks 2 --trace $k/trace-ablate.json > $k/ablate.log 2>&1; echo "[kernels] ablate exit $?"; grep -E "geometry|captured" $k/ablate.log
+      tokens=$(grep -o -E "\(([0-9]+) tokens\)" $k/ablate.log | head -1 | tr -dc 0-9)
+      python3 scripts/kernel_compare.py $k/trace-reference.json $k/trace-ablate.json --top 20 \
+        --dit-shape 5120,13824,40,$tokens,$((3 * tokens)) | tee $k/compare.md
+      for side in reference ablate; do python3 scripts/trace_top_kernels.py $k/trace-$side.json --top 30 --markdown > $k/top-$side.md; done
+      gzip -f $k/trace-*.json ;;
     graph-14b)
       # 14b on one GPU: the baseline and the exact stack with cuda_graph (issue 16), same build, same call
       for name in base graph; do
@@ -154,14 +170,18 @@ for step in "${steps[@]}"; do
       # each one process (generate --runs R; the first run is cold and dropped): NVTX compiled in
       # (this build) or out ($build-nonvtx), phase timers on or off (--no-phase-timers). Every GPU
       # runs its own rounds at once (the device is a block); a round runs the four arms in a seeded
-      # random order. OVERHEAD_ROUNDS (3) and OVERHEAD_RUNS (6) set the size.
+      # random order. OVERHEAD_ROUNDS (3) and OVERHEAD_RUNS (6) set the size; no round starts after
+      # OVERHEAD_BUDGET_S (420) seconds, so that the call ends with its results. Then the per-call
+      # cost of a range and of a timed phase (ablate_bench), which bounds the instrumentation's host cost.
       prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
       cmake -S . -B $build-nonvtx -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DABLATE_ENABLE_NVTX=OFF \
         -DABLATE_BUILD_TESTS=OFF -DABLATE_BUILD_BENCHMARKS=OFF > "$out/configure-nonvtx.log" 2>&1
       cmake --build $build-nonvtx -j"$(nproc)" --target ablate > "$out/build-nonvtx.log" 2>&1 || { tail -20 "$out/build-nonvtx.log"; exit 1; }
       mkdir -p "$out/overhead"
+      deadline=$(( $(date +%s) + ${OVERHEAD_BUDGET_S:-420} ))
       for g in $(seq 0 $(( $(nvidia-smi -L | wc -l) - 1 ))); do
         (for r in $(seq 1 "${OVERHEAD_ROUNDS:-3}"); do
+          [ "$(date +%s)" -lt "$deadline" ] || { echo "[overhead] gpu $g: budget spent before round $r"; break; }
           for arm in $(printf '%s\n' nvtx-timers nvtx-notimers nonvtx-timers nonvtx-notimers | shuf --random-source=<(yes "$g.$r")); do
             b=$build; [ "${arm%%-*}" = nonvtx ] && b=$build-nonvtx
             timers=(); [ "${arm#*-}" = notimers ] && timers=(--no-phase-timers)
@@ -172,7 +192,10 @@ for step in "${steps[@]}"; do
         done) &
       done
       wait
-      python3 scripts/overhead_table.py "$out/overhead" | tee "$out/overhead/table.md" ;;
+      $build/bench/ablate_bench --device=cuda --benchmark_filter=instrumentation --benchmark_repetitions=5 \
+        --benchmark_report_aggregates_only=true --benchmark_out="$out/overhead/instrumentation-bench.json" \
+        --benchmark_out_format=json 2>&1 | grep -E "instrumentation" | tee "$out/overhead/instrumentation-bench.txt"
+      python3 scripts/overhead_table.py "$out/overhead" "$out/overhead/instrumentation-bench.json" | tee "$out/overhead/table.md" ;;
     ncu-demo)
       # Nsight Compute filtered by an NVTX range: only the kernels inside ablate's ffn ranges, inside
       # the profiled window (chunk 1 of a tiny run)
@@ -185,6 +208,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
   esac
 done

@@ -5,7 +5,11 @@ Files: ARM-gG-rR.json, ARM in nvtx-timers, nvtx-notimers, nonvtx-timers, nonvtx-
 compiled in or out; phase timers on or off), G the GPU, R the round. Each (GPU, round) is a block
 that ran every arm once, in a random order; an effect is the mean over blocks of the within-block
 difference of the arms' mean warm generate() times, with a t-based 95 % CI over blocks.
-Usage: overhead_table.py DIR  (prints Markdown)
+Usage: overhead_table.py DIR [BENCH_JSON]  (prints Markdown)
+
+With BENCH_JSON (ablate_bench --benchmark_filter=instrumentation, aggregates), also the bound from
+counts: the ranges and timed phases per generate() (the runs' "instrumentation" fields) times the
+cost of one range and one timed phase on this machine.
 """
 import json
 import math
@@ -69,16 +73,56 @@ def table(blocks):
     return "\n".join(out)
 
 
+def bench_ns(path):
+    """{benchmark name: mean ns per call} from Google Benchmark's JSON (its _mean aggregates)."""
+    with open(path) as f:
+        rows = json.load(f)["benchmarks"]
+    means = {r["run_name"]: r["real_time"] for r in rows if r.get("aggregate_name") == "mean"}
+    return means or {r["name"]: r["real_time"] for r in rows}
+
+
+def counts(folder, arm):
+    """(ranges, timed phases, warm generate() ms) per warm run of `arm`, over every file of it."""
+    out = []
+    for name in sorted(os.listdir(folder)):
+        if not re.fullmatch(re.escape(arm) + r"-g\d+-r\d+\.json", name):
+            continue
+        with open(os.path.join(folder, name)) as f:
+            for r in json.load(f)["runs"]:
+                if r.get("kind") == "warm" and "instrumentation" in r:
+                    i = r["instrumentation"]
+                    out.append((i["ranges"], i["timed_phases"], r["generate_ms"]))
+    return out
+
+
+def bound(folder, bench_path):
+    ns = bench_ns(bench_path)
+    rows = counts(folder, "nvtx-timers")
+    if not rows:
+        return "no run of nvtx-timers carries instrumentation counts"
+    ranges, phases, ms = (statistics.mean(c) for c in zip(*rows))
+    per_range, per_phase = ns.get("instrumentation/nvtx_range", 0.0), ns.get("instrumentation/phase_timer_phase", 0.0)
+    cost_ms = (ranges * per_range + phases * per_phase) / 1e6
+    return "\n".join([
+        "", "Bound from counts (host time the instrumentation adds to a generate(), no tool attached):", "",
+        "| item | per generate() | ns per call | ms per generate() |", "|---|---:|---:|---:|",
+        f"| ranges (NVTX + trace scope) | {ranges:.0f} | {per_range:.1f} | {ranges * per_range / 1e6:.3f} |",
+        f"| timed phases (clock pair + CUDA event pair) | {phases:.0f} | {per_phase:.1f} | {phases * per_phase / 1e6:.3f} |",
+        f"| **both** | | | **{cost_ms:.3f} = {100 * cost_ms / ms:.4f} % of {ms:.0f} ms** |"])
+
+
 def main(argv):
-    if len(argv) != 2 or not os.path.isdir(argv[1]):
-        sys.stderr.write("usage: overhead_table.py DIR (the folder of ARM-gG-rR.json files)\n")
+    if len(argv) not in (2, 3) or not os.path.isdir(argv[1]):
+        sys.stderr.write("usage: overhead_table.py DIR [BENCH_JSON] (the folder of ARM-gG-rR.json files)\n")
         return 2
     blocks = load(argv[1])
     if len(blocks) < 2:
         sys.stderr.write(f"overhead_table.py: {argv[1]}: {len(blocks)} complete blocks; need at least 2\n")
-        return 1
-    print(table(blocks))
-    return 0
+    else:
+        print(table(blocks))
+    if len(argv) == 3:
+        print(bound(argv[1], argv[2]))
+    return 0 if len(blocks) >= 2 else 1
 
 
 if __name__ == "__main__":

@@ -16,13 +16,9 @@ import sys
 DEVICE_CATEGORIES = {"kernel", "gpu_memcpy", "gpu_memset"}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("trace")
-    ap.add_argument("--top", type=int, default=20)
-    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    args = ap.parse_args()
-    with open(args.trace) as f:
+def load_totals(path):
+    """(totals by name in us, counts by name, number of dit_forward ranges, whether they are kernels)."""
+    with open(path) as f:
         events = json.load(f)
     if isinstance(events, dict):
         events = events.get("traceEvents", [])
@@ -30,7 +26,6 @@ def main():
     device = [e for e in complete if e.get("cat") in DEVICE_CATEGORIES]
     forwards = sum(1 for e in complete if e.get("name", "").split("[")[0] == "dit_forward"
                    and e.get("cat") in ("user_annotation", "range"))
-    what = "kernels" if device else "ranges (no device events in this trace)"
     rows = device if device else [e for e in complete if e.get("cat") in ("range", "user_annotation")]
     total = collections.Counter()
     count = collections.Counter()
@@ -38,8 +33,19 @@ def main():
         name = e.get("name", "?")
         total[name] += float(e["dur"])
         count[name] += 1
+    return total, count, forwards, bool(device)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("trace")
+    ap.add_argument("--top", type=int, default=20)
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = ap.parse_args()
+    total, count, forwards, kernels = load_totals(args.trace)
+    what = "kernels" if kernels else "ranges (no device events in this trace)"
     grand = sum(total.values()) or 1.0
-    print(f"{args.trace}: {len(rows)} {what}, {grand / 1000:.3f} ms in all; dit_forward ranges: {forwards}")
+    print(f"{args.trace}: {sum(count.values())} {what}, {grand / 1000:.3f} ms in all; dit_forward ranges: {forwards}")
     header = ["ms total", "count", "us mean", "share"] + (["ms per DiT forward"] if forwards else []) + ["name"]
     if args.markdown:
         print("| " + " | ".join(header) + " |")

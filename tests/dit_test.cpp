@@ -79,14 +79,17 @@ TEST(DitTest, KeyNamesMatchTheReference) {
   EXPECT_EQ(dit.model->named_parameters()["blocks.0.modulation"].sizes(), torch::IntArrayRef({1, 6, 64}));
 }
 
-TEST(DitTest, ThreeDeviceReadsPerBlockPerForward) {
+// The reference's reads: 3 per block per forward, and its time embedding's host arange copied to the
+// device once per forward (model.py sinusoidal_embedding_1d).
+TEST(DitTest, ThreeDeviceReadsPerBlockAndOneFrequencyCopyPerForward) {
   TinyDit dit;
   auto caches = dit.caches(dit.lat_f);
   const auto before = host_read_stats();
   dit.run(caches, dit.lat_f);
   const auto d = host_read_stats() - before;
   const int64_t forwards = dit.lat_f / dit.chunk, blocks = dit.opts.num_layers();
-  EXPECT_EQ(d.syncs(), 3 * blocks * forwards);
+  EXPECT_EQ(d.syncs(), (3 * blocks + 1) * forwards);
+  EXPECT_EQ(d.of(HostReadSite::kTimeFrequencies), forwards);
   EXPECT_EQ(d.of(HostReadSite::kCrossAttnIsInit), blocks * forwards);
   EXPECT_EQ(d.of(HostReadSite::kKvLocalEnd), blocks * forwards);
   EXPECT_EQ(d.of(HostReadSite::kKvGlobalEnd), blocks * forwards);
@@ -105,6 +108,7 @@ TEST(DitTest, HostSuppliedMetadataReadsNothingAndIsBitIdentical) {
     args.frame_seqlen = dit.frame_seqlen();
     args.cross_attn_first_call = c == 0;
     args.host_kv_indices = true;
+    args.device_time_frequencies = true;
     args.kv_write_index = torch::arange(args.current_start, args.current_start + dit.chunk * dit.frame_seqlen());
     EXPECT_TRUE(torch::equal(dit.model->forward(dit.inputs(c), caches, args), base[c])) << "chunk " << c;
   }

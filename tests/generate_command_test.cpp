@@ -86,6 +86,15 @@ TEST(GenerateCommandTest, NoPhaseTimersTimesOnlyTheWholeGenerate) {
     EXPECT_GT(r["generate_ms"].get<double>(), 0.0);
   }
   EXPECT_TRUE(a["runs"][1]["phases"].contains("vae_decode"));
+  // the instrumentation's own counts: the same ranges either way (the work is the same), one timed
+  // phase (generate()) without the phase timers, one per phase with them
+  const auto& ia = a["runs"][1]["instrumentation"];
+  const auto& ib = b["runs"][1]["instrumentation"];
+  EXPECT_GT(ia["ranges"].get<int64_t>(), 9 * 4);  // at least one per DiT step of the 9 frames' chunks
+  EXPECT_EQ(ia["ranges"], ib["ranges"]);
+  EXPECT_EQ(ia["ranges"], a["runs"][0]["instrumentation"]["ranges"]);
+  EXPECT_EQ(ib["timed_phases"].get<int64_t>(), 1);
+  EXPECT_EQ(ia["timed_phases"].get<int64_t>(), 1 + static_cast<int64_t>(a["runs"][1]["phases"].size()));
 }
 
 // The cross-check files (experiments/cli/intermediates.h): a dump holds every named intermediate

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
+#include "core/dit/time_embedding.h"
+#include "core/host_read.h"
 #include "core/pipeline.h"
+#include "experiments/runner/sync_audit.h"
 #include "core/video_hash.h"
 #include "profiling/phase_timer.h"
 
@@ -41,6 +44,19 @@ TEST(PipelineCudaTest, SeededWeightsMatchTheCpuBits) {
   auto cpu = seeded_uniform(12345, 0, 1 << 20, 0.02, torch::kCPU);
   auto gpu = seeded_uniform(12345, 0, 1 << 20, 0.02, torch::Device(torch::kCUDA, 0));
   EXPECT_TRUE(torch::equal(cpu, gpu.cpu()));
+}
+
+// The reference's time-embedding table is a blocking host-to-device copy: CUDA's sync debugging sees
+// one sync, the core counts one device read, and the device-made table has the same bits.
+TEST(PipelineCudaTest, TimeFrequencyCopyIsOneSyncWithTheSameBits) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto position = torch::arange(7, torch::TensorOptions(torch::kDouble).device(torch::kCUDA)) * 250.0;
+  torch::Tensor host, device;
+  const auto before = host_read_stats();
+  EXPECT_EQ(count_cuda_syncs([&] { host = dit::sinusoidal_embedding_1d(256, position, dit::FrequencyTable::kHostCopy); }), 1);
+  EXPECT_EQ((host_read_stats() - before).device_reads, 1);
+  EXPECT_EQ(count_cuda_syncs([&] { device = dit::sinusoidal_embedding_1d(256, position, dit::FrequencyTable::kDevice); }), 0);
+  EXPECT_TRUE(torch::equal(host, device));
 }
 
 }  // namespace pipeline_cuda_test

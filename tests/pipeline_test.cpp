@@ -33,14 +33,16 @@ TEST(PipelineTest, Tiny81FramesRunsTheReferenceSchedule) {
   EXPECT_EQ(g.num_chunks, 7);
   EXPECT_EQ(out.dit_forwards, 35);
   const int64_t blocks = preset("tiny").dit.num_layers();
-  // 3 device reads per block per forward: cross-attention is_init, KV local and global end
-  EXPECT_EQ(out.dit_host_reads.syncs(), 3 * blocks * 35);
+  // 3 device reads per block per forward (cross-attention is_init, KV local and global end) and the
+  // time embedding's frequency copy per forward
+  EXPECT_EQ(out.dit_host_reads.syncs(), (3 * blocks + 1) * 35);
+  EXPECT_EQ(out.dit_host_reads.of(HostReadSite::kTimeFrequencies), 35);
   EXPECT_EQ(out.dit_host_reads.of(HostReadSite::kCrossAttnIsInit), blocks * 35);
   // sampler: one sigma lookup per step (28), one re-noise lookup per non-final step (21); text: 1
   EXPECT_EQ(out.host_reads.of(HostReadSite::kSamplerSigma), 28);
   EXPECT_EQ(out.host_reads.of(HostReadSite::kSamplerNoiseIndex), 21);
   EXPECT_EQ(out.host_reads.of(HostReadSite::kTextLength), 1);
-  EXPECT_EQ(out.host_reads.syncs(), 3 * blocks * 35 + 28 + 21 + 1);
+  EXPECT_EQ(out.host_reads.syncs(), (3 * blocks + 1) * 35 + 28 + 21 + 1);
   // output layout
   EXPECT_EQ(out.video.sizes(), torch::IntArrayRef({3, 81, 32, 32}));
   EXPECT_EQ(out.latents.sizes(), torch::IntArrayRef({16, 21, 4, 4}));

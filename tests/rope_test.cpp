@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/dit/time_embedding.h"
+#include "core/host_read.h"
 
 namespace ablate::dit {
 namespace rope_test {
@@ -43,6 +44,20 @@ TEST(RopeTest, SinusoidIsCosThenSin) {
   EXPECT_DOUBLE_EQ(e[0][0].item<double>(), std::cos(2.0));
   EXPECT_DOUBLE_EQ(e[0][4].item<double>(), std::sin(2.0));
   EXPECT_NEAR(e[0][1].item<double>(), std::cos(2.0 * std::pow(10000.0, -0.25)), 1e-15);
+}
+
+// The reference's table (torch.arange(half) on the host, copied) and the device-made one give the
+// same bits; only the host copy is counted (on the CPU as a count, on CUDA as a sync).
+TEST(RopeTest, FrequencyTableFromTheHostIsCountedAndBitIdentical) {
+  const auto position = torch::arange(7, torch::kDouble) * 250.0;
+  const auto before = host_read_stats();
+  auto host = sinusoidal_embedding_1d(256, position, FrequencyTable::kHostCopy);
+  const auto mid = host_read_stats();
+  auto device = sinusoidal_embedding_1d(256, position, FrequencyTable::kDevice);
+  EXPECT_EQ((mid - before).of(HostReadSite::kTimeFrequencies), 1);
+  EXPECT_EQ((mid - before).device_reads, 0);  // a CPU tensor: no device to wait for
+  EXPECT_EQ((host_read_stats() - mid).total(), 0);
+  EXPECT_TRUE(torch::equal(host, device));
 }
 
 }  // namespace rope_test

@@ -38,7 +38,7 @@ TEST(RunCommandTest, MatrixWritesLedgerAndReportsAndResumes) {
     EXPECT_EQ(rec["samples_ms"].size(), 2u);
     EXPECT_EQ(rec["md5_ok"], true) << rec.dump();  // sync_elim is tier A against this run's baseline
     EXPECT_EQ(rec["dit_forwards"], rec["dit_forwards_expected"]);
-    EXPECT_EQ(rec["syncs"]["dit"].get<int64_t>(), rec["combination"] == "baseline" ? 3 * 3 * 5 : 0);
+    EXPECT_EQ(rec["syncs"]["dit"].get<int64_t>(), rec["combination"] == "baseline" ? (3 * 3 + 1) * 5 : 0);
     EXPECT_TRUE(rec["fingerprint"].contains("cpu_capability"));
   }
   EXPECT_EQ(ok, 2);

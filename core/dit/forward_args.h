@@ -18,6 +18,10 @@ struct ForwardArgs {
   std::optional<bool> cross_attn_first_call;  // fill the cross-attention cache in this forward
   bool host_kv_indices = false;               // global cache: KV indices from current_start (no reads)
   std::optional<int64_t> seq_len;             // real tokens in this chunk
+  // The time embedding's frequency table: false, the reference's torch.arange(half) on the host copied to
+  // the device (model.py sinusoidal_embedding_1d: a blocking copy, one sync per forward that PR #51
+  // left); true, made on the device. The values are the same.
+  bool device_time_frequencies = false;
 
   // Work the reference does every forward that a caller may skip:
   bool embed_text = true;                 // text embedding (its output only fills the cross-attention cache)

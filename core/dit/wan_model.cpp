@@ -87,11 +87,11 @@ torch::Tensor WanModelImpl::embed_camera(const torch::Tensor& plucker) {
 }
 
 std::pair<torch::Tensor, torch::Tensor> WanModelImpl::embed_time(const torch::Tensor& t, int64_t batch,
-                                                                 int64_t tokens) {
+                                                                 int64_t tokens, FrequencyTable table) {
   ABLATE_NVTX_RANGE("time_embed");
   // t: [B] -> per token [B * tokens] -> sinusoid [B * tokens, freq_dim] float64 -> float32 GEMMs
   auto positions = batch == 1 ? t.expand({tokens}) : t.view({batch, 1}).expand({batch, tokens}).reshape({-1});
-  auto sinusoid = sinusoidal_embedding_1d(options.freq_dim(), positions).to(torch::kFloat);
+  auto sinusoid = sinusoidal_embedding_1d(options.freq_dim(), positions, table).to(torch::kFloat);
   auto e = linear_as(torch::silu(linear_as(sinusoid, time_fc1_, torch::kFloat)), time_fc2_, torch::kFloat);
   auto e0 = linear_as(torch::silu(e), time_proj_, torch::kFloat).unflatten(1, {6, options.dim()});
   // [B, L, dim], [B, L, 6, dim]
@@ -157,7 +157,8 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   ctx.kernels = kernels;
   // for every padded token, replicated on every rank (or once, broadcast: same values per token)
   const auto t = in.t.numel() == batch ? in.t.view({batch}) : in.t.view({1}).expand({batch});
-  auto [e, e0] = embed_time(t, batch, args.broadcast_time_embedding ? 1 : padded);
+  const auto table = args.device_time_frequencies ? FrequencyTable::kDevice : FrequencyTable::kHostCopy;
+  auto [e, e0] = embed_time(t, batch, args.broadcast_time_embedding ? 1 : padded, table);
   if (args.broadcast_time_embedding) {
     e = e.expand({batch, padded, e.size(2)});
     e0 = e0.expand({batch, padded, e0.size(2), e0.size(3)});

@@ -13,6 +13,7 @@
 #include "core/dit/forward_args.h"
 #include "core/dit/head.h"
 #include "core/dit/kv_cache.h"
+#include "core/dit/time_embedding.h"
 #include "core/precision.h"
 #include "core/seeded_init.h"
 #include "core/unit_hooks.h"
@@ -70,7 +71,8 @@ class WanModelImpl : public torch::nn::Module {
   torch::Tensor embed_text(const torch::Tensor& context);                 // -> [B, text_len, dim]
   torch::Tensor embed_camera(const torch::Tensor& plucker);               // -> [B, L, dim]
   // t: [B] -> e [B, tokens, dim], e0 [B, tokens, 6, dim]
-  std::pair<torch::Tensor, torch::Tensor> embed_time(const torch::Tensor& t, int64_t batch, int64_t tokens);
+  std::pair<torch::Tensor, torch::Tensor> embed_time(const torch::Tensor& t, int64_t batch, int64_t tokens,
+                                                     FrequencyTable table);
   torch::Tensor unpatchify(const torch::Tensor& x, const std::array<int64_t, 3>& grid);
 
   torch::Tensor freqs_;

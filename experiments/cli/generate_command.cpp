@@ -147,6 +147,7 @@ nlohmann::json run_json(const Measurement& m, int64_t run, const std::string& md
   nlohmann::json r;
   r["kind"] = run == 0 ? "cold" : "warm";
   r["generate_ms"] = m.generate_ms;
+  r["instrumentation"] = {{"ranges", m.ranges}, {"timed_phases", m.timed_phases}};
   r["sample_ms"] = m.sample_ms;
   r["phases"] = m.phase_ms;
   r["latency_ms"] = m.latency_ms;
@@ -212,9 +213,11 @@ nlohmann::json batch_json(const Measurement& m, const std::vector<GenerateReques
 
 void print_host_reads(const Measurement& m, int64_t blocks, std::ostream& out) {
   const auto& o = m.output;
+  const int64_t time_copies = o.dit_host_reads.of(HostReadSite::kTimeFrequencies);
+  const int64_t block_reads = o.dit_host_reads.syncs() - time_copies;
   out << "host reads per generate: " << o.host_reads.syncs() << " device reads (DiT " << o.dit_host_reads.syncs()
-      << " = " << (o.dit_forwards ? o.dit_host_reads.syncs() / (blocks * o.dit_forwards) : 0) << " x " << blocks
-      << " blocks x " << o.dit_forwards << " forwards; sampler "
+      << " = " << (o.dit_forwards ? block_reads / (blocks * o.dit_forwards) : 0) << " x " << blocks << " blocks x "
+      << o.dit_forwards << " forwards + " << time_copies << " time-embedding copies; sampler "
       << o.host_reads.of(HostReadSite::kSamplerSigma) + o.host_reads.of(HostReadSite::kSamplerNoiseIndex) << "; text "
       << o.host_reads.of(HostReadSite::kTextLength) << "), " << o.host_reads.total() - o.host_reads.syncs()
       << " host-metadata reads\n";

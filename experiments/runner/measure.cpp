@@ -6,6 +6,7 @@
 #include "core/video_hash.h"
 #include "profiling/memory_stats.h"
 #include "profiling/phase_timer.h"
+#include "profiling/trace_recorder.h"
 
 namespace ablate {
 namespace {
@@ -90,8 +91,11 @@ Measurement measure_generate_batch(Pipeline& pipeline, const std::vector<Generat
   reset_peak_memory(device);
   PhaseTimer timer(device, options.phase_timers);
   Measurement m;
+  const int64_t ranges_before = trace::ranges_opened();
   m.outputs = pipeline.generate_batch(requests, &timer);
   const auto timings = timer.finish();
+  m.ranges = trace::ranges_opened() - ranges_before;
+  m.timed_phases = static_cast<int64_t>(timings.size());
   if (comm) comm->resolve();
   // ~~~ after the timed region ~~~
   read_timings(timings, m);

@@ -25,6 +25,10 @@ struct Measurement {
   std::map<std::string, CollectiveRow> collectives;  // this generate()'s calls, bytes, ms
   std::vector<int64_t> peak_per_rank;
   std::vector<std::string> rank_latent_md5s;        // MD5 of each rank's final latents
+  // the harness's own instrumentation in this generate(), this rank: ranges opened (NVTX + trace
+  // scope) and phases timed (host clock pairs; CUDA event pairs on a GPU)
+  int64_t ranges = 0;
+  int64_t timed_phases = 0;
 };
 
 struct MeasureOptions {
