@@ -7,4 +7,8 @@ namespace ablate {
 
 void use_device(torch::Device device);
 
+// Whether the current stream of `device` is capturing a CUDA graph (false on the CPU and in CPU
+// builds): work issued now only runs when the graph is replayed.
+bool stream_is_capturing(torch::Device device);
+
 }  // namespace ablate

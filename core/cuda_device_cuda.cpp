@@ -1,6 +1,7 @@
-// CUDA-only: set the current device; the device's free bytes (for the memory preflight).
+// CUDA-only: set the current device; whether its stream captures; its free bytes (for the memory preflight).
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 #include <c10/util/Exception.h>
 #include <cuda_runtime_api.h>
 
@@ -9,6 +10,14 @@
 namespace ablate {
 
 void use_cuda_device(int index) { c10::cuda::set_device(static_cast<c10::DeviceIndex>(index)); }
+
+bool cuda_stream_is_capturing(int index) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  const cudaError_t rc =
+      cudaStreamIsCapturing(c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(index)).stream(), &status);
+  TORCH_CHECK(rc == cudaSuccess, "cudaStreamIsCapturing on cuda:", index, " failed: ", cudaGetErrorString(rc));
+  return status != cudaStreamCaptureStatusNone;
+}
 
 int64_t cuda_free_bytes(int index) {
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));

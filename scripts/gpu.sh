@@ -97,22 +97,42 @@ for step in "${steps[@]}"; do
       # issue 16: the 14b DiT's kernels against the reference's, chunk 2 (5 forwards) on both sides,
       # the same checkpoint (load-14b's export, made here if absent), image and size (480*832);
       # needs the reference checkout carried in .reference/lingbot-world
+      # KERNELS_REFERENCE_TRACE: a reference trace of an earlier call (.json or .json.gz) instead of a
+      # reference run; Ablate then profiles its seeded weights (the kernels do not depend on values);
+      # KERNELS_SETS: strategies for Ablate's side (--set ...)
       ck=/tmp/ckpt-14b; k=$out/kernels-14b; mkdir -p $k
-      [ -f $ck.done ] || { rm -rf $ck; $build/experiments/ablate export-checkpoint --preset 14b --out $ck 2>&1 | tail -1 && touch $ck.done; }
-      img=.reference/lingbot-world/examples/03/image.jpg
-      python3 tools/reference_check/kernel_profile.py --checkpoint $ck --trace $k/trace-reference.json --size 480*832 \
-        --chunk 2 > $k/reference.log 2>&1; echo "[kernels] reference exit $?"; tail -2 $k/reference.log
-      $build/experiments/ablate profile --preset 14b --device cuda --checkpoint-dir $ck --image $img --size 480*832 \
+      img=.reference/lingbot-world/examples/03/image.jpg; ckflag=()
+      if [ -n "${KERNELS_REFERENCE_TRACE:-}" ]; then
+        case "$KERNELS_REFERENCE_TRACE" in *.gz) gunzip -c "$KERNELS_REFERENCE_TRACE" > $k/trace-reference.json ;; *) cp "$KERNELS_REFERENCE_TRACE" $k/trace-reference.json ;; esac
+      else
+        [ -f $ck.done ] || { rm -rf $ck; $build/experiments/ablate export-checkpoint --preset 14b --out $ck 2>&1 | tail -1 && touch $ck.done; }
+        python3 tools/reference_check/kernel_profile.py --checkpoint $ck --trace $k/trace-reference.json --size 480*832 \
+          --chunk 2 > $k/reference.log 2>&1; echo "[kernels] reference exit $?"; tail -2 $k/reference.log
+        ckflag=(--checkpoint-dir $ck)
+      fi
+      $build/experiments/ablate profile --preset 14b --device cuda "${ckflag[@]}" --image $img --size 480*832 ${KERNELS_SETS:-} \
         --chunks 2 --trace $k/trace-ablate.json > $k/ablate.log 2>&1; echo "[kernels] ablate exit $?"; grep -E "geometry|captured" $k/ablate.log
       tokens=$(grep -o -E "\(([0-9]+) tokens\)" $k/ablate.log | head -1 | tr -dc 0-9)
       python3 scripts/kernel_compare.py $k/trace-reference.json $k/trace-ablate.json --top 20 \
         --dit-shape 5120,13824,40,$tokens,$((3 * tokens)) | tee $k/compare.md
       for side in reference ablate; do python3 scripts/trace_top_kernels.py $k/trace-$side.json --top 30 --markdown > $k/top-$side.md; done
       gzip -f $k/trace-*.json ;;
+    fidelity-1.3b)
+      # issue 20's bf16 comparison alone (1.3b, 480*832, 81 frames) against the reference checkout
+      # carried in .reference/lingbot-world; tables under $out/fidelity/1.3b-bf16
+      OUT=$out tools/reference_check/run_gpu.sh bf16 2>&1 | grep -E "PSNR|max|psnr|exit|Error|error" | tail -25 ;;
+    exact-1.3b)
+      # the exact bar's two ends at 1.3b in one call: the baseline and the best exact stack (EXACT_SETS)
+      for name in base stack; do
+        sets=""; [ $name = stack ] && sets=${EXACT_SETS:-"--set prewarm=full --set text_cache=on --set sync_elim=on --set cuda_graph=on --set kv_index_copy=on --set sampler_host_tables=on --set text_embed_once=on --set time_embed_cache=on --set image_cache=on --set vae_stream=on"}
+        $build/experiments/ablate generate --preset 1.3b --device cuda --runs ${EXACT_RUNS:-4} $sets \
+          --json "$out/exact-1.3b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^peak|error" | sed "s/^/[$name] /"
+      done ;;
     graph-14b)
-      # 14b on one GPU: the baseline and the exact stack with cuda_graph (issue 16), same build, same call
+      # 14b on one GPU: the baseline and the exact stack with cuda_graph (issue 16), same build, same
+      # call; GRAPH_SETS replaces the stack
       for name in base graph; do
-        sets=""; [ $name = graph ] && sets="--set prewarm=full --set text_cache=on --set sync_elim=on --set text_embed_once=on --set cuda_graph=on"
+        sets=""; [ $name = graph ] && sets=${GRAPH_SETS:-"--set prewarm=full --set text_cache=on --set sync_elim=on --set text_embed_once=on --set cuda_graph=on"}
         $build/experiments/ablate generate --preset 14b --device cuda --runs ${GRAPH_RUNS:-3} --offload-text-encoder $sets \
           --json "$out/graph-14b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^peak|error" | sed "s/^/[$name] /"
       done ;;
@@ -208,6 +228,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
   esac
 done

@@ -5,7 +5,9 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <utility>
 
 namespace ablate::dit {
 
@@ -26,6 +28,12 @@ struct ForwardArgs {
   // Work the reference does every forward that a caller may skip:
   bool embed_text = true;                 // text embedding (its output only fills the cross-attention cache)
   bool broadcast_time_embedding = false;  // time embedding for one token, broadcast to all (t is uniform)
+  // Time-embedding provider: called with the shape (B requests, L tokens) and the core's computation
+  // of this forward's (e [B, L, dim], e0 [B, L, 6, dim]); must return what it returns (e.g. the
+  // result of an earlier forward with the same timestep and shape). Empty: computed.
+  using TimeEmbedding = std::pair<torch::Tensor, torch::Tensor>;
+  std::function<TimeEmbedding(int64_t batch, int64_t tokens, const std::function<TimeEmbedding()>& compute)>
+      time_embedding;
 
   // KV write mechanism: slice assignment when undefined, index_copy_ along the token axis when set
   // ([tokens] int64 on the device; PR #53).

@@ -132,7 +132,11 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
       xin.to(compute), patch_embedding->weight.to(compute),
       torch::nn::functional::Conv3dFuncOptions().bias(patch_embedding->bias.to(compute)).stride(options.patch_size()));
   std::array<int64_t, 3> grid{emb.size(2), emb.size(3), emb.size(4)};
-  auto x = emb.flatten(2).transpose(1, 2);
+  // token-major and contiguous, as the reference's torch.cat(x) leaves it: a transposed view would
+  // carry its strides through the residual stream, and F.linear on non-contiguous input takes
+  // matmul + a separate bias add instead of the GEMM with the bias in its epilogue (other bits on
+  // CUDA, and 36 ms more per forward at 14b on an H200)
+  auto x = emb.flatten(2).transpose(1, 2).contiguous();
   const int64_t tokens = x.size(1);
   // sequence parallel: pad the token axis to a multiple of the world size
   const int64_t padded = (tokens + world - 1) / world * world;
@@ -158,7 +162,9 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
   // for every padded token, replicated on every rank (or once, broadcast: same values per token)
   const auto t = in.t.numel() == batch ? in.t.view({batch}) : in.t.view({1}).expand({batch});
   const auto table = args.device_time_frequencies ? FrequencyTable::kDevice : FrequencyTable::kHostCopy;
-  auto [e, e0] = embed_time(t, batch, args.broadcast_time_embedding ? 1 : padded, table);
+  const int64_t time_tokens = args.broadcast_time_embedding ? 1 : padded;
+  auto compute_time = [&] { return embed_time(t, batch, time_tokens, table); };
+  auto [e, e0] = args.time_embedding ? args.time_embedding(batch, time_tokens, compute_time) : compute_time();
   if (args.broadcast_time_embedding) {
     e = e.expand({batch, padded, e.size(2)});
     e0 = e0.expand({batch, padded, e0.size(2), e0.size(3)});

@@ -3,6 +3,7 @@
 # reference checkout carried beside the tree). From the repository root:
 #   OUT=/some/folder tools/reference_check/run_gpu.sh            # one H200: both acceptance comparisons
 #   OUT=/some/folder tools/reference_check/run_gpu.sh fsdp       # two H200s: the reference's FSDP counts
+#   OUT=/some/folder tools/reference_check/run_gpu.sh bf16       # one H200: comparison (b) alone
 # acceptance:
 #   (a) tiny preset, forced fp32, SDPA math backend on both sides, 480*832, 81 frames:
 #       max |x0 diff| <= 1e-3 at every step;
@@ -65,6 +66,10 @@ case "$mode" in
     compare 1.3b-bf16 --preset 1.3b --dtype bf16 --attention default --min-video-psnr 35 \
       --checkpoint "$WORK/ckpt-1.3b"
     ;;
+  bf16)
+    compare 1.3b-bf16 --preset 1.3b --dtype bf16 --attention default --min-video-psnr 35 \
+      --checkpoint "$WORK/ckpt-1.3b"
+    ;;
   fsdp)
     if [ ! -d "$WORK/tiny-fp32-math/inputs" ] || [ ! -d "$WORK/tiny-fp32-math/checkpoint" ]; then
       "$PY" "$tool" export --preset tiny --ablate "$ABLATE" --out "$WORK/tiny-fp32-math" || status=1
@@ -79,7 +84,7 @@ case "$mode" in
     keep fsdp-tiny
     ;;
   *)
-    echo "usage: OUT=DIR $0 [acceptance|tiny|fsdp]" >&2
+    echo "usage: OUT=DIR $0 [acceptance|tiny|bf16|fsdp]" >&2
     exit 2
     ;;
 esac
