@@ -25,7 +25,8 @@ class LinearImpl : public torch::nn::Module {
     if (options.bias()) bias = register_parameter("bias", torch::empty({options.out_features()}, t), false);
   }
   // x: [..., in] -> [..., out]
-  torch::Tensor forward(const torch::Tensor& x) { return torch::nn::functional::linear(x, weight, bias); }
+  // at::linear, as F.linear (see linear_as in core/precision.h)
+  torch::Tensor forward(const torch::Tensor& x) { return torch::linear(x, weight, bias); }
 
   LinearOptions options;
   torch::Tensor weight, bias;

@@ -24,7 +24,11 @@ struct Precision {
 template <typename LinearHolder>
 torch::Tensor linear_as(const torch::Tensor& x, const LinearHolder& layer, torch::Dtype dtype) {
   auto b = layer->bias.defined() ? layer->bias.to(dtype) : torch::Tensor();
-  return torch::nn::functional::linear(x.to(dtype), layer->weight.to(dtype), b);
+  // at::linear, as the reference's F.linear: [B, L, in] goes to one addmm (on CUDA the GEMM with the
+  // bias in its epilogue). The C++ frontend's torch::nn::functional::linear instead runs matmul and a
+  // separate bias add for any input that is not 2-D: other bits in bf16, and ~36 ms more per 14b
+  // forward on an H200 (reports/kernels-14b-h200).
+  return torch::linear(x.to(dtype), layer->weight.to(dtype), b);
 }
 
 }  // namespace ablate

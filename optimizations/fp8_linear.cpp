@@ -94,7 +94,7 @@ void Fp8LinearStrategy::install(const std::string& value, Pipeline& pipeline, co
     if (it == weights_.end()) {
       ++fallback_calls_;
       auto b = layer.bias.defined() ? layer.bias.to(compute) : torch::Tensor();
-      return torch::nn::functional::linear(x.to(compute), layer.weight.to(compute), b);
+      return torch::linear(x.to(compute), layer.weight.to(compute), b);
     }
     ++fp8_calls_;
     const Fp8Weight& w = it->second;

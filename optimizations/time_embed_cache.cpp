@@ -20,6 +20,13 @@ void TimeEmbedCacheStrategy::install(const std::string& value, Pipeline& pipelin
     args.time_embedding = [this, device, step = site.step, refresh = site.refresh](
                               int64_t batch, int64_t tokens,
                               const std::function<dit::ForwardArgs::TimeEmbedding()>& compute) {
+      // inside a graph capture: computed from t, never looked up or stored. A graph serves every
+      // step of its chunk with t as an input, so a cached embedding would be baked into it (one
+      // step's values for all four), and what is computed exists only once the graph is replayed.
+      if (stream_is_capturing(device)) {
+        ++captured_;
+        return compute();
+      }
       const Key key{step, refresh, batch, tokens};
       auto it = cache_.find(key);
       if (it != cache_.end()) {
@@ -28,18 +35,15 @@ void TimeEmbedCacheStrategy::install(const std::string& value, Pipeline& pipelin
       }
       ++misses_;
       auto computed = compute();
-      // inside a graph capture the values exist only once the graph is replayed: not stored
-      if (!stream_is_capturing(device)) {
-        bytes_ += static_cast<int64_t>(computed.first.nbytes() + computed.second.nbytes());
-        cache_.emplace(key, computed);
-      }
+      bytes_ += static_cast<int64_t>(computed.first.nbytes() + computed.second.nbytes());
+      cache_.emplace(key, computed);
       return computed;
     };
   });
 }
 
 nlohmann::json TimeEmbedCacheStrategy::counters() const {
-  return {{"hits", hits_}, {"misses", misses_}, {"entries", cache_.size()}, {"bytes", bytes_}};
+  return {{"hits", hits_}, {"misses", misses_}, {"captured", captured_}, {"entries", cache_.size()}, {"bytes", bytes_}};
 }
 
 ABLATE_DEFINE_STRATEGY(time_embed_cache, TimeEmbedCacheStrategy)

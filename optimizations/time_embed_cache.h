@@ -2,7 +2,8 @@
 // by every later chunk. Each chunk's forwards run the sampler's same timesteps (4 denoising + the
 // t = 0 refresh), so 30 of a generate()'s 35 forwards recompute what an earlier chunk computed: at
 // 14b the fp32 [L, dim] x [dim, 6 dim] GEMM, 1.42 TFLOP (~35 ms on an H200) each. Tier A: the
-// stored tensors are the same GEMMs' outputs on the same inputs.
+// stored tensors are the same GEMMs' outputs on the same inputs. Forwards inside a cuda_graph capture
+// compute theirs (a graph replays one chunk's steps with t as an input).
 #pragma once
 #include <map>
 #include <tuple>
@@ -21,7 +22,7 @@ class TimeEmbedCacheStrategy : public Strategy {
   // (step, refresh, latent frames in the chunk, requests): the timestep and the token count
   using Key = std::tuple<int64_t, bool, int64_t, int64_t>;
   std::map<Key, dit::ForwardArgs::TimeEmbedding> cache_;
-  int64_t hits_ = 0, misses_ = 0, bytes_ = 0;
+  int64_t hits_ = 0, misses_ = 0, captured_ = 0, bytes_ = 0;
 };
 
 }  // namespace ablate::opt

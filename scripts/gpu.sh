@@ -121,6 +121,11 @@ for step in "${steps[@]}"; do
       # issue 20's bf16 comparison alone (1.3b, 480*832, 81 frames) against the reference checkout
       # carried in .reference/lingbot-world; tables under $out/fidelity/1.3b-bf16
       OUT=$out tools/reference_check/run_gpu.sh bf16 2>&1 | grep -E "PSNR|max|psnr|exit|Error|error" | tail -25 ;;
+    instrumentation-bench)
+      # the per-call cost of a range and of a timed phase on this GPU machine (issue 16 item 5's bound)
+      $build/bench/ablate_bench --device=cuda --benchmark_filter=instrumentation --benchmark_repetitions=5 \
+        --benchmark_report_aggregates_only=true --benchmark_out="$out/instrumentation-bench-$gpu.json" \
+        --benchmark_out_format=json 2>&1 | grep -E "^instrumentation" ;;
     exact-1.3b)
       # the exact bar's two ends at 1.3b in one call: the baseline and the best exact stack (EXACT_SETS)
       for name in base stack; do
@@ -228,6 +233,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
   esac
 done

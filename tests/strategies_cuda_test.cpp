@@ -78,6 +78,23 @@ TEST(StrategiesCudaTest, CudaGraphStacksWithKvIndexCopyAndVaeStream) {
   EXPECT_GT(all.counters.at("cuda_graph")["replays"].get<int64_t>(), 0);
 }
 
+// A graph replays every denoising step of its chunk with t as an input: time_embed_cache must not
+// bake one step's cached embedding into it (it did at 14b: another MD5). Captures compute theirs;
+// only eager forwards (the first, and each graph's warm-up) use the cache.
+TEST(StrategiesCudaTest, TimeEmbedCacheStacksWithCudaGraph) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto eager = run_cuda({{"sync_elim", "on"}}, 1);
+  const auto both = run_cuda({{"sync_elim", "on"}, {"cuda_graph", "on"}, {"time_embed_cache", "on"}}, 2);
+  EXPECT_EQ(both.md5[0], eager.md5[0]);
+  EXPECT_EQ(both.md5[1], eager.md5[0]);
+  const auto& k = both.counters.at("time_embed_cache");
+  std::cout << "[ time_embed_cache ] counters " << k.dump() << "\n";
+  EXPECT_EQ(k["captured"], 14);  // one per capture
+  const auto cached = run_cuda({{"sync_elim", "on"}, {"time_embed_cache", "on"}}, 1);
+  EXPECT_EQ(cached.md5[0], eager.md5[0]);
+  EXPECT_EQ(cached.counters.at("time_embed_cache")["hits"], 30);
+}
+
 TEST(StrategiesCudaTest, VaeStreamOnASideStreamKeepsTheMd5) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const auto base = run_cuda({}, 1);
