@@ -225,6 +225,22 @@ TEST(StrategiesStreamTest, ForwardExecutionSeamAndGraphKeys) {
   EXPECT_NE(keys[1], keys[6]);      // chunk 0 vs chunk 1
 }
 
+// A forward that would copy the time embedding's table from the host (the reference's blocking
+// copy) is not capturable: with every other sync_elim hint present, that is the reason given.
+TEST(StrategiesStreamTest, TheTimeEmbeddingsHostCopyKeepsAForwardEager) {
+  std::vector<std::string> reasons;
+  auto seam = [&](Pipeline& p) {
+    chain_forward_hints(p.seams(), [](dit::ForwardArgs& a, const ForwardSite&) { a.device_time_frequencies = false; });
+    p.seams().execute_forward = [&](const ForwardCall& call) {
+      reasons.push_back(forward_graph_eager_reason(call));
+      return call.run(call.inputs);
+    };
+  };
+  run_case({{"sync_elim", "on"}}, Case{}, seam);
+  ASSERT_EQ(reasons.size(), 35u);
+  EXPECT_EQ(reasons[1], "copies the time embedding's frequency table from the host (no sync_elim hints)");
+}
+
 TEST(StrategiesStreamTest, KeptKvCachesKeepTheirStorageAndTheMd5) {
   std::vector<const void*> kv_at;
   PipelineOptions o;
