@@ -14,6 +14,7 @@ StrategyInfo TimeEmbedCacheStrategy::info() const {
 
 void TimeEmbedCacheStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext&) {
   if (value == "off") return;
+  cache_.clear();  // a rebuilt engine (persistent=per_request) computes its own
   const torch::Device device = pipeline.options().device;
   chain_forward_hints(pipeline.seams(), [this, device](dit::ForwardArgs& args, const ForwardSite& site) {
     // the sampler's timestep of this step is the same in every chunk (a pipeline's schedule is fixed)
