@@ -1,8 +1,8 @@
 // The harness's own instrumentation, per call (issue 16 item 5): an ABLATE_NVTX_RANGE (NVTX push
 // and pop when compiled in, plus the trace recorder's check) and one phase of the PhaseTimer
 // (a steady-clock pair and, on CUDA, two events). Times these with no tool attached, as timed runs
-// are; multiplied by the calls per generate() (the range counts of `ablate profile --trace`), they
-// bound what the instrumentation costs a generate() on the host.
+// are; multiplied by the calls per generate() (the "instrumentation" counts of `generate --json`),
+// they bound what the instrumentation costs a generate() on the host.
 #include <benchmark/benchmark.h>
 
 #include "bench/instrumentation_bench.h"

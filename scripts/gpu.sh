@@ -14,6 +14,12 @@ build=build-gpu
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | grep -o -E "H100|H200|A100|L40S" | tr 'A-Z' 'a-z')
 gpu=${gpu:-gpu}
 steps=("$@")
+
+# the per-call cost of a range and of a timed phase (ablate_bench, 5 repetitions) as JSON in $1
+instrumentation_bench() {
+  $build/bench/ablate_bench --device=cuda --benchmark_filter=instrumentation --benchmark_repetitions=5 \
+    --benchmark_report_aggregates_only=true --benchmark_out="$1" --benchmark_out_format=json 2>&1 | grep -E "^instrumentation"
+}
 [ ${#steps[@]} -eq 0 ] && steps=(build test)
 
 for step in "${steps[@]}"; do
@@ -123,9 +129,7 @@ for step in "${steps[@]}"; do
       OUT=$out tools/reference_check/run_gpu.sh bf16 2>&1 | grep -E "PSNR|max|psnr|exit|Error|error" | tail -25 ;;
     instrumentation-bench)
       # the per-call cost of a range and of a timed phase on this GPU machine (issue 16 item 5's bound)
-      $build/bench/ablate_bench --device=cuda --benchmark_filter=instrumentation --benchmark_repetitions=5 \
-        --benchmark_report_aggregates_only=true --benchmark_out="$out/instrumentation-bench-$gpu.json" \
-        --benchmark_out_format=json 2>&1 | grep -E "^instrumentation" ;;
+      instrumentation_bench "$out/instrumentation-bench-$gpu.json" ;;
     exact-1.3b)
       # the exact bar's two ends at 1.3b in one call: the baseline and the best exact stack (EXACT_SETS)
       for name in base stack; do
@@ -217,9 +221,7 @@ for step in "${steps[@]}"; do
         done) &
       done
       wait
-      $build/bench/ablate_bench --device=cuda --benchmark_filter=instrumentation --benchmark_repetitions=5 \
-        --benchmark_report_aggregates_only=true --benchmark_out="$out/overhead/instrumentation-bench.json" \
-        --benchmark_out_format=json 2>&1 | grep -E "instrumentation" | tee "$out/overhead/instrumentation-bench.txt"
+      instrumentation_bench "$out/overhead/instrumentation-bench.json" | tee "$out/overhead/instrumentation-bench.txt"
       python3 scripts/overhead_table.py "$out/overhead" "$out/overhead/instrumentation-bench.json" | tee "$out/overhead/table.md" ;;
     ncu-demo)
       # Nsight Compute filtered by an NVTX range: only the kernels inside ablate's ffn ranges, inside

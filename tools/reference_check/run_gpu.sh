@@ -57,19 +57,18 @@ compare() {  # name, then reference_check.py options
   git rev-parse HEAD 2>/dev/null || true
 } > "$OUT/fidelity/machine.txt" 2>&1
 
+compare_tiny() {  # (a)
+  compare tiny-fp32-math --preset tiny --dtype fp32 --attention math --x0-max-abs 1e-3
+}
+
+compare_bf16() {  # (b)
+  compare 1.3b-bf16 --preset 1.3b --dtype bf16 --attention default --min-video-psnr 35 --checkpoint "$WORK/ckpt-1.3b"
+}
+
 case "$mode" in
-  tiny)
-    compare tiny-fp32-math --preset tiny --dtype fp32 --attention math --x0-max-abs 1e-3
-    ;;
-  acceptance)
-    compare tiny-fp32-math --preset tiny --dtype fp32 --attention math --x0-max-abs 1e-3
-    compare 1.3b-bf16 --preset 1.3b --dtype bf16 --attention default --min-video-psnr 35 \
-      --checkpoint "$WORK/ckpt-1.3b"
-    ;;
-  bf16)
-    compare 1.3b-bf16 --preset 1.3b --dtype bf16 --attention default --min-video-psnr 35 \
-      --checkpoint "$WORK/ckpt-1.3b"
-    ;;
+  tiny) compare_tiny ;;
+  acceptance) compare_tiny; compare_bf16 ;;
+  bf16) compare_bf16 ;;
   fsdp)
     if [ ! -d "$WORK/tiny-fp32-math/inputs" ] || [ ! -d "$WORK/tiny-fp32-math/checkpoint" ]; then
       "$PY" "$tool" export --preset tiny --ablate "$ABLATE" --out "$WORK/tiny-fp32-math" || status=1
