@@ -13,6 +13,25 @@ else()
 endif()
 message(STATUS "ablate: LibTorch ${Torch_VERSION}, CUDA build: ${ABLATE_CUDA}")
 
+# The hand-written kernels (optimizations/kernels/*.cu) need nvcc. A CUDA build without it leaves
+# them out, and the strategies that use them say so (validate) or run their tensor-op path.
+set(ABLATE_CUDA_KERNELS OFF)
+if(ABLATE_CUDA)
+  if(NOT CMAKE_CUDA_COMPILER AND CUDAToolkit_NVCC_EXECUTABLE)
+    set(CMAKE_CUDA_COMPILER ${CUDAToolkit_NVCC_EXECUTABLE})
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 80 90)  # A100 and H100/H200
+    endif()
+    enable_language(CUDA)
+    set(ABLATE_CUDA_KERNELS ON)
+  endif()
+endif()
+message(STATUS "ablate: hand-written CUDA kernels: ${ABLATE_CUDA_KERNELS}")
+
 # Gloo headers: Debian's libgloo-dev on the CPU machine; PyTorch's wheel ships none.
 find_path(ABLATE_GLOO_INCLUDE_DIR gloo/config.h)
 find_library(ABLATE_GLOO_LIBRARY gloo)

@@ -3,6 +3,10 @@
 #include "core/compat.h"
 #include "core/error.h"
 
+#if defined(ABLATE_CUDA_KERNELS)
+#include "optimizations/kernels/fused_ops.h"
+#endif
+
 namespace ablate::opt {
 
 StrategyInfo Fp8LinearStrategy::info() const {
@@ -99,9 +103,7 @@ void Fp8LinearStrategy::install(const std::string& value, Pipeline& pipeline, co
     ++fp8_calls_;
     const Fp8Weight& w = it->second;
     const int64_t k = x.size(-1), n = w.w8.size(0);
-    auto x2 = x.reshape({-1, k}).to(torch::kFloat);            // [M, K]
-    auto sx = fp8_scales(x2, scaling_);                           // [] or [M, 1]
-    auto x8 = compat::to_float8_e4m3((x2 / sx).clamp(-kE4m3Max, kE4m3Max)).contiguous();
+    auto [x8, sx] = quantize_activation(x.reshape({-1, k}));  // [M, K] e4m3, [] or [M, 1]
     // per-row scaling needs a bf16 output from _scaled_mm
     const auto out_dtype = scaling_ == Fp8Scaling::kPerRow ? torch::kBFloat16 : compute;
     auto out = compat::scaled_mm_fp8(x8, w.w8, sx, w.scale, w.bias, out_dtype).to(compute);  // [M, N]
@@ -111,9 +113,27 @@ void Fp8LinearStrategy::install(const std::string& value, Pipeline& pipeline, co
   };
 }
 
+std::pair<torch::Tensor, torch::Tensor> Fp8LinearStrategy::quantize_activation(const torch::Tensor& x) {
+#if defined(ABLATE_CUDA_KERNELS)
+  // One kernel per call instead of abs, amax, a product, a division, a clamp and the cast (~26 ms per
+  // 1.3b forward on an H200, reports/bars-h200); the same arithmetic, so the same bits.
+  if (x.is_cuda()) {
+    const bool per_row = scaling_ == Fp8Scaling::kPerRow;
+    auto fused = kernels::fused_fp8_quantize(x, per_row, per_row ? torch::Tensor() : fp8_scales(x, scaling_));
+    if (fused.first.defined()) {
+      ++fused_quantize_calls_;
+      return fused;
+    }
+  }
+#endif
+  auto x2 = x.to(torch::kFloat);
+  auto sx = fp8_scales(x2, scaling_);
+  return {compat::to_float8_e4m3((x2 / sx).clamp(-kE4m3Max, kE4m3Max)).contiguous(), sx};
+}
+
 nlohmann::json Fp8LinearStrategy::counters() const {
   return {{"fp8_layers", weights_.size()}, {"unaligned_layers", unaligned_layers_}, {"fp8_calls", fp8_calls_},
-          {"fallback_calls", fallback_calls_}};
+          {"fallback_calls", fallback_calls_}, {"fused_quantize_calls", fused_quantize_calls_}};
 }
 
 ABLATE_DEFINE_STRATEGY(fp8_linear, Fp8LinearStrategy)

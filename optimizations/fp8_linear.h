@@ -1,6 +1,7 @@
 // fp8_linear: the DiT's large GEMMs (self/cross q, k, v, o and the FFN) in FP8 e4m3 through
 // at::_scaled_mm (SM90, LibTorch 2.x CUDA), with per-tensor or per-row scales. The weights are
-// quantized once at install; the activations per call (their amax on the device, no host read).
+// quantized once at install; the activations per call (their amax on the device, no host read; one
+// fused kernel on CUDA).
 // Also the quantize/dequantize arithmetic as plain tensor code (the CPU reference its tests check).
 #pragma once
 #include <map>
@@ -40,9 +41,12 @@ class Fp8LinearStrategy : public Strategy {
     torch::Tensor scale;  // [] or [1, N] float32
     torch::Tensor bias;   // [N] or undefined
   };
+  // x: [M, K] -> (e4m3 [M, K], scale [] or [M, 1]): one fused kernel on CUDA, else tensor ops
+  std::pair<torch::Tensor, torch::Tensor> quantize_activation(const torch::Tensor& x);
+
   std::map<const LinearImpl*, Fp8Weight> weights_;
   Fp8Scaling scaling_ = Fp8Scaling::kPerTensor;
-  int64_t fp8_calls_ = 0, fallback_calls_ = 0, unaligned_layers_ = 0;
+  int64_t fp8_calls_ = 0, fallback_calls_ = 0, unaligned_layers_ = 0, fused_quantize_calls_ = 0;
 };
 
 }  // namespace ablate::opt

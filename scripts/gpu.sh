@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU machine (Ubuntu 24.04, CUDA 13, PyTorch 2.11): configure against PyTorch's LibTorch, build,
 # test, and measure in one step. Usage: scripts/gpu.sh [build] [test] [measure ...]
+# (e.g. SETS="base: ; fused: --set fused_elementwise=on" scripts/gpu.sh build test sets pack)
 # Logs and JSON go to $OUT (or out/ when unset). Needs nothing carried: the machine has
 # libssl-dev, CLI11, GoogleTest, Google Benchmark and nlohmann-json; NVTX3 comes with CUDA.
 set -uo pipefail
@@ -137,6 +138,17 @@ for step in "${steps[@]}"; do
         $build/experiments/ablate generate --preset 1.3b --device cuda --runs ${EXACT_RUNS:-4} $sets \
           --json "$out/exact-1.3b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^peak|error" | sed "s/^/[$name] /"
       done ;;
+    sets)
+      # one `ablate generate` process per entry of SETS ("name: --set a=b ...; name2: ..."), preset
+      # SETS_PRESET (1.3b or 14b), SETS_RUNS warm runs each (3), one after the other on this GPU
+      preset=${SETS_PRESET:-1.3b}; extra=(); [ "$preset" = 14b ] && extra=(--offload-text-encoder)
+      IFS=';' read -ra entries <<< "${SETS:?SETS names the combinations}"
+      for e in "${entries[@]}"; do
+        name=$(echo "${e%%:*}" | xargs); flags=${e#*:}
+        # shellcheck disable=SC2086  # flags are words
+        $build/experiments/ablate generate --preset "$preset" --device cuda --runs "${SETS_RUNS:-3}" "${extra[@]}" $flags \
+          --json "$out/sets-$preset-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^peak|^strategy|error|Error" | sed "s/^/[$preset $name] /"
+      done ;;
     graph-14b)
       # 14b on one GPU: the baseline and the exact stack with cuda_graph (issue 16), same build, same
       # call; GRAPH_SETS replaces the stack
@@ -235,6 +247,6 @@ for step in "${steps[@]}"; do
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all sets gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
   esac
 done

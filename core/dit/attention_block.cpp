@@ -35,12 +35,33 @@ torch::Tensor ffn_forward(const Linear& fc1, const Linear& fc2, const torch::Ten
 
 torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x_in, const BlockContext& ctx,
                                           SelfKvCache& self_cache, CrossKvCache& cross_cache) {
-  // m: [B, L, 6, dim] float32 -> six [B, L, dim] (shift/scale/gate for attention and FFN)
-  auto m = (modulation.to(torch::kFloat).unsqueeze(0) + ctx.e0).chunk(6, 2);
-  auto mod = [&](int i) { return m[i].squeeze(2); };
+  const DitKernels* kernels = ctx.kernels;
+  // m: [B, L, 6, dim] float32 -> six [B, L, dim] (shift/scale/gate for attention and FFN); made on
+  // first use, so a block whose elementwise seams take the modulation never builds it
+  std::vector<torch::Tensor> m;
+  auto mod = [&](int64_t i) {
+    if (m.empty()) m = (modulation.to(torch::kFloat).unsqueeze(0) + ctx.e0).chunk(6, 2);
+    return m[i].squeeze(2);
+  };
+  // normed * (1 + scale) + shift
+  auto modulate = [&](const torch::Tensor& normed, int64_t shift) {
+    if (kernels && kernels->modulate) {
+      auto out = kernels->modulate(normed, modulation, ctx.e0, shift, ctx.compute);
+      if (out.defined()) return out;
+    }
+    return normed.to(torch::kFloat) * (1 + mod(shift + 1)) + mod(shift);
+  };
+  // x + y * gate, float32
+  auto gated = [&](const torch::Tensor& x, const torch::Tensor& y, int64_t gate) {
+    if (kernels && kernels->gated_residual) {
+      auto out = kernels->gated_residual(x, y, modulation, ctx.e0, gate);
+      if (out.defined()) return out;
+    }
+    return x + y * mod(gate);
+  };
 
-  auto y = self_attn(norm1(x_in).to(torch::kFloat) * (1 + mod(1)) + mod(0), ctx, self_cache);
-  auto x = x_in + y * mod(2);  // float32 from here on
+  auto y = self_attn(modulate(norm1(x_in), 0), ctx, self_cache);
+  auto x = gated(x_in, y, 2);  // float32 from here on
 
   {
     ABLATE_NVTX_RANGE("cam_inject");
@@ -48,14 +69,16 @@ torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x_in, const Block
     auto h = linear_as(torch::silu(linear_as(c, cam_injector_layer1, ctx.compute)), cam_injector_layer2, ctx.compute) + c;
     auto scale = linear_as(h, cam_scale_layer, ctx.compute);
     auto shift = linear_as(h, cam_shift_layer, ctx.compute);
-    x = (1.0 + scale) * x + shift;
+    torch::Tensor fused;
+    if (kernels && kernels->cam_modulate) fused = kernels->cam_modulate(x, scale, shift);
+    x = fused.defined() ? fused : (1.0 + scale) * x + shift;
   }
 
   x = x + cross_attn(norm3(x), ctx, cross_cache);
 
   ABLATE_NVTX_RANGE("ffn");
-  auto f = ffn_forward(ffn_fc1, ffn_fc2, norm2(x).to(torch::kFloat) * (1 + mod(4)) + mod(3), ctx);
-  return x + f * mod(5);
+  auto f = ffn_forward(ffn_fc1, ffn_fc2, modulate(norm2(x), 3), ctx);
+  return gated(x, f, 5);
 }
 
 }  // namespace ablate::dit

@@ -1,9 +1,11 @@
-// Kernel seams of the DiT (DESIGN.md §3): how one attention, one of the large GEMMs and the block
-// stack of a forward are computed. Every empty member is the core's own way; strategies fill
-// them (attention backends, FP8 GEMMs, step reuse) without the core knowing any of them.
+// Kernel seams of the DiT (DESIGN.md §3): how one attention, one of the large GEMMs, a block's
+// elementwise chains and the block stack of a forward are computed. Every empty member is the
+// core's own way; strategies fill them (attention backends, FP8 GEMMs, fused kernels, step reuse)
+// without the core knowing any of them.
 #pragma once
 #include <torch/torch.h>
 
+#include <array>
 #include <functional>
 #include <optional>
 
@@ -30,6 +32,25 @@ struct DitKernels {
   std::function<std::optional<torch::Tensor>(const torch::Tensor& first_block_out)> reuse_blocks;
   // Told after blocks 1..n-1 ran: block 0's output and the last block's output.
   std::function<void(const torch::Tensor& first_block_out, const torch::Tensor& last_block_out)> blocks_ran;
+
+  // Elementwise chains of a block (attention_block.cpp holds the core's ops, the definition of each).
+  // An undefined result runs the core's ops. m_i below is modulation[:, i] + e0[:, :, i] in float32.
+  // normed: [B, L, dim] -> normed * (1 + m_{shift+1}) + m_shift in `out` (the core's is float32 and
+  // the next linear casts it): [B, L, dim]. modulation: [1, 6, dim]; e0: [B, L, 6, dim] float32.
+  std::function<torch::Tensor(const torch::Tensor& normed, const torch::Tensor& modulation, const torch::Tensor& e0,
+                              int64_t shift_index, torch::Dtype out)>
+      modulate;
+  // x, y: [B, L, dim] -> x + y * m_gate: [B, L, dim] float32
+  std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& modulation,
+                              const torch::Tensor& e0, int64_t gate_index)>
+      gated_residual;
+  // x: [B, L, dim] float32, scale/shift: [B, L, dim] -> (1 + scale) * x + shift: [B, L, dim] float32
+  std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift)>
+      cam_modulate;
+  // x: [B, L, heads, head_dim] -> causal_rope_apply(x, grid, freqs, start_frame) (rope.h), x's dtype
+  std::function<torch::Tensor(const torch::Tensor& x, const std::array<int64_t, 3>& grid, const torch::Tensor& freqs,
+                              int64_t start_frame)>
+      rope;
 };
 
 }  // namespace ablate::dit

@@ -119,8 +119,15 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const Blo
                         : host_read_int(ctx.grid_sizes[0][1] * ctx.grid_sizes[0][2], HostReadSite::kFrameSeqlen);
   const int64_t start_frame = args.current_start / frame_seqlen;
   // RoPE on the (padded) sequence; pad tokens pass through and are dropped before the cache
-  auto roped_q = causal_rope_apply(qh, ctx.grid, ctx.freqs, start_frame).to(vh.scalar_type()).slice(1, 0, real_tokens);
-  auto roped_k = causal_rope_apply(kh, ctx.grid, ctx.freqs, start_frame).to(vh.scalar_type()).slice(1, 0, real_tokens);
+  auto rope = [&](const torch::Tensor& t) {
+    if (ctx.kernels && ctx.kernels->rope) {
+      auto out = ctx.kernels->rope(t, ctx.grid, ctx.freqs, start_frame);
+      if (out.defined()) return out;
+    }
+    return causal_rope_apply(t, ctx.grid, ctx.freqs, start_frame);
+  };
+  auto roped_q = rope(qh).to(vh.scalar_type()).slice(1, 0, real_tokens);
+  auto roped_k = rope(kh).to(vh.scalar_type()).slice(1, 0, real_tokens);
   auto value = vh.slice(1, 0, real_tokens);
 
   const auto [read_start, read_end] = update_cache(roped_k, value, ctx, cache, frame_seqlen);
