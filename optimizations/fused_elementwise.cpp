@@ -9,7 +9,7 @@ namespace ablate::opt {
 StrategyInfo FusedElementwiseStrategy::info() const {
   StrategyInfo i;
   i.name = "fused_elementwise";
-  i.description = "DiT block's modulation, gated residuals, camera modulation and RoPE as one CUDA kernel each (same bits)";
+  i.description = "DiT block's modulation, gated residuals, camera modulation, q/k RMSNorm and RoPE as fused CUDA kernels (same bits)";
   i.values = {"off", "on"};
   i.tier = Tier::kA;
   i.cuda_only = true;
@@ -42,6 +42,9 @@ void FusedElementwiseStrategy::install(const std::string& value, Pipeline& pipel
   k.cam_modulate = [&n](const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift) {
     return counted(kernels::fused_cam_modulate(x, scale, shift), n.cam_modulate, n.eager);
   };
+  k.rms_norm = [&n](const torch::Tensor& x, const torch::Tensor& weight, double eps) {
+    return counted(kernels::fused_rms_norm(x, weight, eps), n.rms_norm, n.eager);
+  };
   k.rope = [&n](const torch::Tensor& x, const std::array<int64_t, 3>& grid, const torch::Tensor& freqs,
                 int64_t start_frame) {
     return counted(kernels::fused_rope(x, grid, freqs, start_frame), n.rope, n.eager);
@@ -55,6 +58,7 @@ nlohmann::json FusedElementwiseStrategy::counters() const {
   return {{"modulate", counts_.modulate},
           {"gated_residual", counts_.gated_residual},
           {"cam_modulate", counts_.cam_modulate},
+          {"rms_norm", counts_.rms_norm},
           {"rope", counts_.rope},
           {"eager_calls", counts_.eager}};
 }

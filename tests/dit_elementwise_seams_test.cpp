@@ -1,4 +1,5 @@
-// The DiT block's elementwise seams (DitKernels::modulate, gated_residual, cam_modulate, rope) on
+// The DiT block's elementwise seams (DitKernels::modulate, gated_residual, cam_modulate, rms_norm,
+// rope) on
 // the CPU, tiny preset, two chunks: filled with the same tensor ops the block runs itself, every
 // seam is called where the block runs that chain (counts per block and forward) and the video keeps
 // its MD5; a seam that declines (undefined result) falls back to the block's own ops. The CUDA
@@ -15,7 +16,7 @@ namespace ablate::dit {
 namespace elementwise_seams_test {
 
 struct Calls {
-  int64_t modulate = 0, gated = 0, cam = 0, rope = 0;
+  int64_t modulate = 0, gated = 0, cam = 0, rms = 0, rope = 0;
 };
 
 GenerateRequest two_chunks() {
@@ -51,6 +52,12 @@ void fill(DitKernels& k, Calls& calls, bool decline) {
     if (decline) return {};
     return (1.0 + scale) * x + shift;
   };
+  k.rms_norm = [&calls, decline](const torch::Tensor& x, const torch::Tensor& weight, double eps) -> torch::Tensor {
+    ++calls.rms;
+    if (decline) return {};
+    auto xf = x.to(torch::kFloat);
+    return (xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps)).to(x.scalar_type()) * weight;
+  };
   k.rope = [&calls, decline](const torch::Tensor& x, const std::array<int64_t, 3>& grid, const torch::Tensor& freqs,
                              int64_t start_frame) -> torch::Tensor {
     ++calls.rope;
@@ -85,6 +92,8 @@ TEST(DitElementwiseSeamsTest, EverySeamIsCalledPerBlockAndTheBlocksOwnOpsKeepThe
   EXPECT_EQ(calls.gated, 2 * block_calls);     // attention and FFN residuals
   EXPECT_EQ(calls.cam, block_calls);
   EXPECT_EQ(calls.rope, 2 * block_calls);      // q and k
+  // self-attention q and k and cross-attention q per block, and cross k once per block per generate()
+  EXPECT_EQ(calls.rms, 3 * block_calls + 3);
   EXPECT_EQ(seamed.md5, core.md5);
   EXPECT_TRUE(torch::equal(seamed.out.latents, core.out.latents));
 }

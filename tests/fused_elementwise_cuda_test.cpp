@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 
 #include "core/compat.h"
+#include "core/dit/norms.h"
 #include "core/dit/rope.h"
 #include "core/video_hash.h"
 #include "optimizations/fp8_linear.h"
@@ -78,6 +79,24 @@ TEST(FusedElementwiseCudaTest, ModulateGatedResidualAndCamModulateHaveTheEagerBi
               normed * (1 + chunk(modulation, e0, 1)) + chunk(modulation, e0, 0), "modulate, broadcast e0");
 }
 
+TEST(FusedElementwiseCudaTest, RmsNormHasTheEagerBits) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  for (auto dtype : {torch::kBFloat16, torch::kFloat}) {
+    for (auto [b, l, dim] : {std::tuple<int64_t, int64_t, int64_t>{1, 4524, 5120}, {2, 33, 64}}) {
+      torch::NoGradGuard no_grad;
+      dit::WanRmsNorm norm(dit::WanRmsNormOptions(dim));
+      norm->to(kCuda, dtype);
+      norm->weight.copy_(torch::rand({dim}, f32()) + 0.5);
+      auto x = (torch::randn({b, l, dim}, f32()) * 2).to(dtype);
+      expect_bits(fused_rms_norm(x, norm->weight, norm->options.eps()), norm(x),
+                  std::string("rms_norm ") + (dtype == torch::kFloat ? "f32 " : "bf16 ") + std::to_string(dim));
+    }
+  }
+  // a float32 weight on bf16 input promotes: left to the eager ops
+  auto x = torch::randn({1, 4, 64}, f32()).to(torch::kBFloat16);
+  EXPECT_FALSE(fused_rms_norm(x, torch::ones({64}, f32()), 1e-6).defined());
+}
+
 TEST(FusedElementwiseCudaTest, RopeHasTheEagerBits) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   auto freqs = dit::rope_table(128, 1024).to(kCuda);
@@ -143,6 +162,7 @@ TEST(FusedElementwiseCudaTest, TinyPresetKeepsTheMd5WithEveryChainFused) {
   EXPECT_EQ(k["gated_residual"], 2 * block_calls);
   EXPECT_EQ(k["cam_modulate"], block_calls);
   EXPECT_EQ(k["rope"], 2 * block_calls);
+  EXPECT_GE(k["rms_norm"], 3 * block_calls);
   EXPECT_EQ(k["eager_calls"], 0);
 #endif
 }

@@ -21,7 +21,7 @@ torch::Tensor CrossAttentionImpl::forward(const torch::Tensor& x, const BlockCon
                                           CrossKvCache& cache) {
   ABLATE_NVTX_RANGE("cross_attn");
   const int64_t b = x.size(0), n = options.num_heads(), d = options.dim() / n;
-  auto qh = norm_q(block_linear(x, q, ctx, GemmSite::kCrossQ)).view({b, -1, n, d});  // [B, L, heads, d]
+  auto qh = block_rms_norm(norm_q, block_linear(x, q, ctx, GemmSite::kCrossQ), ctx).view({b, -1, n, d});  // [B, L, heads, d]
 
   const ForwardArgs& args = *ctx.args;
   const bool first_call = args.cross_attn_first_call
@@ -32,7 +32,7 @@ torch::Tensor CrossAttentionImpl::forward(const torch::Tensor& x, const BlockCon
                 "skipped (ForwardArgs::embed_text = false); expected it on the first forward of a generate()");
     cache.is_init.fill_(1);
     // context: [B, text_len, dim] -> [B, text_len, heads, d]
-    cache.k.copy_(norm_k(block_linear(ctx.context, k, ctx, GemmSite::kCrossK)).view({b, -1, n, d}));
+    cache.k.copy_(block_rms_norm(norm_k, block_linear(ctx.context, k, ctx, GemmSite::kCrossK), ctx).view({b, -1, n, d}));
     cache.v.copy_(block_linear(ctx.context, v, ctx, GemmSite::kCrossV).view({b, -1, n, d}));
   }
   auto out = attention_blhd(qh, cache.k, cache.v, ctx, /*cross=*/true);

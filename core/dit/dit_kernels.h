@@ -47,6 +47,8 @@ struct DitKernels {
   // x: [B, L, dim] float32, scale/shift: [B, L, dim] -> (1 + scale) * x + shift: [B, L, dim] float32
   std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift)>
       cam_modulate;
+  // x: [B, L, dim] -> WanRmsNorm (norms.h): (x * rsqrt(mean(x^2) + eps)) in x's dtype, times weight
+  std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& weight, double eps)> rms_norm;
   // x: [B, L, heads, head_dim] -> causal_rope_apply(x, grid, freqs, start_frame) (rope.h), x's dtype
   std::function<torch::Tensor(const torch::Tensor& x, const std::array<int64_t, 3>& grid, const torch::Tensor& freqs,
                               int64_t start_frame)>

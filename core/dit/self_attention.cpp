@@ -29,6 +29,14 @@ torch::Tensor block_linear(const torch::Tensor& x, const Linear& layer, const Bl
   return ctx.kernels->linear(x, *layer, ctx.compute, site);
 }
 
+torch::Tensor block_rms_norm(WanRmsNorm norm, const torch::Tensor& x, const BlockContext& ctx) {
+  if (ctx.kernels && ctx.kernels->rms_norm) {
+    auto out = ctx.kernels->rms_norm(x, norm->weight, norm->options.eps());
+    if (out.defined()) return out;
+  }
+  return norm(x);
+}
+
 CausalSelfAttentionImpl::CausalSelfAttentionImpl(const CausalSelfAttentionOptions& options_)
     : options(options_) {
   TORCH_CHECK(options.dim() % options.num_heads() == 0, "self-attention: dim ", options.dim(),
@@ -102,8 +110,8 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const Blo
   const int64_t b = x.size(0), s = x.size(1), n = options.num_heads(), d = options.dim() / n;
   const ForwardArgs& args = *ctx.args;
   // q, k, v: [B, L, dim] -> [B, L, heads, d] in the compute dtype
-  auto qh = norm_q(block_linear(x, q, ctx, GemmSite::kSelfQ)).view({b, s, n, d});
-  auto kh = norm_k(block_linear(x, k, ctx, GemmSite::kSelfK)).view({b, s, n, d});
+  auto qh = block_rms_norm(norm_q, block_linear(x, q, ctx, GemmSite::kSelfQ), ctx).view({b, s, n, d});
+  auto kh = block_rms_norm(norm_k, block_linear(x, k, ctx, GemmSite::kSelfK), ctx).view({b, s, n, d});
   auto vh = block_linear(x, v, ctx, GemmSite::kSelfV).view({b, s, n, d});
   int64_t real_tokens = s;
   if (ctx.comm) {

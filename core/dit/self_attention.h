@@ -51,5 +51,7 @@ torch::Tensor attention_blhd(const torch::Tensor& q, const torch::Tensor& k, con
                              const BlockContext& ctx, bool cross);
 // linear_as(x, layer, ctx.compute) through the context's GEMM seam (ctx.kernels->linear when set).
 torch::Tensor block_linear(const torch::Tensor& x, const Linear& layer, const BlockContext& ctx, GemmSite site);
+// norm(x) through the kernels' rms_norm seam when one is set (and takes x), else the module's own.
+torch::Tensor block_rms_norm(WanRmsNorm norm, const torch::Tensor& x, const BlockContext& ctx);
 
 }  // namespace ablate::dit

@@ -113,6 +113,25 @@ __global__ void rope_kernel(const T* __restrict__ x, const double* __restrict__ 
   }
 }
 
+template <typename T>
+__global__ void rms_square_kernel(const T* __restrict__ x, int64_t n, float* __restrict__ out) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const float v = load_as_float(x, i);
+    out[i] = __fmul_rn(v, v);  // pow(x, 2) is x * x in the eager kernel
+  }
+}
+
+template <typename T>
+__global__ void rms_apply_kernel(const T* __restrict__ x, const float* __restrict__ inv_rms,
+                                 const T* __restrict__ weight, int64_t rows, int64_t dim, T* __restrict__ out) {
+  const int64_t n = rows * dim;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    // (x.float() * rsqrt(..)).to(T), then * weight in T (computed in float, rounded to T)
+    const float normed = round_to(__fmul_rn(load_as_float(x, i), inv_rms[i / dim]), x);
+    store(out, i, __fmul_rn(normed, load_as_float(weight, i % dim)));
+  }
+}
+
 // One block per row. The eager path: amax(|x|) (exact in any order), scale = amax * (1/448) (a
 // division by a host scalar is a product with its float reciprocal), 1 for a zero row; then
 // x / scale clamped to +-448 and rounded to e4m3 (nearest even, as c10::Float8_e4m3fn).
@@ -177,6 +196,28 @@ void cam_modulate(const float* x, const void* scale, const void* shift, Elem typ
   } else {
     cam_modulate_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, static_cast<const float*>(scale),
                                                                 static_cast<const float*>(shift), n, out);
+  }
+}
+
+void rms_square(const void* x, Elem type, int64_t n, float* out, cudaStream_t stream) {
+  if (type == Elem::kBFloat16) {
+    rms_square_kernel<<<blocks_for(n), kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), n, out);
+  } else {
+    rms_square_kernel<<<blocks_for(n), kThreads, 0, stream>>>(static_cast<const float*>(x), n, out);
+  }
+}
+
+void rms_apply(const void* x, const float* inv_rms, const void* weight, Elem type, int64_t rows, int64_t dim, void* out,
+               cudaStream_t stream) {
+  const unsigned int blocks = blocks_for(rows * dim);
+  if (type == Elem::kBFloat16) {
+    rms_apply_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), inv_rms,
+                                                      static_cast<const __nv_bfloat16*>(weight), rows, dim,
+                                                      static_cast<__nv_bfloat16*>(out));
+  } else {
+    rms_apply_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const float*>(x), inv_rms,
+                                                      static_cast<const float*>(weight), rows, dim,
+                                                      static_cast<float*>(out));
   }
 }
 

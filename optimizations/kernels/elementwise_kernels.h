@@ -36,6 +36,14 @@ void gated_residual(const float* x, const void* y, Elem y_type, const Modulation
 void cam_modulate(const float* x, const void* scale, const void* shift, Elem type, int64_t n, float* out,
                   cudaStream_t stream);
 
+// WanRmsNorm in two kernels around the eager mean (whose reduction order they cannot reproduce):
+// rms_square: out = float(x)^2 ([n] float32, the eager `x.float().pow(2)`); rms_apply: out[r, c] =
+// T(T(float(x) * inv_rms[r]) * w[c]) with T = `type` (x, weight and out share it), inv_rms [rows]
+// float32 = rsqrt(mean + eps).
+void rms_square(const void* x, Elem type, int64_t n, float* out, cudaStream_t stream);
+void rms_apply(const void* x, const float* inv_rms, const void* weight, Elem type, int64_t rows, int64_t dim, void* out,
+               cudaStream_t stream);
+
 // The causal RoPE of one chunk: x [B, L, heads, head_dim] in `type`, tokens below f*h*w rotated by
 // the complex128 table freqs [rows, head_dim/2] (the t, h, w column groups indexed by the token's
 // frame + start_frame, row, column), the rest copied; out like x.

@@ -18,6 +18,8 @@ torch::Tensor fused_gated_residual(const torch::Tensor& x, const torch::Tensor& 
                                    const torch::Tensor& e0, int64_t gate_index);
 // x: [B, L, dim] float32, scale/shift: [B, L, dim] -> (1 + scale) * x + shift: [B, L, dim] float32
 torch::Tensor fused_cam_modulate(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift);
+// x: [B, L, dim] -> WanRmsNorm (core/dit/norms.h) with `weight` [dim] of x's dtype, in x's dtype
+torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
 // x: [B, L, heads, head_dim] -> the causal RoPE of core/dit/rope.h in x's dtype: [B, L, heads, head_dim]
 torch::Tensor fused_rope(const torch::Tensor& x, const std::array<int64_t, 3>& grid, const torch::Tensor& freqs,
                          int64_t start_frame);

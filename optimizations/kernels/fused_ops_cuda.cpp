@@ -92,6 +92,26 @@ torch::Tensor fused_cam_modulate(const torch::Tensor& x, const torch::Tensor& sc
   return out;
 }
 
+torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
+  Elem elem;
+  // same dtype for x and weight: the eager result keeps it (other pairs promote: left to the eager ops)
+  if (!x.is_cuda() || x.dim() < 1 || !elem_of(x.scalar_type(), elem) || weight.scalar_type() != x.scalar_type() ||
+      weight.dim() != 1 || weight.size(0) != x.size(-1) || x.numel() == 0)
+    return {};
+  auto xc = x.contiguous(), wc = weight.contiguous();
+  const int64_t dim = xc.size(-1), rows = xc.numel() / dim;
+  auto squares = torch::empty(xc.sizes(), xc.options().dtype(torch::kFloat));
+  rms_square(xc.data_ptr(), elem, xc.numel(), squares.data_ptr<float>(), at::cuda::getCurrentCUDAStream());
+  check_launch("rms_square");
+  // the eager reduction and rsqrt on the same float32 squares: the same bits
+  auto inv_rms = torch::rsqrt(squares.mean(-1, /*keepdim=*/true) + eps).contiguous();
+  auto out = torch::empty_like(xc);
+  rms_apply(xc.data_ptr(), inv_rms.data_ptr<float>(), wc.data_ptr(), elem, rows, dim, out.data_ptr(),
+            at::cuda::getCurrentCUDAStream());
+  check_launch("rms_apply");
+  return out;
+}
+
 torch::Tensor fused_rope(const torch::Tensor& x, const std::array<int64_t, 3>& grid, const torch::Tensor& freqs,
                          int64_t start_frame) {
   Elem elem;
