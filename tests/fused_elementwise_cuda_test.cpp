@@ -84,7 +84,7 @@ TEST(FusedElementwiseCudaTest, RmsNormHasTheEagerBits) {
   for (auto dtype : {torch::kBFloat16, torch::kFloat}) {
     for (auto [b, l, dim] : {std::tuple<int64_t, int64_t, int64_t>{1, 4524, 5120}, {2, 33, 64}}) {
       torch::NoGradGuard no_grad;
-      dit::WanRmsNorm norm(dit::WanRmsNormOptions(dim));
+      dit::WanRmsNorm norm{dit::WanRmsNormOptions(dim)};
       norm->to(kCuda, dtype);
       norm->weight.copy_(torch::rand({dim}, f32()) + 0.5);
       auto x = (torch::randn({b, l, dim}, f32()) * 2).to(dtype);

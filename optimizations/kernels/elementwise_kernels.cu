@@ -1,5 +1,6 @@
-// The kernels of elementwise_kernels.h. Memory-bound one-pass kernels: each thread takes four
-// consecutive columns of one row (the callers check dim % 4 == 0 and 16-byte alignment).
+// The kernels of elementwise_kernels.h: memory-bound, one pass each. The [rows, dim] ones take one
+// block per row and four consecutive columns per thread (the callers check dim % 4 == 0 and 16-byte
+// alignment).
 #include <cuda_bf16.h>
 #include <cuda_fp8.h>
 
@@ -28,6 +29,11 @@ unsigned int blocks_for(int64_t work) {
   return static_cast<unsigned int>(b < 1 ? 1 : (b > 65535LL * 32 ? 65535LL * 32 : b));
 }
 
+// One block per row, up to the grid's limit (the kernels stride over the rest).
+unsigned int row_blocks(int64_t rows) {
+  return static_cast<unsigned int>(rows < 1 ? 1 : (rows > (1LL << 31) - 1 ? (1LL << 31) - 1 : rows));
+}
+
 // The modulation chunk `which` of row r, columns c..c+3: mod[which] + e0[b, l, which] (the eager
 // `modulation.to(float) + e0`, one rounding).
 struct ModRow {
@@ -44,19 +50,24 @@ __device__ __forceinline__ ModRow mod_row(const Modulation& m, int64_t row) {
   return ModRow{m.modulation, m.e0 + b * m.e0_batch_stride + l * m.e0_token_stride, m.dim};
 }
 
+// One block per row (grid-strided over rows), each thread four consecutive columns: the row's
+// modulation pointers are computed once per row, and no per-element 64-bit division.
 template <typename Out>
 __global__ void modulate_kernel(const float* __restrict__ normed, Modulation m, int shift, Out* __restrict__ out) {
-  const int64_t quads = m.batch * m.tokens * m.dim / 4;
-  for (int64_t q = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; q < quads; q += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t i = q * 4, row = i / m.dim, c0 = i % m.dim;
+  const int64_t rows = m.batch * m.tokens;
+  const int quads = static_cast<int>(m.dim / 4);
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
     const ModRow mr = mod_row(m, row);
-    const float4 n = *reinterpret_cast<const float4*>(normed + i);
-    const float nv[4] = {n.x, n.y, n.z, n.w};
+    for (int q = threadIdx.x; q < quads; q += blockDim.x) {
+      const int64_t c0 = 4 * int64_t(q), i = row * m.dim + c0;
+      const float4 n = *reinterpret_cast<const float4*>(normed + i);
+      const float nv[4] = {n.x, n.y, n.z, n.w};
 #pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      // normed * (1 + scale) + shift, each op rounded as the eager kernels round it
-      const float one_plus = __fadd_rn(mr.at(shift + 1, c0 + k), 1.0f);
-      store(out, i + k, __fadd_rn(__fmul_rn(nv[k], one_plus), mr.at(shift, c0 + k)));
+      for (int k = 0; k < 4; ++k) {
+        // normed * (1 + scale) + shift, each op rounded as the eager kernels round it
+        const float one_plus = __fadd_rn(mr.at(shift + 1, c0 + k), 1.0f);
+        store(out, i + k, __fadd_rn(__fmul_rn(nv[k], one_plus), mr.at(shift, c0 + k)));
+      }
     }
   }
 }
@@ -64,16 +75,19 @@ __global__ void modulate_kernel(const float* __restrict__ normed, Modulation m, 
 template <typename Y>
 __global__ void gated_residual_kernel(const float* __restrict__ x, const Y* __restrict__ y, Modulation m, int gate,
                                       float* __restrict__ out) {
-  const int64_t quads = m.batch * m.tokens * m.dim / 4;
-  for (int64_t q = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; q < quads; q += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t i = q * 4, row = i / m.dim, c0 = i % m.dim;
+  const int64_t rows = m.batch * m.tokens;
+  const int quads = static_cast<int>(m.dim / 4);
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
     const ModRow mr = mod_row(m, row);
-    const float4 xv = *reinterpret_cast<const float4*>(x + i);
-    const float xs[4] = {xv.x, xv.y, xv.z, xv.w};
-    float r[4];
+    for (int q = threadIdx.x; q < quads; q += blockDim.x) {
+      const int64_t c0 = 4 * int64_t(q), i = row * m.dim + c0;
+      const float4 xv = *reinterpret_cast<const float4*>(x + i);
+      const float xs[4] = {xv.x, xv.y, xv.z, xv.w};
+      float r[4];
 #pragma unroll
-    for (int k = 0; k < 4; ++k) r[k] = __fadd_rn(xs[k], __fmul_rn(load_as_float(y, i + k), mr.at(gate, c0 + k)));
-    *reinterpret_cast<float4*>(out + i) = make_float4(r[0], r[1], r[2], r[3]);
+      for (int k = 0; k < 4; ++k) r[k] = __fadd_rn(xs[k], __fmul_rn(load_as_float(y, i + k), mr.at(gate, c0 + k)));
+      *reinterpret_cast<float4*>(out + i) = make_float4(r[0], r[1], r[2], r[3]);
+    }
   }
 }
 
@@ -87,48 +101,66 @@ __global__ void cam_modulate_kernel(const float* __restrict__ x, const T* __rest
   }
 }
 
+// One block per (request, token): the token's (frame, row, column) once, then its heads x pairs.
 template <typename T>
 __global__ void rope_kernel(const T* __restrict__ x, const double* __restrict__ freqs, RopeShape s,
                             T* __restrict__ out) {
-  const int64_t c = s.head_dim / 2, c_t = c - 2 * (c / 3), c_h = c / 3;
-  const int64_t pairs = s.batch * s.tokens * s.heads * c, seq_len = s.f * s.h * s.w;
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < pairs; p += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t j = p % c, token = (p / c / s.heads) % s.tokens;
-    const float a_in = load_as_float(x, 2 * p), b_in = load_as_float(x, 2 * p + 1);
+  const int c = static_cast<int>(s.head_dim / 2), c_t = c - 2 * (c / 3), c_h = c / 3;
+  const int pairs = static_cast<int>(s.heads) * c;
+  const int64_t token_rows = s.batch * s.tokens, seq_len = s.f * s.h * s.w;
+  for (int64_t bt = blockIdx.x; bt < token_rows; bt += gridDim.x) {
+    const int64_t token = bt % s.tokens;
+    const T* xt = x + bt * 2 * pairs;
+    T* ot = out + bt * 2 * pairs;
     if (token >= seq_len) {  // padding: through float64 and back, unchanged
-      store(out, 2 * p, a_in);
-      store(out, 2 * p + 1, b_in);
+      for (int p = threadIdx.x; p < 2 * pairs; p += blockDim.x) store(ot, p, load_as_float(xt, p));
       continue;
     }
     const int64_t fi = token / (s.h * s.w), hi = (token / s.w) % s.h, wi = token % s.w;
-    const int64_t row = j < c_t ? s.start_frame + fi : (j < c_t + c_h ? hi : wi);
-    const double fr = freqs[2 * (row * c + j)], fim = freqs[2 * (row * c + j) + 1];
-    // c10::complex<double>::operator*= as written there (the eager kernel's product)
-    const double a = a_in, b = b_in;
-    const double re = a * fr - b * fim;
-    const double im = a * fim + b * fr;
-    // float64 -> T goes through float, as c10's conversions do
-    store(out, 2 * p, static_cast<float>(re));
-    store(out, 2 * p + 1, static_cast<float>(im));
+    const double* row_t = freqs + 2 * (s.start_frame + fi) * c;
+    const double* row_h = freqs + 2 * hi * c;
+    const double* row_w = freqs + 2 * wi * c;
+    for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+      const int j = p % c;
+      const double* f = (j < c_t ? row_t : (j < c_t + c_h ? row_h : row_w)) + 2 * j;
+      const double fr = f[0], fim = f[1];
+      // c10::complex<double>::operator*= as written there (the eager kernel's product)
+      const double a = load_as_float(xt, 2 * p), b = load_as_float(xt, 2 * p + 1);
+      const double re = a * fr - b * fim;
+      const double im = a * fim + b * fr;
+      // float64 -> T goes through float, as c10's conversions do
+      store(ot, 2 * p, static_cast<float>(re));
+      store(ot, 2 * p + 1, static_cast<float>(im));
+    }
   }
 }
 
 template <typename T>
 __global__ void rms_square_kernel(const T* __restrict__ x, int64_t n, float* __restrict__ out) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const float v = load_as_float(x, i);
-    out[i] = __fmul_rn(v, v);  // pow(x, 2) is x * x in the eager kernel
+  const int64_t quads = n / 4;
+  for (int64_t q = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; q < quads; q += int64_t(gridDim.x) * blockDim.x) {
+    float r[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      const float v = load_as_float(x, 4 * q + k);
+      r[k] = __fmul_rn(v, v);  // pow(x, 2) is x * x in the eager kernel
+    }
+    *reinterpret_cast<float4*>(out + 4 * q) = make_float4(r[0], r[1], r[2], r[3]);
   }
 }
 
 template <typename T>
 __global__ void rms_apply_kernel(const T* __restrict__ x, const float* __restrict__ inv_rms,
                                  const T* __restrict__ weight, int64_t rows, int64_t dim, T* __restrict__ out) {
-  const int64_t n = rows * dim;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    // (x.float() * rsqrt(..)).to(T), then * weight in T (computed in float, rounded to T)
-    const float normed = round_to(__fmul_rn(load_as_float(x, i), inv_rms[i / dim]), x);
-    store(out, i, __fmul_rn(normed, load_as_float(weight, i % dim)));
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+    const float r = inv_rms[row];
+    const T* xr = x + row * dim;
+    T* outr = out + row * dim;
+    for (int64_t c = threadIdx.x; c < dim; c += blockDim.x) {
+      // (x.float() * rsqrt(..)).to(T), then * weight in T (computed in float, rounded to T)
+      const float normed = round_to(__fmul_rn(load_as_float(xr, c), r), x);
+      store(outr, c, __fmul_rn(normed, load_as_float(weight, c)));
+    }
   }
 }
 
@@ -170,7 +202,7 @@ __global__ void fp8_quantize_kernel(const T* __restrict__ x, int64_t cols, const
 
 void modulate(const float* normed, const Modulation& m, int shift_index, void* out, Elem out_type,
               cudaStream_t stream) {
-  const unsigned int blocks = blocks_for(m.batch * m.tokens * m.dim / 4);
+  const unsigned int blocks = row_blocks(m.batch * m.tokens);
   if (out_type == Elem::kBFloat16) {
     modulate_kernel<<<blocks, kThreads, 0, stream>>>(normed, m, shift_index, static_cast<__nv_bfloat16*>(out));
   } else {
@@ -180,7 +212,7 @@ void modulate(const float* normed, const Modulation& m, int shift_index, void* o
 
 void gated_residual(const float* x, const void* y, Elem y_type, const Modulation& m, int gate_index, float* out,
                     cudaStream_t stream) {
-  const unsigned int blocks = blocks_for(m.batch * m.tokens * m.dim / 4);
+  const unsigned int blocks = row_blocks(m.batch * m.tokens);
   if (y_type == Elem::kBFloat16) {
     gated_residual_kernel<<<blocks, kThreads, 0, stream>>>(x, static_cast<const __nv_bfloat16*>(y), m, gate_index, out);
   } else {
@@ -201,15 +233,15 @@ void cam_modulate(const float* x, const void* scale, const void* shift, Elem typ
 
 void rms_square(const void* x, Elem type, int64_t n, float* out, cudaStream_t stream) {
   if (type == Elem::kBFloat16) {
-    rms_square_kernel<<<blocks_for(n), kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), n, out);
+    rms_square_kernel<<<blocks_for(n / 4), kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), n, out);
   } else {
-    rms_square_kernel<<<blocks_for(n), kThreads, 0, stream>>>(static_cast<const float*>(x), n, out);
+    rms_square_kernel<<<blocks_for(n / 4), kThreads, 0, stream>>>(static_cast<const float*>(x), n, out);
   }
 }
 
 void rms_apply(const void* x, const float* inv_rms, const void* weight, Elem type, int64_t rows, int64_t dim, void* out,
                cudaStream_t stream) {
-  const unsigned int blocks = blocks_for(rows * dim);
+  const unsigned int blocks = row_blocks(rows);
   if (type == Elem::kBFloat16) {
     rms_apply_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), inv_rms,
                                                       static_cast<const __nv_bfloat16*>(weight), rows, dim,
@@ -222,7 +254,7 @@ void rms_apply(const void* x, const float* inv_rms, const void* weight, Elem typ
 }
 
 void rope(const void* x, Elem type, const double* freqs, const RopeShape& s, void* out, cudaStream_t stream) {
-  const unsigned int blocks = blocks_for(s.batch * s.tokens * s.heads * (s.head_dim / 2));
+  const unsigned int blocks = row_blocks(s.batch * s.tokens);
   if (type == Elem::kBFloat16) {
     rope_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), freqs, s,
                                                  static_cast<__nv_bfloat16*>(out));

@@ -96,7 +96,7 @@ torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight
   Elem elem;
   // same dtype for x and weight: the eager result keeps it (other pairs promote: left to the eager ops)
   if (!x.is_cuda() || x.dim() < 1 || !elem_of(x.scalar_type(), elem) || weight.scalar_type() != x.scalar_type() ||
-      weight.dim() != 1 || weight.size(0) != x.size(-1) || x.numel() == 0)
+      weight.dim() != 1 || weight.size(0) != x.size(-1) || x.numel() == 0 || x.size(-1) % 4 != 0)
     return {};
   auto xc = x.contiguous(), wc = weight.contiguous();
   const int64_t dim = xc.size(-1), rows = xc.numel() / dim;
