@@ -11,6 +11,7 @@
 #include "core/pipeline.h"
 #include "core/video_hash.h"
 #include "optimizations/registry.h"
+#include "tiny_request_util.h"
 
 namespace ablate::dit {
 namespace elementwise_seams_test {
@@ -19,13 +20,7 @@ struct Calls {
   int64_t modulate = 0, gated = 0, cam = 0, rms = 0, rope = 0;
 };
 
-GenerateRequest two_chunks() {
-  GenerateRequest r;
-  r.geometry.frames = 21;  // 6 latent frames: two chunks of 3
-  r.geometry.height = 32;
-  r.geometry.width = 32;
-  return r;
-}
+GenerateRequest two_chunks() { return test_util::two_chunk_request(); }
 
 torch::Tensor mod_chunk(const torch::Tensor& modulation, const torch::Tensor& e0, int64_t i) {
   return (modulation.to(torch::kFloat).unsqueeze(0) + e0).select(2, i);

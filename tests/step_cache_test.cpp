@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/video_hash.h"
 #include "optimizations/registry.h"
+#include "tiny_request_util.h"
 
 namespace ablate::opt {
 namespace step_cache_test {
@@ -19,13 +20,7 @@ struct CacheRun {
   nlohmann::json counters;
 };
 
-GenerateRequest two_chunks() {
-  GenerateRequest r;
-  r.geometry.frames = 21;  // 6 latent frames: two chunks of 3
-  r.geometry.height = 32;
-  r.geometry.width = 32;
-  return r;
-}
+GenerateRequest two_chunks() { return test_util::two_chunk_request(); }
 
 CacheRun run_with(const std::string& value) {
   PipelineOptions o;

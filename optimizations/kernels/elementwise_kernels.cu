@@ -50,45 +50,47 @@ __device__ __forceinline__ ModRow mod_row(const Modulation& m, int64_t row) {
   return ModRow{m.modulation, m.e0 + b * m.e0_batch_stride + l * m.e0_token_stride, m.dim};
 }
 
-// One block per row (grid-strided over rows), each thread four consecutive columns: the row's
-// modulation pointers are computed once per row, and no per-element 64-bit division.
-template <typename Out>
-__global__ void modulate_kernel(const float* __restrict__ normed, Modulation m, int shift, Out* __restrict__ out) {
+// One block per row (grid-strided over rows), each thread four consecutive columns: f(mr, i, c0)
+// for the quad at flat index i, column c0, with the row's modulation mr computed once per row (no
+// per-element 64-bit division).
+template <typename F>
+__device__ __forceinline__ void for_each_row_quad(const Modulation& m, F f) {
   const int64_t rows = m.batch * m.tokens;
   const int quads = static_cast<int>(m.dim / 4);
   for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
     const ModRow mr = mod_row(m, row);
     for (int q = threadIdx.x; q < quads; q += blockDim.x) {
-      const int64_t c0 = 4 * int64_t(q), i = row * m.dim + c0;
-      const float4 n = *reinterpret_cast<const float4*>(normed + i);
-      const float nv[4] = {n.x, n.y, n.z, n.w};
-#pragma unroll
-      for (int k = 0; k < 4; ++k) {
-        // normed * (1 + scale) + shift, each op rounded as the eager kernels round it
-        const float one_plus = __fadd_rn(mr.at(shift + 1, c0 + k), 1.0f);
-        store(out, i + k, __fadd_rn(__fmul_rn(nv[k], one_plus), mr.at(shift, c0 + k)));
-      }
+      const int64_t c0 = 4 * int64_t(q);
+      f(mr, row * m.dim + c0, c0);
     }
   }
+}
+
+template <typename Out>
+__global__ void modulate_kernel(const float* __restrict__ normed, Modulation m, int shift, Out* __restrict__ out) {
+  for_each_row_quad(m, [&](const ModRow& mr, int64_t i, int64_t c0) {
+    const float4 n = *reinterpret_cast<const float4*>(normed + i);
+    const float nv[4] = {n.x, n.y, n.z, n.w};
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      // normed * (1 + scale) + shift, each op rounded as the eager kernels round it
+      const float one_plus = __fadd_rn(mr.at(shift + 1, c0 + k), 1.0f);
+      store(out, i + k, __fadd_rn(__fmul_rn(nv[k], one_plus), mr.at(shift, c0 + k)));
+    }
+  });
 }
 
 template <typename Y>
 __global__ void gated_residual_kernel(const float* __restrict__ x, const Y* __restrict__ y, Modulation m, int gate,
                                       float* __restrict__ out) {
-  const int64_t rows = m.batch * m.tokens;
-  const int quads = static_cast<int>(m.dim / 4);
-  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
-    const ModRow mr = mod_row(m, row);
-    for (int q = threadIdx.x; q < quads; q += blockDim.x) {
-      const int64_t c0 = 4 * int64_t(q), i = row * m.dim + c0;
-      const float4 xv = *reinterpret_cast<const float4*>(x + i);
-      const float xs[4] = {xv.x, xv.y, xv.z, xv.w};
-      float r[4];
+  for_each_row_quad(m, [&](const ModRow& mr, int64_t i, int64_t c0) {
+    const float4 xv = *reinterpret_cast<const float4*>(x + i);
+    const float xs[4] = {xv.x, xv.y, xv.z, xv.w};
+    float r[4];
 #pragma unroll
-      for (int k = 0; k < 4; ++k) r[k] = __fadd_rn(xs[k], __fmul_rn(load_as_float(y, i + k), mr.at(gate, c0 + k)));
-      *reinterpret_cast<float4*>(out + i) = make_float4(r[0], r[1], r[2], r[3]);
-    }
-  }
+    for (int k = 0; k < 4; ++k) r[k] = __fadd_rn(xs[k], __fmul_rn(load_as_float(y, i + k), mr.at(gate, c0 + k)));
+    *reinterpret_cast<float4*>(out + i) = make_float4(r[0], r[1], r[2], r[3]);
+  });
 }
 
 template <typename T>
