@@ -70,6 +70,9 @@ class Strategy {
   // True when `value` asks for the engine to be rebuilt for every request, each sample then timing
   // build + install + generate() (the runner and `ablate generate` both honour it).
   virtual bool rebuilds_engine_per_request(const std::string& value) const { return false; }
+  // Requests per generate() that `value` asks for (0: the workload's batch). The runner and
+  // `ablate generate` batch that many requests, and a matrix records the time per request.
+  virtual int64_t requests_per_generate(const std::string& value) const { return 0; }
 };
 
 // Defines the registry's factory of strategy `name` (registry.def) in the strategy's own file.

@@ -1,7 +1,7 @@
 // `ablate generate --batch B`: B requests (seeds seed..seed+B-1) in one generate(), each request's
 // MD5 and latency printed and in the JSON with the batch's throughput; --batch 1 is the unbatched
 // run; bad --batch values exit 2 naming the flag and the range; at world 2 (two Gloo ranks) the
-// ranks agree on the batch. (Request k against its unbatched run: pipeline_batch_test.)
+// ranks agree on the batch; --set batched_requests=B is the same batch, and a matrix varies it. (Request k against its unbatched run: pipeline_batch_test.)
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -116,6 +116,53 @@ TEST(GenerateBatchCommandTest, MatrixWorkloadBatchRunsBatchedAndIsInTheLedger) {
   }
   testing::write_text(spec, R"({"name": "batch", "workload": {"preset": "tiny", "batch": 0}, "axes": {}})");
   expect_usage_error("run --matrix " + spec + " --out " + out + "-bad", ".workload.batch: expected 1..64 requests per generate(), found 0");
+}
+
+// batched_requests is the batch as a strategy value: generate takes it as --batch, and a matrix
+// varies it, each batched combination's samples being its time per request.
+TEST(GenerateBatchCommandTest, BatchedRequestsIsTheBatchAsAStrategyValue) {
+  const std::string path = scratch() + "/strategy-batch.json";
+  const auto r = run_ablate(kTiny + " --set batched_requests=2 --json " + path);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = testing::read_json(path);
+  std::vector<std::string> md5s;
+  for (const auto& q : j["runs"][0]["requests"]) md5s.push_back(q["md5"]);
+  EXPECT_EQ(md5s, request_md5s("", "plain-for-strategy"));
+  expect_usage_error(kTiny + " --batch 2 --set batched_requests=4",
+                     "--batch 2 and --set batched_requests=4 both set the requests per generate() (4); give one of them");
+  expect_usage_error(kTiny + " --set batched_requests=3",
+                     "--set: strategy batched_requests has no value '3'; valid values: off, 2, 4");
+}
+
+TEST(GenerateBatchCommandTest, MatrixVariesTheBatchAndRecordsTimePerRequest) {
+  const std::string out = scratch() + "/batch-axis";
+  const std::string tiny = "--preset tiny --size 32*32 --frames 9 --warmup 1 --repetitions 2";
+  const auto r = run_ablate("run " + tiny + " --axis batched_requests=off,2 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto records = testing::read_json_lines(out + "/ledger.jsonl");
+  ASSERT_EQ(records.size(), 2u);
+  for (const auto& rec : records) {
+    ASSERT_EQ(rec["status"], "ok") << rec.dump();
+    const bool batched = rec["combination"] == "batched_requests=2";
+    if (batched) EXPECT_EQ(rec["counters"]["batched_requests"]["requests_per_generate"], 2) << rec["counters"].dump();
+    // samples per request: the batch's generate() / 2, which the record keeps beside them; the
+    // baseline's samples are its generate()
+    ASSERT_EQ(rec["samples_ms"].size(), 2u);
+    ASSERT_EQ(rec.contains("generate_samples_ms"), batched) << rec.dump();
+    for (size_t i = 0; batched && i < 2; ++i)
+      EXPECT_NEAR(rec["samples_ms"][i].get<double>() * 2, rec["generate_samples_ms"][i].get<double>(), 1e-6) << rec.dump();
+    // request 0 of each batch against the baseline's request: within the declared tier-B bound
+    if (batched) EXPECT_EQ(rec["tier"], "B");
+  }
+  // unique requests: request 0 of a batch is another request than the baseline's of that round
+  const auto u = run_ablate("run " + tiny + " --prompt-mode unique --axis batched_requests=off,2 --out " + out + "-unique");
+  ASSERT_EQ(u.exit_code, 0) << u.output;
+  const auto unique = testing::read_json_lines(out + "-unique/ledger.jsonl");
+  ASSERT_EQ(unique.size(), 2u);
+  const auto& skipped = unique[0]["combination"] == "baseline" ? unique[1] : unique[0];
+  EXPECT_EQ(skipped["status"], "skipped");
+  EXPECT_NE(skipped["reason"].get<std::string>().find("batched_requests needs repeat requests"), std::string::npos)
+      << skipped.dump();
 }
 
 TEST(GenerateBatchCommandTest, BatchOfOneIsTheUnbatchedRun) {

@@ -102,6 +102,26 @@ std::vector<std::string> ids(const std::vector<Combination>& cs) {
   return out;
 }
 
+TEST(CombinationsTest, BatchedRequestsTakesTheBatchAndIsSkippedWhereItsGateCannotCompare) {
+  opt::RunConfig cpu;
+  MatrixSpec s;
+  s.mode = MatrixMode::kList;
+  s.combinations = {{}, {{"batched_requests", "4"}}};
+  auto cs = expand_combinations(s, cpu);
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(requests_per_generate(s.workload, cs[0].values), 1);
+  EXPECT_EQ(requests_per_generate(s.workload, cs[1].values), 4);
+  EXPECT_EQ(with_requests_per_generate(s.workload, cs[1].values).batch, 4);
+  EXPECT_EQ(cs[1].skip_reason, "");
+  EXPECT_EQ(cs[1].tier, opt::Tier::kB);
+  EXPECT_EQ(cs[1].build_key, "batched_requests=4");  // warm-ups run the batch's shapes: its own engine
+  s.workload.batch = 2;
+  cs = expand_combinations(s, cpu);
+  EXPECT_EQ(cs[0].skip_reason, "");
+  EXPECT_EQ(cs[1].skip_reason, "batched_requests: the workload already batches 2 requests per generate()");
+  EXPECT_EQ(with_requests_per_generate(s.workload, cs[0].values).batch, 2);
+}
+
 TEST(CombinationsTest, ModesExpandAsDocumented) {
   opt::RunConfig cpu;
   MatrixSpec s;

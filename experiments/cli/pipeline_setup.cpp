@@ -141,6 +141,12 @@ PipelineSetup prepare_pipeline(const PipelineFlags& f) {
   ABLATE_USAGE_CHECK(c.skip_reason.empty(), "--set ", c.id, " cannot run here: ", c.skip_reason);
   s.values = c.values;  // baseline values dropped, as in a matrix
   s.per_request = c.per_request_engine;
+  // a strategy that batches requests (batched_requests) sets the batch as --batch does
+  const int64_t batch = requests_per_generate(s.workload, s.values);
+  ABLATE_USAGE_CHECK(batch == s.workload.batch || s.workload.batch == 1, "--batch ", s.workload.batch,
+                     " and --set ", c.id, " both set the requests per generate() (", batch,
+                     "); give one of them");
+  s.workload.batch = batch;
   apply_process_settings(s.workload);
   if (f.no_preflight) set_memory_preflight_enabled(false);
   s.memory = estimate_workload_memory(s.workload, s.values, s.device, s.world.size, s.world.rank);

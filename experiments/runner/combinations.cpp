@@ -109,12 +109,35 @@ std::vector<Combination> expand_combinations(const MatrixSpec& spec, const opt::
   }
   std::vector<Combination> out;
   std::set<std::string> seen;
+  const Workload& w = spec.workload;
   for (const auto& [values, stage] : rows) {
     auto c = make_combination(values, where, stage);
     if (stage == "A/A second") c.id += "#2";  // the same configuration measured again
+    const int64_t batch = requests_per_generate(w, c.values);
+    // the gate compares request 0 of each generate() with the baseline's request of that round
+    if (c.skip_reason.empty() && batch != w.batch && w.batch != 1)
+      c.skip_reason = "batched_requests: the workload already batches " + std::to_string(w.batch) +
+                      " requests per generate()";
+    if (c.skip_reason.empty() && batch != w.batch && w.requests_per_cycle() > 1)
+      c.skip_reason = "batched_requests needs repeat requests: its gate compares request 0 of each batch with the "
+                      "baseline's request of the same round, and this workload cycles through " +
+                      std::to_string(w.requests_per_cycle()) + " unique requests";
     if (seen.insert(c.id).second) out.push_back(c);
   }
   return out;
+}
+
+int64_t requests_per_generate(const Workload& w, const std::map<std::string, std::string>& values) {
+  for (const auto& [name, value] : values) {
+    const int64_t b = opt::make_strategy(name)->requests_per_generate(value);
+    if (b > 0) return b;
+  }
+  return w.batch;
+}
+
+Workload with_requests_per_generate(Workload w, const std::map<std::string, std::string>& values) {
+  w.batch = requests_per_generate(w, values);
+  return w;
 }
 
 std::vector<std::map<std::string, std::string>> pairwise_covering_array(

@@ -31,6 +31,12 @@ std::vector<Combination> expand_combinations(const MatrixSpec& spec, const opt::
 Combination make_combination(std::map<std::string, std::string> values, const opt::RunConfig& where,
                              const std::string& stage = "");
 
+// Requests in one generate() for `values` on workload `w`: the batch a strategy asks for
+// (Strategy::requests_per_generate, e.g. batched_requests), else the workload's.
+int64_t requests_per_generate(const Workload& w, const std::map<std::string, std::string>& values);
+// `w` with that batch.
+Workload with_requests_per_generate(Workload w, const std::map<std::string, std::string>& values);
+
 // A covering array of strength 2 over `factors` (name -> values): every pair of values of every
 // two factors appears in at least one row (greedy, deterministic). Rows are full assignments.
 std::vector<std::map<std::string, std::string>> pairwise_covering_array(

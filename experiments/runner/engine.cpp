@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "experiments/runner/combinations.h"
 #include "optimizations/registry.h"
 
 namespace ablate {
@@ -46,7 +47,7 @@ InstalledStrategies& Engine::install(size_t slot, const StrategyValues& values, 
   auto out = std::make_unique<InstalledStrategies>();
   const auto t0 = std::chrono::steady_clock::now();
   pipeline_->seams() = Seams{};
-  opt::InstallContext ctx{request, workload_.batch};
+  opt::InstallContext ctx{request, requests_per_generate(workload_, values)};
   for (const auto& name : opt::strategy_names()) {  // registry order: installs compose the same way every time
     auto it = values.find(name);
     if (it == values.end()) continue;

@@ -79,7 +79,9 @@ struct LedgerRecord {
 
   // ~~~ measurements (status ok) ~~~
   std::vector<double> samples_ms;           // what a user waits for, per timed generate()
-  std::vector<double> generate_samples_ms;  // generate() alone, when a sample includes a rebuild
+  // generate() alone, when a sample is not one: it includes a rebuild, or it is a batch's time per
+  // request (generate() / requests per generate())
+  std::vector<double> generate_samples_ms;
   std::optional<double> cold_ms;            // the first generate() after a build
   double build_ms = 0, install_ms = 0;
   std::optional<SampleStats> stats;

@@ -46,7 +46,10 @@ void accumulate(RunContext& ctx, Accumulator& a, const Measurement& m, int64_t r
   a.syncs.host_metadata = m.output.host_reads.total() - m.output.host_reads.syncs();
   if (a.peak_per_rank.size() != m.peak_per_rank.size()) a.peak_per_rank.assign(m.peak_per_rank.size(), 0);
   for (size_t r = 0; r < m.peak_per_rank.size(); ++r) a.peak_per_rank[r] = std::max(a.peak_per_rank[r], m.peak_per_rank[r]);
-  if (cold) a.cold_ms = m.sample_ms;
+  // a batch's samples are per request (generate() / B): 1 / throughput, comparable with unbatched
+  // combinations; generate_samples keep the batch's generate() time
+  const double per_request = 1.0 / static_cast<double>(requests_per_generate(ctx.spec.workload, a.combo.values));
+  if (cold) a.cold_ms = m.sample_ms * per_request;
   const auto k = static_cast<size_t>(run % ctx.cycle);
   if (ctx.report) {
     const auto video = video_to_uint8(m.output.video);
@@ -64,7 +67,7 @@ void accumulate(RunContext& ctx, Accumulator& a, const Measurement& m, int64_t r
     }
   }
   if (!timed) return;
-  a.samples.push_back(m.sample_ms);
+  a.samples.push_back(m.sample_ms * per_request);
   a.generate_samples.push_back(m.generate_ms);
   for (const auto& [label, ms] : m.phase_ms) a.phases[label].push_back(ms);
   for (const auto& [label, ms] : m.latency_ms) a.latency[label].push_back(ms);
@@ -104,9 +107,10 @@ void run_once(RunContext& ctx, Engine& engine, Accumulator& a, int64_t round, in
   }
   engine.use(a.slot);
   OperationScope scope("generating round " + std::to_string(round + 1) + " of combination " + a.combo.id);
-  // workload.batch requests in one generate() (1: the unbatched one); the sample is the batch's, the
-  // output identity request 0's
-  const auto requests = make_batch_requests(ctx.spec.workload, ctx.world.size, round, &ctx.inputs);
+  // the combination's batch of requests in one generate() (1: the unbatched one); the output
+  // identity is request 0's, the sample the time per request (accumulate)
+  const auto requests = make_batch_requests(with_requests_per_generate(ctx.spec.workload, a.combo.values),
+                                            ctx.world.size, round, &ctx.inputs);
   MeasureOptions measure;
   measure.extra_ms = rebuild_ms;
   measure.perturb_latents = ctx.options.debug_perturb_rank == ctx.world.rank;
@@ -166,10 +170,11 @@ std::vector<Accumulator> measure_group(RunContext& ctx, const RunPlan& plan, siz
 
 void audit_syncs(RunContext& ctx, Engine& engine, std::vector<Accumulator>& accs) {
   if (!ctx.options.audit_syncs || !ctx.device.is_cuda() || !engine.built()) return;
-  // the generate() the runs measure: the workload's batch of requests (one when unbatched)
-  const auto requests = make_batch_requests(ctx.spec.workload, ctx.world.size, 0, &ctx.inputs);
   for (auto& a : accs) {
     if (!a.error.empty()) continue;
+    // the generate() the runs measure: the combination's batch of requests (one when unbatched)
+    const auto requests =
+        make_batch_requests(with_requests_per_generate(ctx.spec.workload, a.combo.values), ctx.world.size, 0, &ctx.inputs);
     if (!engine.has(a.slot)) {  // a per-request engine was rebuilt for another combination since
       engine.build();
       engine.install(a.slot, a.combo.values, requests.front());
