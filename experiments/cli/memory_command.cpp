@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "experiments/cli/pipeline_setup.h"
 #include "experiments/runner/assignment.h"
+#include "experiments/runner/combinations.h"
 #include "experiments/runner/memory_preflight.h"
 
 namespace ablate {
@@ -29,9 +30,10 @@ torch::Device estimate_device(const std::string& name) {
 }
 
 void print_one(const MemoryCommandOptions& o) {
-  const Workload w = command_workload(o, o.preset);
-  check_workload(w, o.world, flag_field_name());
   const StrategyValues values = parse_assignments(o.sets, "--set");
+  // batched_requests: the batch's memory, as generate would run it
+  const Workload w = with_requests_per_generate(command_workload(o, o.preset), values);
+  check_workload(w, o.world, flag_field_name());
   const auto device = estimate_device(o.device);
   const auto e = estimate_workload_memory(w, values, device, o.world, o.rank);
   const auto& items = e.cuda ? e.device : e.host;
