@@ -16,6 +16,7 @@ StrategyInfo FusedElementwiseStrategy::info() const {
   return i;
 }
 
+#if defined(ABLATE_CUDA_KERNELS)
 namespace {
 
 // Counts a fused call, or an eager one when the kernel declined (undefined result).
@@ -25,6 +26,7 @@ torch::Tensor counted(torch::Tensor out, int64_t& fused, int64_t& eager) {
 }
 
 }  // namespace
+#endif
 
 void FusedElementwiseStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext&) {
   if (value == "off") return;

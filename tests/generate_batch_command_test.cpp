@@ -144,7 +144,9 @@ TEST(GenerateBatchCommandTest, MatrixVariesTheBatchAndRecordsTimePerRequest) {
   for (const auto& rec : records) {
     ASSERT_EQ(rec["status"], "ok") << rec.dump();
     const bool batched = rec["combination"] == "batched_requests=2";
-    if (batched) EXPECT_EQ(rec["counters"]["batched_requests"]["requests_per_generate"], 2) << rec["counters"].dump();
+    if (batched) {
+      EXPECT_EQ(rec["counters"]["batched_requests"]["requests_per_generate"], 2) << rec["counters"].dump();
+    }
     // samples per request: the batch's generate() / 2, which the record keeps beside them; the
     // baseline's samples are its generate()
     ASSERT_EQ(rec["samples_ms"].size(), 2u);
@@ -152,7 +154,9 @@ TEST(GenerateBatchCommandTest, MatrixVariesTheBatchAndRecordsTimePerRequest) {
     for (size_t i = 0; batched && i < 2; ++i)
       EXPECT_NEAR(rec["samples_ms"][i].get<double>() * 2, rec["generate_samples_ms"][i].get<double>(), 1e-6) << rec.dump();
     // request 0 of each batch against the baseline's request: within the declared tier-B bound
-    if (batched) EXPECT_EQ(rec["tier"], "B");
+    if (batched) {
+      EXPECT_EQ(rec["tier"], "B");
+    }
   }
   // unique requests: request 0 of a batch is another request than the baseline's of that round
   const auto u = run_ablate("run " + tiny + " --prompt-mode unique --axis batched_requests=off,2 --out " + out + "-unique");

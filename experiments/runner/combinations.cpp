@@ -42,6 +42,23 @@ Combination make_combination(std::map<std::string, std::string> values, const op
   return c;
 }
 
+namespace {
+
+// Why a combination that batches requests cannot run on `w` ("" when it can): its gate compares
+// request 0 of each generate() with the baseline's request of that round.
+std::string batch_skip_reason(const Workload& w, const std::map<std::string, std::string>& values) {
+  if (requests_per_generate(w, values) == w.batch) return "";
+  if (w.batch != 1)
+    return "batched_requests: the workload already batches " + std::to_string(w.batch) + " requests per generate()";
+  if (w.requests_per_cycle() > 1)
+    return "batched_requests needs repeat requests: its gate compares request 0 of each batch with the "
+           "baseline's request of the same round, and this workload cycles through " +
+           std::to_string(w.requests_per_cycle()) + " unique requests";
+  return "";
+}
+
+}  // namespace
+
 std::vector<Combination> expand_combinations(const MatrixSpec& spec, const opt::RunConfig& where) {
   std::vector<std::pair<std::map<std::string, std::string>, std::string>> rows;  // values, stage label
   switch (spec.mode) {
@@ -109,19 +126,10 @@ std::vector<Combination> expand_combinations(const MatrixSpec& spec, const opt::
   }
   std::vector<Combination> out;
   std::set<std::string> seen;
-  const Workload& w = spec.workload;
   for (const auto& [values, stage] : rows) {
     auto c = make_combination(values, where, stage);
     if (stage == "A/A second") c.id += "#2";  // the same configuration measured again
-    const int64_t batch = requests_per_generate(w, c.values);
-    // the gate compares request 0 of each generate() with the baseline's request of that round
-    if (c.skip_reason.empty() && batch != w.batch && w.batch != 1)
-      c.skip_reason = "batched_requests: the workload already batches " + std::to_string(w.batch) +
-                      " requests per generate()";
-    if (c.skip_reason.empty() && batch != w.batch && w.requests_per_cycle() > 1)
-      c.skip_reason = "batched_requests needs repeat requests: its gate compares request 0 of each batch with the "
-                      "baseline's request of the same round, and this workload cycles through " +
-                      std::to_string(w.requests_per_cycle()) + " unique requests";
+    if (c.skip_reason.empty()) c.skip_reason = batch_skip_reason(spec.workload, c.values);
     if (seen.insert(c.id).second) out.push_back(c);
   }
   return out;
