@@ -48,40 +48,47 @@ StrategyInfo VaeEncodeFixedPointStrategy::info() const {
   return i;
 }
 
-void VaeEncodeFixedPointStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext&) {
-  if (value == "off") return;
-  pipeline.seams().reuse_encoded_group = [this](const vae::EncodeGroupSite& site) {
+vae::EncodeGroupReuse reuse_once_settled(EncodeReuseCounts& n,
+                                         std::function<bool(const vae::EncodeGroupSite&)> settled) {
+  return [&n, settled = std::move(settled)](const vae::EncodeGroupSite& site) {
     if (site.group == 0) {  // a new encode
-      fixed_point_group_ = -1;
-      ++encodes_;
+      n.first_reused_group = -1;
+      ++n.encodes;
     }
     if (!site.repeats_previous) {
-      ++encoded_;
+      ++n.encoded;
       return false;
     }
-    if (site.previous_reused) {  // past the fixed point: nothing can change any more
-      ++reused_;
+    if (site.previous_reused) {  // settled before: nothing changes any more
+      ++n.reused;
       return true;
     }
-    ++checks_;
-    if (feature_caches_bitwise_equal(*site.cache, *site.previous_cache)) {
-      fixed_point_group_ = site.group;
-      ++encodes_at_fixed_point_;
-      ++reused_;
+    ++n.checks;
+    if (settled(site)) {
+      n.first_reused_group = site.group;
+      ++n.settled_encodes;
+      ++n.reused;
       return true;
     }
-    ++encoded_;
+    ++n.encoded;
     return false;
   };
 }
 
+void VaeEncodeFixedPointStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext&) {
+  if (value == "off") return;
+  pipeline.seams().reuse_encoded_group = reuse_once_settled(counts_, [](const vae::EncodeGroupSite& site) {
+    return feature_caches_bitwise_equal(*site.cache, *site.previous_cache);
+  });
+}
+
 nlohmann::json VaeEncodeFixedPointStrategy::counters() const {
-  return {{"groups_encoded", encoded_},
-          {"groups_reused", reused_},
-          {"cache_comparisons", checks_},
-          {"fixed_point_group", fixed_point_group_},
-          {"encodes", encodes_},
-          {"encodes_at_fixed_point", encodes_at_fixed_point_},
+  return {{"groups_encoded", counts_.encoded},
+          {"groups_reused", counts_.reused},
+          {"cache_comparisons", counts_.checks},
+          {"fixed_point_group", counts_.first_reused_group},
+          {"encodes", counts_.encodes},
+          {"encodes_at_fixed_point", counts_.settled_encodes},
           {"note", "at 1.3b/14b scale the encoder caches settle at zero group 29: no reuse at 81 frames"}};
 }
 

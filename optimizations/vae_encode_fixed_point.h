@@ -16,6 +16,16 @@
 
 namespace ablate::opt {
 
+// The reuse policy of the encode strategies (this one, vae_encode_settle): a group outside the
+// repeating region is encoded; at the first group where `settled(site)` holds, and at every group
+// after it, the predecessor's latent is reused. `counts` keeps what happened.
+struct EncodeReuseCounts {
+  int64_t encoded = 0, reused = 0, checks = 0, encodes = 0, settled_encodes = 0;
+  int64_t first_reused_group = -1;  // the last encode's first reused group (latent frame index), -1: none
+};
+vae::EncodeGroupReuse reuse_once_settled(EncodeReuseCounts& counts,
+                                         std::function<bool(const vae::EncodeGroupSite&)> settled);
+
 class VaeEncodeFixedPointStrategy : public Strategy {
  public:
   StrategyInfo info() const override;
@@ -23,8 +33,7 @@ class VaeEncodeFixedPointStrategy : public Strategy {
   nlohmann::json counters() const override;
 
  private:
-  int64_t encoded_ = 0, reused_ = 0, checks_ = 0, encodes_ = 0, encodes_at_fixed_point_ = 0;
-  int64_t fixed_point_group_ = -1;  // the last encode's first reused group (latent frame index), -1: none
+  EncodeReuseCounts counts_;
 };
 
 // Whether two feature-cache states are bitwise equal: same slot states, and every tensor slot of

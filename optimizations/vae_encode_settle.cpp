@@ -56,34 +56,19 @@ std::string VaeEncodeSettleStrategy::validate(const std::string& value, const Ru
 void VaeEncodeSettleStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext&) {
   if (value == "off") return;
   tolerance_ = std::stod(value);
-  pipeline.seams().reuse_encoded_group = [this](const vae::EncodeGroupSite& site) {
-    if (site.group == 0) {  // a new encode
-      settle_group_ = -1;
-      ++encodes_;
-    }
-    if (!site.repeats_previous) {
-      ++encoded_;
-      return false;
-    }
-    if (site.previous_reused) {  // settled: the rest reuse the same latent
-      ++reused_;
-      return true;
-    }
-    ++checks_;
+  pipeline.seams().reuse_encoded_group = reuse_once_settled(counts_, [this](const vae::EncodeGroupSite& site) {
     last_change_ = feature_cache_relative_change(*site.cache, *site.previous_cache);
-    if (last_change_ >= 0 && last_change_ <= tolerance_) {
-      settle_group_ = site.group;
-      ++reused_;
-      return true;
-    }
-    ++encoded_;
-    return false;
-  };
+    return last_change_ >= 0 && last_change_ <= tolerance_;
+  });
 }
 
 nlohmann::json VaeEncodeSettleStrategy::counters() const {
-  return {{"groups_encoded", encoded_}, {"groups_reused", reused_},   {"cache_checks", checks_},
-          {"settle_group", settle_group_}, {"encodes", encodes_}, {"last_relative_change", last_change_}};
+  return {{"groups_encoded", counts_.encoded},
+          {"groups_reused", counts_.reused},
+          {"cache_checks", counts_.checks},
+          {"settle_group", counts_.first_reused_group},
+          {"encodes", counts_.encodes},
+          {"last_relative_change", last_change_}};
 }
 
 ABLATE_DEFINE_STRATEGY(vae_encode_settle, VaeEncodeSettleStrategy)

@@ -17,7 +17,7 @@
 // Where it pays: the encode of every `unique` request (image_cache cannot hit there): 1.08 s of a
 // 1.3b generate() in bf16 on an H200 (reports/fused-elementwise-h200).
 #pragma once
-#include "optimizations/strategy.h"
+#include "optimizations/vae_encode_fixed_point.h"
 
 namespace ablate::opt {
 
@@ -30,9 +30,8 @@ class VaeEncodeSettleStrategy : public Strategy {
 
  private:
   double tolerance_ = 0;
-  int64_t encoded_ = 0, reused_ = 0, checks_ = 0, encodes_ = 0;
-  int64_t settle_group_ = -1;   // the last encode's first reused group (latent frame index), -1: none
-  double last_change_ = -1;     // the last check's relative cache change
+  EncodeReuseCounts counts_;
+  double last_change_ = -1;  // the last check's relative cache change
 };
 
 // The relative L2 change between two feature-cache states, sqrt(sum |a - b|^2 / sum |b|^2) over
