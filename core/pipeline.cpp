@@ -429,28 +429,35 @@ torch::Tensor decode_at_end(vae::WanVae& vae, const Seams& seams, const torch::T
 }
 
 // The per-chunk decode schedule: one decode session whose feature cache runs across the chunks,
-// optionally on a side stream so that a chunk's decode overlaps the next chunk's DiT.
+// optionally on a side stream so that a chunk's decode overlaps the next chunk's DiT, and
+// optionally issued from its own host thread (then only the worker touches the session).
 class ChunkDecoder {
  public:
   ChunkDecoder(vae::WanVae& vae, const Seams& seams, const VideoGeometry& g, torch::Device dev)
       : seams_(seams),
         session_(*vae, nullptr, g.lat_f),  // one-shot shapes
-        stream_(make_side_stream(seams.decode_side_stream ? dev : torch::Device(torch::kCPU))) {
+        stream_(make_side_stream(seams.decode_side_stream ? dev : torch::Device(torch::kCPU),
+                                 seams.decode_own_thread ? SideStreamHost::kOwnThread : SideStreamHost::kCaller)) {
     session_.set_step_executor(seams.decode_step);
   }
 
+  // x0: [16, chunk frames, lat_h, lat_w]
   void push(const torch::Tensor& x0, int64_t chunk, PhaseHooks* hooks) {
-    stream_->run([&] {
-      ABLATE_NVTX_RANGE("vae_decode", chunk);
-      PhaseScope phase(hooks, Phase::kVaeDecode, chunk);  // events on the stream that decodes
-      VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
-      chunks_.push_back(session_.push(x0));
+    stream_->run([this, x0, chunk, hooks] {
+      {
+        ABLATE_NVTX_RANGE("vae_decode", chunk);
+        PhaseScope phase(hooks, Phase::kVaeDecode, chunk);  // events on the stream that decodes
+        VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);
+        chunks_.push_back(session_.push(x0));
+      }
+      if (seams_.on_chunk_decoded) seams_.on_chunk_decoded(chunk, chunks_.back());
     });
-    if (seams_.on_chunk_decoded) seams_.on_chunk_decoded(chunk, chunks_.back());
   }
 
+  // -> [3, F, H, W]
   torch::Tensor finish(PhaseHooks* hooks) {
     PhaseScope phase(hooks, Phase::kVaeDecode);  // what is left after the last chunk: join + concat
+    stream_->drain();
     stream_->join(chunks_);
     return torch::cat(chunks_, 1);
   }
@@ -458,8 +465,8 @@ class ChunkDecoder {
  private:
   const Seams& seams_;
   vae::DecodeSession session_;
-  std::unique_ptr<SideStream> stream_;
-  std::vector<torch::Tensor> chunks_;
+  std::vector<torch::Tensor> chunks_;  // written by the decode's thread until finish() drains it
+  std::unique_ptr<SideStream> stream_;  // last: its thread stops (after its queued work) first
 };
 
 }  // namespace generate_steps

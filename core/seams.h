@@ -72,6 +72,10 @@ struct Seams {
   // decode on a side stream so that it overlaps the next chunk's DiT forwards (events order it).
   DecodeSchedule decode_schedule = DecodeSchedule::kAtEnd;
   bool decode_side_stream = false;
+  // kPerChunk: each chunk's decode is issued from a host thread of its own (SideStreamHost::
+  // kOwnThread), so its launches never hold back the next chunk's; the phase hooks are then
+  // called from that thread too. Same kernels, same order on the decode's stream.
+  bool decode_own_thread = false;
   // first-frame encode provider: `image` is what the encode starts from ([3, h, w] float32 in [-1, 1],
   // CPU, before the resize to the geometry), `encode` the core's resize + VAE encode of
   // [image, F-1 zero frames] -> [16, lat_f, lat_h, lat_w]; must return what encode() returns
@@ -90,7 +94,8 @@ struct Seams {
   // setting restored after): it picks convolution algorithms by timing, so results may change.
   bool vae_cudnn_benchmark = false;
   // Called on the host after each chunk's decode was issued (kPerChunk) with its video frames
-  // [3, n, H, W]; on a side stream their values are ready only after generate() joins it.
+  // [3, n, H, W]; on a side stream their values are ready only after generate() joins it. With
+  // decode_own_thread it is called on the decode's thread.
   std::function<void(int64_t chunk, const torch::Tensor& frames)> on_chunk_decoded;
   // The DiT's kernel seams (attention backend, large GEMMs, block-stack reuse; dit_kernels.h).
   // Empty members: the core's own kernels.

@@ -70,7 +70,8 @@ class CudaForwardGraphs : public ForwardGraphs {
       side.synchronize();
       c10::cuda::CUDACachingAllocator::emptyCache();
       const int64_t reserved_before = reserved_bytes();
-      e.graph.capture_begin(pool_);
+      // thread-local: a decode issued from its own thread (vae_stream=thread) may allocate meanwhile
+      e.graph.capture_begin(pool_, cudaStreamCaptureModeThreadLocal);
       try {
         e.output = call.run(e.inputs);
       } catch (const std::exception& error) {

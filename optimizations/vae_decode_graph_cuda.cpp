@@ -56,7 +56,8 @@ class CudaDecodeGraphs : public DecodeGraphs {
       after = step.cache.slots();
       // the capture, from the same state
       step.cache.set_slots(slots_of(e.cache_in));
-      e.graph.capture_begin(pool_);
+      // thread-local: a decode issued from its own thread (vae_stream=thread) may allocate meanwhile
+      e.graph.capture_begin(pool_, cudaStreamCaptureModeThreadLocal);
       try {
         e.output = step.run(e.input);
       } catch (const std::exception& error) {

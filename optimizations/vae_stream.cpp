@@ -5,8 +5,10 @@ namespace ablate::opt {
 StrategyInfo VaeStreamStrategy::info() const {
   StrategyInfo i;
   i.name = "vae_stream";
-  i.description = "VAE decode per chunk as it is denoised (feature cache carried over), on a side stream on CUDA";
-  i.values = {"off", "on"};
+  i.description =
+      "VAE decode per chunk as it is denoised (feature cache carried over), on a side stream on CUDA; "
+      "thread: issued from its own host thread";
+  i.values = {"off", "on", "thread"};
   return i;
 }
 
@@ -16,11 +18,14 @@ void VaeStreamStrategy::install(const std::string& value, Pipeline& pipeline, co
   seams.decode_schedule = DecodeSchedule::kPerChunk;
   side_stream_ = pipeline.options().device.is_cuda();
   seams.decode_side_stream = side_stream_;
+  own_thread_ = value == "thread";
+  seams.decode_own_thread = own_thread_;
+  // with `thread` this runs on the decode's thread; counters() reads it after generate() drained it
   seams.on_chunk_decoded = [this](int64_t, const torch::Tensor&) { ++chunks_streamed_; };
 }
 
 nlohmann::json VaeStreamStrategy::counters() const {
-  return {{"chunks_decoded_streamed", chunks_streamed_}, {"side_stream", side_stream_}};
+  return {{"chunks_decoded_streamed", chunks_streamed_}, {"side_stream", side_stream_}, {"own_thread", own_thread_}};
 }
 
 ABLATE_DEFINE_STRATEGY(vae_stream, VaeStreamStrategy)

@@ -16,22 +16,32 @@ PhaseTimer::PhaseTimer(torch::Device device, bool phases) : clock_(make_event_cl
 
 void PhaseTimer::begin(Phase phase, int64_t index) {
   if (!phases_ && phase != Phase::kGenerate) return;
+  std::lock_guard<std::mutex> lock(mutex_);
   const size_t slot = done_.size();
   if (slot == 0) host_origin_ = std::chrono::steady_clock::now();
   done_.push_back({phase, index});
   events_.push_back({-1, -1});
-  open_.push_back({phase, index, std::chrono::steady_clock::now(), clock_ ? clock_->record() : -1, slot});
+  open_[std::this_thread::get_id()].push_back(
+      {phase, index, std::chrono::steady_clock::now(), clock_ ? clock_->record() : -1, slot});
 }
 
 void PhaseTimer::end(Phase phase, int64_t index) {
   if (!phases_ && phase != Phase::kGenerate) return;
-  TORCH_CHECK(!open_.empty() && open_.back().phase == phase && open_.back().index == index,
-              "PhaseTimer: end(", phase_name(phase), ", ", index, ") does not match the innermost open phase");
-  Open o = open_.back();
-  open_.pop_back();
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto& open = open_[std::this_thread::get_id()];
+  TORCH_CHECK(!open.empty() && open.back().phase == phase && open.back().index == index,
+              "PhaseTimer: end(", phase_name(phase), ", ", index,
+              ") does not match the innermost phase this thread opened");
+  Open o = open.back();
+  open.pop_back();
+  if (open.empty()) open_.erase(std::this_thread::get_id());
   if (clock_) {
     events_[o.slot] = {o.event_begin, clock_->record()};
-    if (phase == Phase::kGenerate) clock_->synchronize();  // the user waits for the device too
+    if (phase == Phase::kGenerate) {
+      lock.unlock();  // a decode thread may still end its phases while the device finishes
+      clock_->synchronize();  // the user waits for the device too
+      lock.lock();
+    }
   }
   const auto now = std::chrono::steady_clock::now();
   done_[o.slot].host_ms = std::chrono::duration<double, std::milli>(now - o.host_begin).count();
@@ -39,7 +49,10 @@ void PhaseTimer::end(Phase phase, int64_t index) {
 }
 
 std::vector<PhaseTiming> PhaseTimer::finish() {
-  TORCH_CHECK(open_.empty(), "PhaseTimer: ", open_.size(), " phases still open");
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t still_open = 0;
+  for (const auto& [thread, open] : open_) still_open += open.size();
+  TORCH_CHECK(still_open == 0, "PhaseTimer: ", still_open, " phases still open");
   if (clock_) {
     clock_->synchronize();
     for (size_t i = 0; i < done_.size(); ++i) {

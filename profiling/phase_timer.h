@@ -1,11 +1,16 @@
 // Times every phase of generate(): a host steady clock always, and CUDA events on the current
 // stream on a CUDA device (no sync inside the timed region: events are read in finish()).
+// Phases may be timed from several host threads at once (a decode issued from its own thread):
+// each thread's phases nest, and an event is recorded on that thread's current stream.
 #pragma once
 #include <torch/torch.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "profiling/phase_hooks.h"
@@ -57,7 +62,8 @@ class PhaseTimer : public PhaseHooks {
   std::unique_ptr<EventClock> clock_;
   bool phases_;
   std::chrono::steady_clock::time_point host_origin_;
-  std::vector<Open> open_;
+  std::mutex mutex_;
+  std::map<std::thread::id, std::vector<Open>> open_;  // per thread: its open phases, innermost last
   std::vector<PhaseTiming> done_;
   std::vector<std::pair<int, int>> events_;
 };

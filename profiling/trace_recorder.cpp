@@ -77,7 +77,9 @@ std::string TraceRecorder::to_chrome_json() const {
                     "\"traceEvents\":[\n";
   out += R"({"ph":"M","name":"process_name","pid":1,"args":{"name":"ablate"}})";
   for (const int tid : tids) {
-    const std::string name = tid == kPhaseTrack ? "phases (PhaseTimer)" : "thread " + std::to_string(tid);
+    const std::string name = tid == kPhaseTrack       ? "phases (PhaseTimer)"
+                             : is_phase_track(tid) ? "phases (thread " + std::to_string(kPhaseTrack - tid) + ")"
+                                                   : "thread " + std::to_string(tid);
     out += ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":" + std::to_string(tid) +
            ",\"args\":{\"name\":" + trace_json_string(name.c_str()) + "}}";
     out += ",\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":1,\"tid\":" + std::to_string(tid) +
@@ -85,7 +87,7 @@ std::string TraceRecorder::to_chrome_json() const {
   }
   for (const auto& e : events) {
     if (e.end_us < 0) continue;
-    out += ",\n{\"ph\":\"X\",\"cat\":\"" + std::string(e.tid == kPhaseTrack ? "phase" : "range") +
+    out += ",\n{\"ph\":\"X\",\"cat\":\"" + std::string(is_phase_track(e.tid) ? "phase" : "range") +
            "\",\"name\":" + trace_json_string(e.name) + ",\"pid\":1,\"tid\":" + std::to_string(e.tid) +
            ",\"ts\":" + trace_microseconds(e.begin_us) + ",\"dur\":" + trace_microseconds(e.end_us - e.begin_us);
     if (e.index >= 0) out += ",\"args\":{\"index\":" + std::to_string(e.index) + "}";
@@ -120,15 +122,25 @@ RangeScope::~RangeScope() {
 
 // Only while the recorder is the active one: the trace covers the capture window.
 void PhaseTraceHooks::begin(Phase phase, int64_t index) {
-  open_.push_back(active_recorder() == &recorder_ ? recorder_.begin(phase_name(phase), index, kPhaseTrack) : kNotRecorded);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto thread = std::this_thread::get_id();
+    if (open_.empty() && first_thread_ == std::thread::id()) first_thread_ = thread;
+    const int track = thread == first_thread_ ? kPhaseTrack : kPhaseTrack - this_thread_id();
+    open_[thread].push_back(active_recorder() == &recorder_ ? recorder_.begin(phase_name(phase), index, track)
+                                                              : kNotRecorded);
+  }
   if (inner_) inner_->begin(phase, index);
 }
 
 void PhaseTraceHooks::end(Phase phase, int64_t index) {
   if (inner_) inner_->end(phase, index);
-  if (open_.empty()) return;
-  if (open_.back() != kNotRecorded) recorder_.end(open_.back());
-  open_.pop_back();
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = open_.find(std::this_thread::get_id());
+  if (it == open_.end() || it->second.empty()) return;
+  if (it->second.back() != kNotRecorded) recorder_.end(it->second.back());
+  it->second.pop_back();
+  if (it->second.empty()) open_.erase(it);
 }
 
 }  // namespace ablate::trace

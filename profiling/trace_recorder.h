@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@ struct TraceEvent {
 };
 
 constexpr int kPhaseTrack = 0;  // the pseudo-thread that holds the phase timers' spans
+// Phases timed from another host thread (a decode issued from its own thread) go on a track of
+// their own, kPhaseTrack - this_thread_id(), so that each track's spans nest.
+inline bool is_phase_track(int tid) { return tid <= kPhaseTrack; }
 
 // A small id per thread (1, 2, ... in first-use order): readable tids in the trace.
 int this_thread_id();
@@ -73,7 +78,8 @@ class RangeScope {
 };
 
 // PhaseHooks that record each phase on the phase track while `recorder` is the active one, and
-// pass the calls on to `inner`.
+// pass the calls on to `inner`. The thread that opens the first phase records on kPhaseTrack,
+// any other on its own phase track; each thread's phases nest.
 class PhaseTraceHooks : public PhaseHooks {
  public:
   explicit PhaseTraceHooks(TraceRecorder& recorder, PhaseHooks* inner = nullptr) : recorder_(recorder), inner_(inner) {}
@@ -84,7 +90,9 @@ class PhaseTraceHooks : public PhaseHooks {
   static constexpr size_t kNotRecorded = static_cast<size_t>(-1);
   TraceRecorder& recorder_;
   PhaseHooks* inner_;
-  std::vector<size_t> open_;
+  std::mutex mutex_;
+  std::thread::id first_thread_;
+  std::map<std::thread::id, std::vector<size_t>> open_;  // per thread: slots, innermost last
 };
 
 }  // namespace ablate::trace

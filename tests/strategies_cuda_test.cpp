@@ -106,6 +106,22 @@ TEST(StrategiesCudaTest, VaeStreamOnASideStreamKeepsTheMd5) {
   EXPECT_EQ(on.counters.at("vae_stream")["chunks_decoded_streamed"], 14);
 }
 
+// The decode issued from its own host thread, beside cuda_graph's captures (thread-local capture
+// mode) and the decoder's own graphs (captured on that thread): same bits, every chunk decoded.
+TEST(StrategiesCudaTest, VaeStreamOnItsOwnThreadKeepsTheMd5BesideGraphCaptures) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto base = run_cuda({{"sync_elim", "on"}}, 1);
+  const auto threaded = run_cuda({{"sync_elim", "on"}, {"cuda_graph", "on"}, {"vae_stream", "thread"},
+                                  {"vae_decode_graph", "on"}},
+                                 2);
+  EXPECT_EQ(threaded.md5[0], base.md5[0]);
+  EXPECT_EQ(threaded.md5[1], base.md5[0]);
+  EXPECT_EQ(threaded.counters.at("vae_stream")["own_thread"], true);
+  EXPECT_EQ(threaded.counters.at("vae_stream")["chunks_decoded_streamed"], 14);
+  EXPECT_EQ(threaded.counters.at("cuda_graph")["captures"], 14);
+  EXPECT_GT(threaded.counters.at("vae_decode_graph")["replays"].get<int64_t>(), 0);
+}
+
 TEST(StrategiesCudaTest, EncodeFixedPointKeepsTheMd5) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const auto base = run_cuda({}, 1, 129);

@@ -3,6 +3,7 @@
 // seams it stands on (forward execution, kept KV caches) keep the MD5 too.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "core/video_hash.h"
@@ -81,6 +82,28 @@ TEST(StrategiesStreamTest, VaeStreamIsBitIdenticalAndCountsChunks) {
   for (const auto& t : timer.finish()) labels.insert(t.label());
   for (int i = 0; i < 7; ++i) EXPECT_TRUE(labels.count("vae_decode[" + std::to_string(i) + "]")) << i;
   EXPECT_TRUE(labels.count("vae_decode"));
+}
+
+TEST(StrategiesStreamTest, VaeStreamOnItsOwnThreadIsBitIdenticalAndTimesEveryChunk) {
+  const Case c;  // 81 frames: 7 chunks
+  const auto off = run_case({}, c);
+  PhaseTimer timer(torch::kCPU);
+  const auto threaded = run_case({{"vae_stream", "thread"}}, c, nullptr, &timer);
+  EXPECT_EQ(threaded.md5[0], off.md5[0]);
+  EXPECT_TRUE(same_bits(threaded.out[0].video, off.out[0].video));
+  EXPECT_TRUE(same_bits(threaded.out[0].latents, off.out[0].latents));
+  EXPECT_EQ(threaded.counters["chunks_decoded_streamed"], 7);
+  EXPECT_EQ(threaded.counters["own_thread"], true);
+  // the decode's phases were opened on its thread while the chunks' were open on this one: each
+  // thread's nest, and every one is timed once
+  std::map<std::string, int> labels;
+  for (const auto& t : timer.finish()) ++labels[t.label()];
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_EQ(labels["vae_decode[" + std::to_string(i) + "]"], 1) << i;
+    EXPECT_EQ(labels["chunk[" + std::to_string(i) + "]"], 1) << i;
+  }
+  EXPECT_EQ(labels["vae_decode"], 1);
+  EXPECT_EQ(labels["generate"], 1);
 }
 
 TEST(StrategiesStreamTest, VaeStreamIsBitIdenticalWithASlidingWindow) {
