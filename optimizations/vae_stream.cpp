@@ -12,6 +12,13 @@ StrategyInfo VaeStreamStrategy::info() const {
   return i;
 }
 
+std::string VaeStreamStrategy::validate(const std::string& value, const RunConfig& config) const {
+  if (value == "thread" && config.is_on("cudnn_benchmark"))
+    return "vae_stream=thread cannot run with cudnn_benchmark: the autotuner's switch is process-wide, and set from "
+           "the decode's thread it would also reach the DiT's convolutions; use vae_stream=on";
+  return Strategy::validate(value, config);
+}
+
 void VaeStreamStrategy::install(const std::string& value, Pipeline& pipeline, const InstallContext&) {
   if (value == "off") return;
   auto& seams = pipeline.seams();

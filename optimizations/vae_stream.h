@@ -9,7 +9,8 @@
 // thread issues it between two chunks, and a chunk's decode is thousands of small kernels: once
 // CUDA's launch queue is full that thread blocks until the decode has nearly run, and the next
 // chunk's DiT starts only then (E32 measured the gap). Same kernels in the same order per stream:
-// the same bits.
+// the same bits. Not with cudnn_benchmark: its switch is process-wide, so set from the decode's
+// thread it would reach the DiT's convolutions meanwhile (and a graph capture: E32 saw one fail).
 #pragma once
 #include "optimizations/strategy.h"
 
@@ -18,6 +19,7 @@ namespace ablate::opt {
 class VaeStreamStrategy : public Strategy {
  public:
   StrategyInfo info() const override;
+  std::string validate(const std::string& value, const RunConfig& config) const override;
   void install(const std::string& value, Pipeline& pipeline, const InstallContext& ctx) override;
   nlohmann::json counters() const override;
 

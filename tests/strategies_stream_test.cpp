@@ -104,6 +104,12 @@ TEST(StrategiesStreamTest, VaeStreamOnItsOwnThreadIsBitIdenticalAndTimesEveryChu
   }
   EXPECT_EQ(labels["vae_decode"], 1);
   EXPECT_EQ(labels["generate"], 1);
+  // the autotuner's process-wide switch would reach the DiT from the decode's thread
+  RunConfig config;
+  config.values = {{"vae_stream", "thread"}, {"cudnn_benchmark", "on"}};
+  const auto s = make_strategy("vae_stream");
+  EXPECT_NE(s->validate("thread", config).find("cannot run with cudnn_benchmark"), std::string::npos);
+  EXPECT_EQ(s->validate("on", config), "");
 }
 
 TEST(StrategiesStreamTest, VaeStreamIsBitIdenticalWithASlidingWindow) {
