@@ -74,4 +74,12 @@ void HostWorker::loop() {
   }
 }
 
+void run_or_submit(HostWorker* worker, std::function<void()> work) {
+  if (worker) {
+    worker->submit(std::move(work));
+  } else {
+    work();
+  }
+}
+
 }  // namespace ablate

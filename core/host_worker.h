@@ -39,4 +39,7 @@ class HostWorker {
   std::thread thread_;  // last: started once the state above exists
 };
 
+// Runs `work` now on this thread when `worker` is null, else queues it on the worker.
+void run_or_submit(HostWorker* worker, std::function<void()> work);
+
 }  // namespace ablate

@@ -11,13 +11,7 @@ class InlineSideStream : public SideStream {
   explicit InlineSideStream(SideStreamHost host) {
     if (host == SideStreamHost::kOwnThread) worker_ = std::make_unique<HostWorker>();
   }
-  void run(std::function<void()> work) override {
-    if (worker_) {
-      worker_->submit(std::move(work));
-    } else {
-      work();
-    }
-  }
+  void run(std::function<void()> work) override { run_or_submit(worker_.get(), std::move(work)); }
   void drain() override {
     if (worker_) worker_->drain();
   }

@@ -28,11 +28,7 @@ class CudaSideStream : public SideStream {
       c10::cuda::CUDAStreamGuard guard(side);
       work();
     };
-    if (worker_) {
-      worker_->submit(std::move(issue));
-    } else {
-      issue();
-    }
+    run_or_submit(worker_.get(), std::move(issue));
   }
 
   void drain() override {

@@ -66,44 +66,43 @@ bool same_bits(const torch::Tensor& a, const torch::Tensor& b) { return torch::e
 
 // --- vae_stream -----------------------------------------------------------------------------
 
-TEST(StrategiesStreamTest, VaeStreamIsBitIdenticalAndCountsChunks) {
-  const Case c;  // 81 frames: 7 chunks
+// vae_stream=`value` against the decode at the end (81 frames: 7 chunks): the same bits, every chunk
+// decoded. Returns the strategy's counters and how many times each phase was timed.
+std::pair<nlohmann::json, std::map<std::string, int>> expect_streamed_like_off(const std::string& value) {
+  const Case c;
   const auto off = run_case({}, c);
   PhaseTimer timer(torch::kCPU);
-  const auto on = run_case({{"vae_stream", "on"}}, c, nullptr, &timer);
+  const auto on = run_case({{"vae_stream", value}}, c, nullptr, &timer);
   EXPECT_EQ(on.md5[0], off.md5[0]);
   EXPECT_TRUE(same_bits(on.out[0].video, off.out[0].video));
   EXPECT_TRUE(same_bits(on.out[0].latents, off.out[0].latents));
   EXPECT_EQ(on.out[0].video.sizes(), off.out[0].video.sizes());
   EXPECT_EQ(on.counters["chunks_decoded_streamed"], 7);
-  EXPECT_EQ(on.counters["side_stream"], false);  // CPU: inline
+  std::map<std::string, int> labels;
+  for (const auto& t : timer.finish()) ++labels[t.label()];
+  return {on.counters, labels};
+}
+
+TEST(StrategiesStreamTest, VaeStreamIsBitIdenticalAndCountsChunks) {
+  const auto [counters, labels] = expect_streamed_like_off("on");
+  EXPECT_EQ(counters["side_stream"], false);  // CPU: inline
+  EXPECT_EQ(counters["own_thread"], false);
   // one decode phase per chunk, plus the tail (join + concat)
-  std::set<std::string> labels;
-  for (const auto& t : timer.finish()) labels.insert(t.label());
-  for (int i = 0; i < 7; ++i) EXPECT_TRUE(labels.count("vae_decode[" + std::to_string(i) + "]")) << i;
-  EXPECT_TRUE(labels.count("vae_decode"));
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(labels.count("vae_decode[" + std::to_string(i) + "]"), 1u) << i;
+  EXPECT_EQ(labels.count("vae_decode"), 1u);
 }
 
 TEST(StrategiesStreamTest, VaeStreamOnItsOwnThreadIsBitIdenticalAndTimesEveryChunk) {
-  const Case c;  // 81 frames: 7 chunks
-  const auto off = run_case({}, c);
-  PhaseTimer timer(torch::kCPU);
-  const auto threaded = run_case({{"vae_stream", "thread"}}, c, nullptr, &timer);
-  EXPECT_EQ(threaded.md5[0], off.md5[0]);
-  EXPECT_TRUE(same_bits(threaded.out[0].video, off.out[0].video));
-  EXPECT_TRUE(same_bits(threaded.out[0].latents, off.out[0].latents));
-  EXPECT_EQ(threaded.counters["chunks_decoded_streamed"], 7);
-  EXPECT_EQ(threaded.counters["own_thread"], true);
+  const auto [counters, labels] = expect_streamed_like_off("thread");
+  EXPECT_EQ(counters["own_thread"], true);
   // the decode's phases were opened on its thread while the chunks' were open on this one: each
   // thread's nest, and every one is timed once
-  std::map<std::string, int> labels;
-  for (const auto& t : timer.finish()) ++labels[t.label()];
   for (int i = 0; i < 7; ++i) {
-    EXPECT_EQ(labels["vae_decode[" + std::to_string(i) + "]"], 1) << i;
-    EXPECT_EQ(labels["chunk[" + std::to_string(i) + "]"], 1) << i;
+    EXPECT_EQ(labels.at("vae_decode[" + std::to_string(i) + "]"), 1) << i;
+    EXPECT_EQ(labels.at("chunk[" + std::to_string(i) + "]"), 1) << i;
   }
-  EXPECT_EQ(labels["vae_decode"], 1);
-  EXPECT_EQ(labels["generate"], 1);
+  EXPECT_EQ(labels.at("vae_decode"), 1);
+  EXPECT_EQ(labels.at("generate"), 1);
   // the autotuner's process-wide switch would reach the DiT from the decode's thread
   RunConfig config;
   config.values = {{"vae_stream", "thread"}, {"cudnn_benchmark", "on"}};

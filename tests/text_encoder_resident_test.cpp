@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/video_hash.h"
+#include "experiments/runner/memory_preflight.h"
 #include "optimizations/registry.h"
 #include "tests/tiny_request_util.h"
 
@@ -53,6 +54,16 @@ TEST(TextEncoderResidentTest, ChangesNothingWhereTheWorkloadDoesNotOffload) {
   const auto info = make_strategy("text_encoder_resident")->info();
   EXPECT_EQ(info.tier, Tier::kA);
   EXPECT_TRUE(info.affects_build);
+}
+
+// `ablate memory` and the run's preflight see the encoder on the device for the whole run
+TEST(TextEncoderResidentTest, TheMemoryEstimateCountsTheResidentEncoder) {
+  Workload w;
+  w.offload_text_encoder = true;
+  const auto offloaded = workload_memory_request(w, {}, torch::kCPU, 1, 0);
+  const auto resident = workload_memory_request(w, {{"text_encoder_resident", "on"}}, torch::kCPU, 1, 0);
+  EXPECT_TRUE(offloaded.offload_text_encoder);
+  EXPECT_FALSE(resident.offload_text_encoder);
 }
 
 }  // namespace
