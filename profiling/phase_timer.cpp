@@ -1,11 +1,42 @@
 #include "profiling/phase_timer.h"
 
+#include <algorithm>
+
 namespace ablate {
 
 std::string PhaseTiming::label() const {
   std::string s = phase_name(phase);
   if (index >= 0) s += "[" + std::to_string(index) + "]";
   return s;
+}
+
+double time_outside_phases_ms(const std::vector<PhaseTiming>& timings) {
+  double span = -1;
+  std::vector<std::pair<double, double>> covered;  // [begin, end] from generate()'s start
+  for (const auto& t : timings) {
+    const bool device = t.device_ms >= 0;
+    const double ms = device ? t.device_ms : t.host_ms;
+    if (t.phase == Phase::kGenerate) {
+      span = ms;
+      continue;
+    }
+    const double end = device ? t.device_end_offset_ms : t.host_end_offset_ms;
+    covered.emplace_back(end - ms, end);
+  }
+  if (span < 0) return -1;
+  std::sort(covered.begin(), covered.end());
+  double inside = 0, open_begin = 0, open_end = -1;
+  for (const auto& [begin, end] : covered) {
+    if (begin > open_end) {  // a new run of overlapping phases
+      inside += std::max(0.0, open_end - open_begin);
+      open_begin = begin;
+      open_end = end;
+    } else {
+      open_end = std::max(open_end, end);
+    }
+  }
+  inside += std::max(0.0, open_end - open_begin);
+  return std::max(0.0, span - inside);
 }
 
 #if !defined(ABLATE_CUDA)

@@ -83,8 +83,17 @@ TEST(GenerateCommandTest, NoPhaseTimersTimesOnlyTheWholeGenerate) {
   for (const auto& r : b["runs"]) {
     EXPECT_TRUE(r["phases"].empty()) << r.dump();
     EXPECT_TRUE(r["latency_ms"].empty()) << r.dump();
+    EXPECT_FALSE(r.contains("outside_phases_ms")) << r.dump();
     EXPECT_GT(r["generate_ms"].get<double>(), 0.0);
   }
+  // with the timers: on the CPU the phases run one after another, so what lies outside them is
+  // generate() less their sum
+  for (const auto& r : a["runs"]) {
+    double phases = 0;
+    for (const auto& [label, ms] : r["phases"].items()) phases += ms.get<double>();
+    EXPECT_NEAR(r["outside_phases_ms"].get<double>(), r["generate_ms"].get<double>() - phases, 1e-3) << r.dump();
+  }
+  EXPECT_NE(with.output.find(" | outside phases "), std::string::npos) << with.output;
   EXPECT_TRUE(a["runs"][1]["phases"].contains("vae_decode"));
   // the instrumentation's own counts: the same ranges either way (the work is the same), one timed
   // phase (generate()) without the phase timers, one per phase with them

@@ -2,6 +2,7 @@
 // exception unwinds the scope (an aborted CUDA-graph capture leaves a stream that event records and
 // syncs fail on; that second error used to end the process through std::terminate).
 #include "profiling/phase_hooks.h"
+#include "profiling/phase_timer.h"
 
 #include <gtest/gtest.h>
 
@@ -49,6 +50,28 @@ TEST(PhaseHooksTest, EndFailingOnANormalExitIsReported) {
   RecordingHooks hooks;
   hooks.fail_end = true;
   EXPECT_THROW({ PhaseScope whole(&hooks, Phase::kGenerate); }, std::runtime_error);
+}
+
+// Phases that overlap (a decode on a side stream beside a chunk) count once; the gaps between them
+// are what lies outside: device clocks where the timings have them.
+TEST(PhaseHooksTest, TimeOutsidePhasesCountsOverlapsOnce) {
+  auto timing = [](Phase phase, double begin, double end, bool device) {
+    PhaseTiming t;
+    t.phase = phase;
+    (device ? t.device_ms : t.host_ms) = end - begin;
+    (device ? t.device_end_offset_ms : t.host_end_offset_ms) = end;
+    return t;
+  };
+  for (const bool device : {false, true}) {
+    const std::vector<PhaseTiming> timings{timing(Phase::kGenerate, 0, 100, device),
+                                           timing(Phase::kChunk, 0, 30, device),
+                                           timing(Phase::kVaeDecode, 20, 50, device),  // overlaps chunk 0
+                                           timing(Phase::kChunk, 60, 90, device),
+                                           timing(Phase::kVaeDecode, 65, 70, device)};  // inside chunk 1
+    EXPECT_DOUBLE_EQ(time_outside_phases_ms(timings), 100 - 50 - 30) << device;
+  }
+  EXPECT_DOUBLE_EQ(time_outside_phases_ms({timing(Phase::kGenerate, 0, 40, false)}), 40);
+  EXPECT_EQ(time_outside_phases_ms({timing(Phase::kChunk, 0, 40, false)}), -1);  // no generate phase
 }
 
 }  // namespace phase_hooks_test

@@ -151,6 +151,7 @@ nlohmann::json run_json(const Measurement& m, int64_t run, const std::string& md
   r["sample_ms"] = m.sample_ms;
   r["phases"] = m.phase_ms;
   r["latency_ms"] = m.latency_ms;
+  if (m.outside_phases_ms >= 0) r["outside_phases_ms"] = m.outside_phases_ms;
   r["md5"] = md5;
   r["hash_chain"] = hash_chain(m.output.step_latents);
   r["host_reads"] = reads_json(m.output.host_reads);
@@ -161,6 +162,8 @@ nlohmann::json run_json(const Measurement& m, int64_t run, const std::string& md
   if (!m.collectives.empty()) r["collectives"] = collectives_json(m);
   out << "run " << run + 1 << " (" << r["kind"].get<std::string>() << "): generate " << fixed_text(m.sample_ms) << " ms |";
   for (const auto& [label, ms] : m.phase_ms) out << " " << label << " " << fixed_text(ms);
+  // e.g. the launching thread blocked between two chunks (E32)
+  if (m.outside_phases_ms >= 0) out << " | outside phases " << fixed_text(m.outside_phases_ms);
   out << "\n";
   return r;
 }

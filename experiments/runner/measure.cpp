@@ -25,6 +25,7 @@ std::string md5_from_words(const double* w) {
 }
 
 void read_timings(const std::vector<PhaseTiming>& timings, Measurement& m) {
+  if (timings.size() > 1) m.outside_phases_ms = time_outside_phases_ms(timings);
   for (const auto& t : timings) {
     const bool on_device = t.device_ms >= 0;
     if (t.phase == Phase::kGenerate) {

@@ -22,6 +22,7 @@ struct Measurement {
   std::vector<double> rank_sample_ms;               // per rank
   std::map<std::string, double> phase_ms;           // per phase label: device time, else host time
   std::map<std::string, double> latency_ms;         // first_chunk, first_frame (from generate()'s start)
+  double outside_phases_ms = -1;                    // of generate(), with no phase running (-1: not timed)
   std::map<std::string, CollectiveRow> collectives;  // this generate()'s calls, bytes, ms
   std::vector<int64_t> peak_per_rank;
   std::vector<std::string> rank_latent_md5s;        // MD5 of each rank's final latents
