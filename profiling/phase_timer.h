@@ -30,9 +30,8 @@ struct PhaseTiming {
 };
 
 // Of generate()'s span, the time during which no other phase was running on any thread or stream
-// (device clocks where the timings have them, else host clocks): e.g. a thread that launches the
-// next chunk blocked meanwhile. Phases that overlap (a decode on a side stream beside a chunk)
-// count once. -1 when `timings` holds no generate phase.
+// (device clocks where the timings have them, else host clocks): host work and waits between
+// phases. Phases that overlap (a decode on a side stream beside a chunk) count once. -1 when `timings` holds no generate phase.
 double time_outside_phases_ms(const std::vector<PhaseTiming>& timings);
 
 // Device-side event pair source; the CUDA implementation lives in phase_timer_cuda.cpp.

@@ -162,7 +162,7 @@ nlohmann::json run_json(const Measurement& m, int64_t run, const std::string& md
   if (!m.collectives.empty()) r["collectives"] = collectives_json(m);
   out << "run " << run + 1 << " (" << r["kind"].get<std::string>() << "): generate " << fixed_text(m.sample_ms) << " ms |";
   for (const auto& [label, ms] : m.phase_ms) out << " " << label << " " << fixed_text(ms);
-  // e.g. the launching thread blocked between two chunks (E32)
+  // host work and waits between phases (a side stream's phase counts as running)
   if (m.outside_phases_ms >= 0) out << " | outside phases " << fixed_text(m.outside_phases_ms);
   out << "\n";
   return r;
