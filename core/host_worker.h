@@ -4,6 +4,7 @@
 // dispatch keys) as it was at submit(), and with its intra-op thread count.
 #pragma once
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
