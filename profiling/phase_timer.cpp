@@ -58,21 +58,17 @@ void PhaseTimer::begin(Phase phase, int64_t index) {
 
 void PhaseTimer::end(Phase phase, int64_t index) {
   if (!phases_ && phase != Phase::kGenerate) return;
-  std::unique_lock<std::mutex> lock(mutex_);
-  auto& open = open_[std::this_thread::get_id()];
-  TORCH_CHECK(!open.empty() && open.back().phase == phase && open.back().index == index,
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto open = open_.find(std::this_thread::get_id());
+  TORCH_CHECK(open != open_.end() && open->second.back().phase == phase && open->second.back().index == index,
               "PhaseTimer: end(", phase_name(phase), ", ", index,
               ") does not match the innermost phase this thread opened");
-  Open o = open.back();
-  open.pop_back();
-  if (open.empty()) open_.erase(std::this_thread::get_id());
+  const Open o = open->second.back();
+  open->second.pop_back();
+  if (open->second.empty()) open_.erase(open);
   if (clock_) {
     events_[o.slot] = {o.event_begin, clock_->record()};
-    if (phase == Phase::kGenerate) {
-      lock.unlock();  // a decode thread may still end its phases while the device finishes
-      clock_->synchronize();  // the user waits for the device too
-      lock.lock();
-    }
+    if (phase == Phase::kGenerate) clock_->synchronize();  // the user waits for the device too
   }
   const auto now = std::chrono::steady_clock::now();
   done_[o.slot].host_ms = std::chrono::duration<double, std::milli>(now - o.host_begin).count();
