@@ -187,10 +187,13 @@ torch::Tensor Pipeline::first_frame_condition(const torch::Tensor& image, const 
                                                       .align_corners(false))
                    .transpose(0, 1);
   auto video = torch::cat({frame, torch::zeros({3, g.frames - 1, g.height, g.width})}, 1).to(options_.device);
-  if (!seams_.reuse_encoded_group) return vae_->encode(video);  // [16, lat_f, lat_h, lat_w]
+  if (!seams_.reuse_encoded_group && !seams_.encoder_stage_executor)
+    return vae_->encode(video);  // [16, lat_f, lat_h, lat_w]
   ABLATE_NVTX_RANGE("vae_encode");
   vae::EncodeSession session(*vae_);
-  session.set_group_reuse(seams_.reuse_encoded_group, /*repeating_from=*/1);  // pixel frames 1.. are zero
+  if (seams_.reuse_encoded_group)
+    session.set_group_reuse(seams_.reuse_encoded_group, /*repeating_from=*/1);  // pixel frames 1.. are zero
+  if (seams_.encoder_stage_executor) session.set_stage_executor(seams_.encoder_stage_executor());
   return session.push(video);
 }
 

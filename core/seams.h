@@ -68,6 +68,10 @@ struct Seams {
   // honoured for a group of zero frames after a group of zero frames (the same input; see
   // vae::EncodeSession::set_group_reuse). Empty: encode every group.
   vae::EncodeGroupReuse reuse_encoded_group;
+  // first-frame encode: makes the executor of the encoder's stages for one encode (called once per
+  // encode, so an executor's state lives as long as that encode; see vae::EncoderStageExecutor).
+  // Empty: every stage runs eagerly.
+  std::function<vae::EncoderStageExecutor()> encoder_stage_executor;
   // VAE decode schedule; with kPerChunk on a CUDA device, decode_side_stream puts each chunk's
   // decode on a side stream so that it overlaps the next chunk's DiT forwards (events order it).
   DecodeSchedule decode_schedule = DecodeSchedule::kAtEnd;

@@ -20,22 +20,34 @@ torch::Tensor as_bits(const torch::Tensor& t) {
 
 }  // namespace
 
+bool tensor_pairs_bitwise_equal(const std::vector<std::pair<torch::Tensor, torch::Tensor>>& pairs) {
+  std::vector<torch::Tensor> differs;
+  for (const auto& [x, y] : pairs) {
+    if (x.is_same(y)) continue;
+    TORCH_CHECK(x.sizes() == y.sizes() && x.scalar_type() == y.scalar_type() && x.device() == y.device(),
+                "tensor_pairs_bitwise_equal: expected tensors of one shape, dtype and device, but got ",
+                x.sizes(), " ", x.scalar_type(), " on ", x.device(), " and ", y.sizes(), " ", y.scalar_type(),
+                " on ", y.device());
+    differs.push_back(as_bits(x).ne(as_bits(y)).any());
+  }
+  if (differs.empty()) return true;
+  // one read for all pairs (on CUDA one sync per comparison, not one per tensor)
+  return host_read_int(torch::stack(differs).any().to(torch::kLong), HostReadSite::kOther) == 0;
+}
+
 bool feature_caches_bitwise_equal(const std::vector<vae::CacheSlot>& a, const std::vector<vae::CacheSlot>& b) {
   using State = vae::CacheSlot::State;
   if (a.size() != b.size()) return false;
-  std::vector<torch::Tensor> differs;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> pairs;
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].state != b[i].state) return false;
     if (a[i].state != State::kTensor) continue;
     const auto& x = a[i].frames;
     const auto& y = b[i].frames;
-    if (x.is_same(y)) continue;
     if (x.sizes() != y.sizes() || x.scalar_type() != y.scalar_type() || x.device() != y.device()) return false;
-    differs.push_back(as_bits(x).ne(as_bits(y)).any());
+    pairs.emplace_back(x, y);
   }
-  if (differs.empty()) return true;
-  // one read for all slots (on CUDA one sync per comparison, not one per tensor)
-  return host_read_int(torch::stack(differs).any().to(torch::kLong), HostReadSite::kOther) == 0;
+  return tensor_pairs_bitwise_equal(pairs);
 }
 
 StrategyInfo VaeEncodeFixedPointStrategy::info() const {

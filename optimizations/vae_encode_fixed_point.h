@@ -41,4 +41,8 @@ class VaeEncodeFixedPointStrategy : public Strategy {
 // counted host read (HostReadSite::kOther) when there are tensors to compare.
 bool feature_caches_bitwise_equal(const std::vector<vae::CacheSlot>& a, const std::vector<vae::CacheSlot>& b);
 
+// Whether each pair holds the same bits (shapes, dtypes and devices must already agree; pairs of
+// one tensor are equal for free). One counted host read (kOther) when some pair has two tensors.
+bool tensor_pairs_bitwise_equal(const std::vector<std::pair<torch::Tensor, torch::Tensor>>& pairs);
+
 }  // namespace ablate::opt

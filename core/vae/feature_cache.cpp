@@ -8,6 +8,12 @@ CacheSlot& FeatureCache::next_slot() {
   return slots_[next_++];
 }
 
+void FeatureCache::seek(size_t slot) {
+  TORCH_CHECK(slot <= slots_.size(), "FeatureCache::seek: expected a slot index <= ", slots_.size(),
+              ", but got ", slot);
+  next_ = slot;
+}
+
 std::vector<torch::Tensor> FeatureCache::tensors() const {
   std::vector<torch::Tensor> out;
   out.reserve(slots_.size());

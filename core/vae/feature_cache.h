@@ -29,6 +29,10 @@ struct CacheSlot {
 class FeatureCache {
  public:
   void rewind() { next_ = 0; }
+  // The cursor: the index of the slot next_slot() returns next.
+  size_t cursor() const { return next_; }
+  // Moves the cursor to `slot` (<= size()): a stage that was not run still passes its slots.
+  void seek(size_t slot);
   // The slot at the cursor; advances the cursor (reference: feat_cache[idx]; feat_idx[0] += 1).
   CacheSlot& next_slot();
   // Slot tensors in visit order; an undefined tensor for an empty or 'Rep' slot. Later steps

@@ -61,7 +61,8 @@ torch::Tensor EncodeSession::push(const torch::Tensor& frames) {
     } else {
       cache_.rewind();
       // [1, 3, len, H, W] -> [1, 2z, 1, H/8, W/8]
-      outs.push_back(vae_.encoder()->forward(x.slice(2, start, start + len), &cache_, probe_).to(torch::kFloat));
+      outs.push_back(vae_.encoder()->forward(x.slice(2, start, start + len), &cache_, probe_, execute_stage_)
+                         .to(torch::kFloat));
     }
     before_previous = std::move(before);
     previous_repeats = repeats;

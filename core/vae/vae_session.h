@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/vae/decoder3d.h"
+#include "core/vae/encoder3d.h"
 #include "core/vae/feature_cache.h"
 
 namespace ablate::vae {
@@ -47,6 +48,9 @@ class EncodeSession {
   /// follows a group that lies there too (the same input). Empty `decide`: encode every group.
   void set_group_reuse(EncodeGroupReuse decide, int64_t repeating_from);
 
+  /// Runs the encoder's stages through `execute` in every group it encodes (empty: eagerly).
+  void set_stage_executor(EncoderStageExecutor execute) { execute_stage_ = std::move(execute); }
+
   /// Feature-cache tensors in slot order (undefined for empty slots); for bitwise comparison.
   std::vector<torch::Tensor> cache_state() const { return cache_.tensors(); }
   /// Latent frames produced so far.
@@ -59,6 +63,7 @@ class EncodeSession {
   int64_t latent_frames_ = 0;
   EncodeGroupReuse reuse_;
   int64_t repeating_from_ = -1;
+  EncoderStageExecutor execute_stage_;
 };
 
 // One per-frame decoder step of a DecodeSession, as a step-execution policy sees it.
