@@ -3,6 +3,7 @@
 // journal's numbering and content, and the generated strategy table in EXPERIMENTS.md.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -219,6 +220,53 @@ TEST(ResearchCommandsTest, SearchResumesFromItsLedgerWithoutMeasuringAgain) {
   const auto replay = run_ablate(search + " --resume --max-evaluations 3");
   ASSERT_EQ(replay.exit_code, 0) << replay.output;
   EXPECT_EQ(testing::read_json_lines(dir + "/out/ledger.jsonl").size(), 3u);
+}
+
+// Tier-B stacks change the output, so the search judges them by their distance to the baseline's
+// video and latents, which it locks beside its ledger: when it measures the baseline, or, resuming
+// a ledger that holds only the baseline's MD5s, by running the baseline once more.
+TEST(ResearchCommandsTest, SearchJudgesTierBStacksByTheirDistanceToTheBaseline) {
+  const std::string dir = testing::fresh_dir("search-tier-b");
+  // 81 frames: vae_encode_settle=3e-2 reuses the tail of the zero groups and changes the video
+  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "size": "32*32", "frames": 81},
+    "mode": "list", "combinations": [{}], "warmup": 0, "repetitions": 5})");
+  const std::string search = "search --matrix " + dir + "/m.json --candidate vae_encode_settle=3e-2 --allow-tier-b "
+                             "--max-cv 1 --out " + dir + "/out";
+  const auto first = run_ablate(search + " --max-evaluations 1");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const auto locked = nlohmann::json::parse(read_text(dir + "/out/search-baseline.json"));
+  ASSERT_EQ(locked["entries"].size(), 1u);
+  EXPECT_EQ(locked["entries"][0]["md5"], testing::read_json_lines(dir + "/out/ledger.jsonl")[0]["md5"]);
+  EXPECT_EQ(locked["entries"][0]["latents_shape"], nlohmann::json({16, 21, 4, 4}));
+
+  const auto resumed = run_ablate(search + " --resume --max-evaluations 2");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  auto records = testing::read_json_lines(dir + "/out/ledger.jsonl");
+  ASSERT_EQ(records.size(), 2u);
+  const auto& settle = records[1];
+  EXPECT_EQ(settle["combination"], "vae_encode_settle=3e-2");
+  EXPECT_EQ(settle["md5_ok"], false) << settle.dump();
+  ASSERT_TRUE(settle.contains("psnr_db") && settle.contains("latent_rel_l2") && settle.contains("bound")) << settle.dump();
+  EXPECT_GT(settle["psnr_db"].get<double>(), 35.0);
+  EXPECT_GT(settle["latent_rel_l2"].get<double>(), 0.0);
+  EXPECT_LE(settle["latent_rel_l2"].get<double>(), 0.02);
+  EXPECT_EQ(settle["bound"]["within"], true);
+  // the gate passes it (the record may still be INVALID for timing reasons: few samples, CV)
+  for (const auto& why : settle["invalid_reasons"]) EXPECT_EQ(why.get<std::string>().find("tier B"), std::string::npos) << why;
+  const std::string md = read_text(dir + "/out/search.md");
+  EXPECT_EQ(md.find("no distance"), std::string::npos) << md;
+  EXPECT_NE(md.find("Speed/quality Pareto front"), std::string::npos) << md;
+
+  // a ledger without the locked outputs (an earlier search's): the baseline runs once more to lock
+  // them, and nothing is measured again
+  std::filesystem::remove(dir + "/out/search-baseline.json");
+  const auto relocked = run_ablate(search + " --resume --max-evaluations 2");
+  ASSERT_EQ(relocked.exit_code, 0) << relocked.output;
+  EXPECT_NE(relocked.output.find("holds the baseline's MD5s only; running it once per request"), std::string::npos)
+      << relocked.output;
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir + "/out/search-baseline.json"))["entries"][0]["md5"],
+            locked["entries"][0]["md5"]);
+  EXPECT_EQ(testing::read_json_lines(dir + "/out/ledger.jsonl").size(), 2u);
 }
 
 }  // namespace research_commands_test

@@ -11,6 +11,7 @@
 #include "experiments/cli/device_processes.h"
 #include "experiments/cli/pipeline_setup.h"
 #include "experiments/runner/assignment.h"
+#include "experiments/runner/baseline_lock.h"
 #include "experiments/runner/combinations.h"
 #include "experiments/common/fingerprint.h"
 #include "experiments/common/json_fields.h"
@@ -310,33 +311,11 @@ int run_lock_command(const CheckCommandOptions& o) {
   file.matrix = spec.to_json();
   const auto all = expand_combinations(spec, opt::RunConfig{{}, parse_device(spec.workload.device),
                                                              dist::launched_by_launcher() ? dist::world_from_env().size : 1});
-  MatrixSpec base = spec;  // the baseline, once per request of the cycle
-  base.mode = MatrixMode::kList;
-  base.combinations = {{}};
-  base.warmup = 0;
-  base.repetitions = spec.workload.requests_per_cycle();
-  RunnerOptions ro;
-  ro.keep_video = true;
-  ro.audit_syncs = false;
-  const auto result = run_matrix(base, ro);
+  const auto result = run_baseline_outputs(spec);  // the baseline, once per request of the cycle
   if (!is_rank0()) return 0;
-  TORCH_CHECK(result.baseline_video.defined(), "the baseline combination produced no video (see the errors above)");
-  BaselineEntry e;
-  e.fingerprint = result.fingerprint;
-  e.key = fingerprint_key(e.fingerprint);
-  e.md5 = result.baseline_md5s.front();
-  e.hash_chain = result.baseline_chains.front();
-  if (result.baseline_md5s.size() > 1) {
-    e.request_md5s = result.baseline_md5s;
-    e.request_chains = result.baseline_chains;
-  }
-  e.steps_per_chunk = result.steps_per_chunk;
-  e.video_file = fs::path(o.baseline).stem().string() + "-" + e.key + ".u8";
-  e.video_shape = result.baseline_video.sizes().vec();
-  const auto v = result.baseline_video.contiguous();
-  e.video_sha256 = sha256_hex(std::string(reinterpret_cast<const char*>(v.data_ptr<uint8_t>()), v.numel()));
+  BaselineEntry e = baseline_entry_of(result, o.baseline);
   for (const auto& c : all) e.tiers[c.id] = opt::tier_name(c.tier);
-  write_baseline(file, e, result.baseline_video);
+  write_baseline(file, e, result.baseline_video, result.baseline_latents);
   std::cout << "locked " << o.baseline << " [" << e.key << "]: md5 " << e.md5 << ", " << e.hash_chain.size()
             << " steps, " << result.baseline_md5s.size() << " request(s), " << all.size() << " combinations' tiers\n";
   return 0;

@@ -22,8 +22,10 @@ const BaselineEntry* BaselineFile::find(const std::string& key) const {
   return nullptr;
 }
 
-GateReference BaselineEntry::reference(const std::string& source, const torch::Tensor& video_u8) const {
+GateReference BaselineEntry::reference(const std::string& source, const torch::Tensor& video_u8,
+                                       const torch::Tensor& latents) const {
   GateReference r;
+  r.latents = latents;
   r.source = source;
   r.md5s = request_md5s.empty() ? std::vector<std::string>{md5} : request_md5s;
   r.chains = request_chains.empty() ? std::vector<std::vector<std::string>>{hash_chain} : request_chains;
@@ -42,7 +44,8 @@ void check_md5(const JsonFields& f, const std::string& key, const std::string& m
 BaselineEntry parse_entry(const JsonFields& e) {
   BaselineEntry b;
   e.allow_only({"fingerprint", "key", "md5", "hash_chain", "steps_per_chunk", "video_file", "video_shape",
-                "video_sha256", "tiers", "request_md5s", "request_chains"});
+                "video_sha256", "tiers", "request_md5s", "request_chains", "latents_file", "latents_shape",
+                "latents_sha256"});
   b.fingerprint = e.object("fingerprint").json();
   b.key = e.string("key");
   e.check(b.key.size() == 16 && b.key.find_first_not_of("0123456789abcdef") == std::string::npos, "key",
@@ -65,6 +68,19 @@ BaselineEntry parse_entry(const JsonFields& e) {
           "video_sha256", "a SHA-256 of 64 lower-case hex digits", b.video_sha256);
   b.tiers = e.string_map("tiers");
   for (const auto& [id, tier] : b.tiers) e.check(tier == "A" || tier == "B", "tiers." + id, "\"A\" or \"B\"", tier);
+  if (e.has("latents_file")) {
+    b.latents_file = e.string("latents_file");
+    e.check(!b.latents_file.empty() && b.latents_file.find('/') == std::string::npos &&
+                b.latents_file.find("..") == std::string::npos,
+            "latents_file", "a file name beside the baseline file", b.latents_file);
+    b.latents_shape = e.integers("latents_shape");
+    e.check(!b.latents_shape.empty() && b.latents_shape.size() <= 5 &&
+                std::all_of(b.latents_shape.begin(), b.latents_shape.end(), [](int64_t d) { return d > 0 && d < (1 << 20); }),
+            "latents_shape", "1 to 5 positive sizes", b.latents_shape);
+    b.latents_sha256 = e.string("latents_sha256");
+    e.check(b.latents_sha256.size() == 64 && b.latents_sha256.find_first_not_of("0123456789abcdef") == std::string::npos,
+            "latents_sha256", "a SHA-256 of 64 lower-case hex digits", b.latents_sha256);
+  }
   if (e.has("request_md5s")) {
     b.request_md5s = e.strings("request_md5s");
     for (const auto& m : b.request_md5s) check_md5(e, "request_md5s", m);
@@ -112,11 +128,19 @@ BaselineFile read_baseline(const std::string& path) {
   });
 }
 
-void write_baseline(const BaselineFile& file, const BaselineEntry& updated, const torch::Tensor& video_u8) {
+void write_baseline(const BaselineFile& file, const BaselineEntry& updated, const torch::Tensor& video_u8,
+                    const torch::Tensor& latents) {
   const fs::path dir = fs::absolute(fs::path(file.path)).parent_path();
   const auto c = video_u8.contiguous().cpu();
   write_file_atomically((dir / updated.video_file).string(),
                         std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), static_cast<size_t>(c.numel())));
+  if (!updated.latents_file.empty()) {
+    TORCH_CHECK(latents.defined() && latents.scalar_type() == torch::kFloat,
+                "write_baseline: the entry names a latents file, expected float32 latents to write");
+    const auto l = latents.contiguous().cpu();
+    write_file_atomically((dir / updated.latents_file).string(),
+                          std::string(reinterpret_cast<const char*>(l.data_ptr<float>()), l.numel() * sizeof(float)));
+  }
   nlohmann::json j{{"schema", kBaselineSchema}, {"matrix", file.matrix}, {"entries", nlohmann::json::array()}};
   bool replaced = false;
   auto to_json = [](const BaselineEntry& e) {
@@ -124,6 +148,11 @@ void write_baseline(const BaselineFile& file, const BaselineEntry& updated, cons
                      {"hash_chain", e.hash_chain}, {"steps_per_chunk", e.steps_per_chunk},
                      {"video_file", e.video_file}, {"video_shape", e.video_shape},
                      {"video_sha256", e.video_sha256}, {"tiers", e.tiers}};
+    if (!e.latents_file.empty()) {
+      j["latents_file"] = e.latents_file;
+      j["latents_shape"] = e.latents_shape;
+      j["latents_sha256"] = e.latents_sha256;
+    }
     if (e.request_md5s.size() > 1) {
       j["request_md5s"] = e.request_md5s;
       j["request_chains"] = e.request_chains;
@@ -156,6 +185,24 @@ torch::Tensor read_baseline_video(const BaselineFile& file, const BaselineEntry&
                      " bytes, expected ", n);
   auto t = torch::empty(e.video_shape, torch::kUInt8);
   std::memcpy(t.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  return t;
+}
+
+torch::Tensor read_baseline_latents(const BaselineFile& file, const BaselineEntry& e) {
+  if (e.latents_file.empty()) return {};
+  const fs::path p = fs::absolute(fs::path(file.path)).parent_path() / e.latents_file;
+  std::ifstream f(p, std::ios::binary);
+  ABLATE_USAGE_CHECK(f.good(), file.path, ": the locked latents ", p.string(), " are missing");
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ABLATE_USAGE_CHECK(sha256_hex(bytes) == e.latents_sha256, file.path, ": the locked latents ", p.string(),
+                     " are corrupted (SHA-256 ", sha256_hex(bytes).substr(0, 16), "..., expected ",
+                     e.latents_sha256.substr(0, 16), "...)");
+  int64_t n = 1;
+  for (auto d : e.latents_shape) n *= d;
+  ABLATE_USAGE_CHECK(static_cast<int64_t>(bytes.size()) == n * static_cast<int64_t>(sizeof(float)), file.path,
+                     ": the locked latents have ", bytes.size(), " bytes, expected ", n * sizeof(float));
+  auto t = torch::empty(e.latents_shape, torch::kFloat);
+  std::memcpy(t.data_ptr<float>(), bytes.data(), bytes.size());
   return t;
 }
 

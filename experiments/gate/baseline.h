@@ -29,8 +29,13 @@ struct BaselineEntry {
   // unique workloads: every request of the cycle (md5 / hash_chain are request 0's)
   std::vector<std::string> request_md5s;
   std::vector<std::vector<std::string>> request_chains;
-  // The gate's reference for this entry (every request; the video when given).
-  GateReference reference(const std::string& source, const torch::Tensor& video_u8) const;
+  // optional: request 0's final latents, raw float32 (the tier-B relative L2); "" when not locked
+  std::string latents_file;
+  std::vector<int64_t> latents_shape;
+  std::string latents_sha256;
+  // The gate's reference for this entry (every request; the video and latents when given).
+  GateReference reference(const std::string& source, const torch::Tensor& video_u8,
+                          const torch::Tensor& latents = {}) const;
 };
 
 struct BaselineFile {
@@ -42,10 +47,14 @@ struct BaselineFile {
 
 // UsageError (exit 2) for a missing file, another schema or a corrupted one, naming the field.
 BaselineFile read_baseline(const std::string& path);
-// Writes the file through a temporary and a rename, and the entry's video beside it.
-void write_baseline(const BaselineFile& file, const BaselineEntry& updated, const torch::Tensor& video_u8);
+// Writes the file through a temporary and a rename, and the entry's video beside it (and its
+// latents, when the entry names a latents_file).
+void write_baseline(const BaselineFile& file, const BaselineEntry& updated, const torch::Tensor& video_u8,
+                    const torch::Tensor& latents = {});
 // The locked video (checked against its SHA-256; UsageError when it does not match).
 torch::Tensor read_baseline_video(const BaselineFile& file, const BaselineEntry& entry);
+// The locked latents (float32, checked the same way); an undefined tensor when none were locked.
+torch::Tensor read_baseline_latents(const BaselineFile& file, const BaselineEntry& entry);
 
 // Where two hash chains first differ: (chunk, step) of the first differing step, or nullopt.
 std::optional<std::pair<int64_t, int64_t>> first_divergence(const std::vector<std::string>& expected,

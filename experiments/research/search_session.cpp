@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -17,6 +18,7 @@
 #include "experiments/research/journal.h"
 #include "experiments/research/search_rounds.h"
 #include "experiments/runner/assignment.h"
+#include "experiments/runner/baseline_lock.h"
 #include "experiments/runner/combinations.h"
 #include "experiments/runner/engine.h"
 #include "experiments/runner/ledger.h"
@@ -54,7 +56,11 @@ int follow_search(const MatrixSpec& spec, const dist::WorldInfo& world) {
 class SearchSession {
  public:
   SearchSession(const SearchSessionOptions& o, MatrixSpec spec, dist::WorldInfo world)
-      : o_(o), spec_(std::move(spec)), world_(world), ledger_((fs::path(o.out) / "ledger.jsonl").string()) {
+      : o_(o),
+        spec_(std::move(spec)),
+        world_(world),
+        ledger_((fs::path(o.out) / "ledger.jsonl").string()),
+        baseline_path_((fs::path(o.out) / "search-baseline.json").string()) {
     where_.device = parse_device(spec_.workload.device);
     where_.world_size = world_.size;
   }
@@ -65,6 +71,7 @@ class SearchSession {
     ABLATE_USAGE_CHECK(o_.resume || !fs::exists(ledger_), "--out ", o_.out, ": ", ledger_,
                        " exists; choose another --out, or pass --resume to reuse its measurements");
     if (o_.resume && fs::exists(ledger_)) load_earlier();
+    if (o_.allow_tier_b) prepare_tier_b_reference();
     if (o_.halving) {
       const auto result = stats::halving_search(
           candidates, [this](const auto& stack, int n) { return evaluate(stack, n); }, halving_options());
@@ -127,6 +134,34 @@ class SearchSession {
                 << "; this is " << (commit.empty() ? "unknown" : commit) << "\n";
   }
 
+  // Tier-B stacks are judged by their distance to the baseline's outputs (video, final latents),
+  // which a ledger does not keep: the search locks them beside its ledger (search-baseline.json),
+  // when it measures the baseline, or now, when a resumed ledger measured it before.
+  void prepare_tier_b_reference() {
+    if (fs::exists(baseline_path_)) {
+      baseline_ = read_baseline(baseline_path_);
+      const std::string key = fingerprint_key(run_fingerprint(spec_));
+      ABLATE_USAGE_CHECK(baseline_->find(key), baseline_path_, ": holds no entry for this search's fingerprint ", key,
+                         "; resume only the same search on the same machine, or choose another --out");
+      return;
+    }
+    const auto measured = earlier_.find(combination_id({}));
+    if (measured == earlier_.end() || measured->second.empty()) return;  // the baseline's evaluation locks it
+    std::cerr << "search: " << ledger_ << " holds the baseline's MD5s only; running it once per request to lock its "
+              << "video and latents for the tier-B gate (" << baseline_path_ << ")\n";
+    tell_ranks(baseline_outputs_spec(spec_).to_json().dump());
+    lock_baseline(run_baseline_outputs(spec_));
+  }
+
+  void lock_baseline(const RunnerResult& result) {
+    BaselineFile file;
+    file.path = baseline_path_;
+    file.matrix = spec_.to_json();
+    const BaselineEntry e = baseline_entry_of(result, baseline_path_);
+    write_baseline(file, e, result.baseline_video, result.baseline_latents);
+    baseline_ = read_baseline(baseline_path_);
+  }
+
   void tell_ranks(const std::string& text) {
     if (world_.size > 1) broadcast_text(world_, spec_.workload, text);
   }
@@ -150,10 +185,14 @@ class SearchSession {
       ro.ledger_path = ledger_;
       ro.append = true;
       ro.audit_syncs = false;
+      ro.baseline = baseline_;
+      const bool lock = o_.allow_tier_b && stack.empty() && !baseline_;
+      ro.keep_video = lock;
       tell_ranks(one.to_json().dump());
       auto r = run_matrix(one, ro);
       TORCH_CHECK(!r.records.empty(), "search: measuring [", label, "] wrote no record");
       last_ = r.records.back();
+      if (lock && r.baseline_video.defined()) lock_baseline(r);
     }
     ++evaluations_;
     if (!failure_of(last_).empty()) {
@@ -273,6 +312,8 @@ class SearchSession {
   MatrixSpec spec_;
   dist::WorldInfo world_;
   std::string ledger_;
+  std::string baseline_path_;
+  std::optional<BaselineFile> baseline_;  // the tier-B gate's reference (--allow-tier-b)
   opt::RunConfig where_;
   std::map<std::string, std::deque<LedgerRecord>> earlier_;
   LedgerRecord last_;

@@ -114,6 +114,7 @@ void record_group(RunContext& ctx, std::vector<Accumulator>& accs, RunnerResult&
       write_thumbnails(ctx, a, r);
       if (ctx.options.keep_video && a.combo.values.empty()) {
         result.baseline_video = a.output.video_u8;
+        result.baseline_latents = a.output.latents;
         result.baseline_md5s = a.output.md5s;
         result.baseline_chains = a.output.chains;
       }

@@ -49,7 +49,8 @@ void load_reference(RunContext& ctx, const std::vector<LedgerRecord>& earlier) {
   if (options.baseline) {
     if (const BaselineEntry* e = options.baseline->find(ctx.common.fingerprint_key))
       ctx.reference = e->reference("baseline " + options.baseline->path + " [" + e->key + "]",
-                                   read_baseline_video(*options.baseline, *e));
+                                   read_baseline_video(*options.baseline, *e),
+                                   read_baseline_latents(*options.baseline, *e));
   }
   for (const auto& r : earlier) {  // a resumed (or appended) run gates against the baseline it measured before
     if (ctx.reference.set() || r.combination != "baseline" || !r.ok() || r.md5.empty()) continue;

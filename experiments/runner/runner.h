@@ -56,6 +56,7 @@ struct RunnerResult {
   nlohmann::json fingerprint;
   // the baseline combination's outputs (keep_video): request 0's video, every request's MD5 and chain
   torch::Tensor baseline_video;
+  torch::Tensor baseline_latents;  // request 0's final latents, float32 on the CPU
   std::vector<std::string> baseline_md5s;
   std::vector<std::vector<std::string>> baseline_chains;
   int64_t steps_per_chunk = 4;
