@@ -156,12 +156,16 @@ TEST(ResearchCommandsTest, SearchOnTinyKeepsOnlyTierAAndWritesItsTable) {
   EXPECT_FALSE(std::ifstream(dir + "/out/ledger.jsonl").good());
   write_text(dir + "/J.md", "# j\n\n## Journal\n");
   const auto ok = run_ablate("search --matrix " + dir + "/m.json --candidate sync_elim=on --candidate shard=grad_op "
-                             "--candidate timestep_embed_once=on --max-cv 1 --out " + dir + "/out2 --journal " + dir + "/J.md");
+                             "--candidate timestep_embed_once=on --candidate cuda_graph=on --max-cv 1 --out " + dir +
+                             "/out2 --journal " + dir + "/J.md");
   ASSERT_EQ(ok.exit_code, 0) << ok.output;
   const std::string md = read_text(dir + "/out2/search.md");
   EXPECT_NE(md.find("| stage | ms | vs unoptimized | vs prior |"), std::string::npos) << md;
   EXPECT_NE(md.find("timestep_embed_once=on (round 1: tier B not allowed)"), std::string::npos) << md;
   EXPECT_NE(md.find("shard=grad_op (round 1: shard needs world size > 1"), std::string::npos) << md;
+  // a candidate that requires another candidate is also offered bundled with it
+  EXPECT_NE(md.find("cuda_graph=on (round 1: cuda_graph needs a CUDA device)"), std::string::npos) << md;
+  EXPECT_NE(md.find("sync_elim=on,cuda_graph=on (round 1: cuda_graph needs a CUDA device)"), std::string::npos) << md;
   EXPECT_EQ(testing::read_json_lines(dir + "/out2/ledger.jsonl").size(), 2u);  // the baseline and sync_elim=on
   EXPECT_NE(read_text(dir + "/J.md").find("### E1: search at tiny on cpu"), std::string::npos);
 }
@@ -257,16 +261,58 @@ TEST(ResearchCommandsTest, SearchJudgesTierBStacksByTheirDistanceToTheBaseline) 
   EXPECT_EQ(md.find("no distance"), std::string::npos) << md;
   EXPECT_NE(md.find("Speed/quality Pareto front"), std::string::npos) << md;
 
-  // a ledger without the locked outputs (an earlier search's): the baseline runs once more to lock
-  // them, and nothing is measured again
+  // a ledger of a search before the fix: no locked outputs, and the tier-B record judged without a
+  // distance. The baseline runs once more to lock them; the tier-B stack is measured again.
   std::filesystem::remove(dir + "/out/search-baseline.json");
+  auto unjudged = settle;
+  for (const char* field : {"psnr_db", "max_abs_u8", "min_frame_psnr_db", "latent_rel_l2", "bound"}) unjudged.erase(field);
+  write_text(dir + "/out/ledger.jsonl", records[0].dump() + "\n" + unjudged.dump() + "\n");
   const auto relocked = run_ablate(search + " --resume --max-evaluations 2");
   ASSERT_EQ(relocked.exit_code, 0) << relocked.output;
   EXPECT_NE(relocked.output.find("holds the baseline's MD5s only; running it once per request"), std::string::npos)
       << relocked.output;
+  EXPECT_NE(relocked.output.find("[vae_encode_settle=3e-2] in " + dir + "/out/ledger.jsonl was judged without the "
+                                 "baseline's outputs"),
+            std::string::npos)
+      << relocked.output;
   EXPECT_EQ(nlohmann::json::parse(read_text(dir + "/out/search-baseline.json"))["entries"][0]["md5"],
             locked["entries"][0]["md5"]);
-  EXPECT_EQ(testing::read_json_lines(dir + "/out/ledger.jsonl").size(), 2u);
+  records = testing::read_json_lines(dir + "/out/ledger.jsonl");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[2]["combination"], "vae_encode_settle=3e-2");
+  EXPECT_EQ(records[2]["bound"]["within"], true) << records[2].dump();
+}
+
+// --halving budgets by time between its greedy steps and resumes from its ledger: a resumed search
+// asks for the same measurements in the same order, so replaying a finished one measures nothing.
+TEST(ResearchCommandsTest, SearchByHalvingStopsOnItsTimeBudgetAndResumes) {
+  const std::string dir = testing::fresh_dir("search-halving");
+  write_text(dir + "/m.json", R"({"name": "search-tiny", "workload": {"preset": "tiny", "size": "32*32", "frames": 9},
+    "mode": "list", "combinations": [{}], "warmup": 0, "repetitions": 5})");
+  const std::string search = "search --matrix " + dir + "/m.json --halving --candidate sync_elim=on "
+                             "--candidate kv_index_copy=on --max-cv 1 --out " + dir + "/out";
+  const auto counted = run_ablate(search + " --max-evaluations 3");
+  EXPECT_EQ(counted.exit_code, 2) << counted.output;
+  EXPECT_NE(counted.output.find("--max-evaluations 3 with --halving"), std::string::npos) << counted.output;
+
+  const auto first = run_ablate(search + " --time-budget-s 0.001");  // the baseline, then no step
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_EQ(testing::read_json_lines(dir + "/out/ledger.jsonl").size(), 1u);
+  EXPECT_NE(read_text(dir + "/out/search.md").find("stopped: time budget"), std::string::npos)
+      << read_text(dir + "/out/search.md");
+
+  const auto resumed = run_ablate(search + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("search: [baseline] reused from"), std::string::npos) << resumed.output;
+  const auto records = testing::read_json_lines(dir + "/out/ledger.jsonl");
+  ASSERT_GE(records.size(), 3u);  // the baseline, then both candidates at the first look at least
+  const std::string md = read_text(dir + "/out/search.md");
+  EXPECT_EQ(md.find("stopped: time budget"), std::string::npos) << md;
+
+  const auto replay = run_ablate(search + " --resume");
+  ASSERT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_EQ(testing::read_json_lines(dir + "/out/ledger.jsonl").size(), records.size()) << replay.output;
+  EXPECT_EQ(read_text(dir + "/out/search.md"), md);
 }
 
 }  // namespace research_commands_test

@@ -56,9 +56,13 @@ void add_research_commands(CLI::App& app, ResearchOptions& o) {
   search->add_flag("--measure-noise-floor", o.measure_noise_floor, "Measure the baseline twice first (A/A)");
   search->add_option("--noise-floor-ms", o.noise_floor_ms, "Noise floor from an earlier A/A run")
       ->check(number_in(0, 1e9));
-  search->add_option("--max-evaluations", o.max_evaluations, "Budget: measurements, baseline included (0: none)")
+  search->add_option("--max-evaluations", o.max_evaluations,
+                     "Budget: measurements, baseline included (0: none; not with --halving)")
       ->check(integer_in(0, 1000000));
-  search->add_option("--time-budget-s", o.time_budget_s, "Budget: seconds (0: none)")->check(number_in(0, 1e9));
+  search->add_option("--time-budget-s", o.time_budget_s,
+                     "Budget: seconds (0: none); with --halving, no greedy step starts after it (the one running "
+                     "finishes; --resume continues from the ledger)")
+      ->check(number_in(0, 1e9));
   search->add_option("--repetitions", o.repetitions, "Overrides the spec's repetitions")->check(integer_in(1, 10000));
   search->add_option("--max-cv", o.max_cv, "A measurement with a larger coefficient of variation is INVALID")
       ->capture_default_str()

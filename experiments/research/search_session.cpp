@@ -36,9 +36,19 @@ std::string failure_of(const LedgerRecord& record) {
   return record.reason.empty() ? std::string("no reason recorded") : record.reason;
 }
 
+// A stack entry is one setting "name=value", or a bundle "a=x,b=y" (a candidate with the strategies
+// it requires, added in one step).
 StrategyValues values_of(const std::vector<std::string>& stack) {
   StrategyValues v;
-  for (const auto& s : stack) v[s.substr(0, s.find('='))] = s.substr(s.find('=') + 1);
+  for (const auto& entry : stack) {
+    size_t begin = 0;
+    while (begin <= entry.size()) {
+      const size_t end = std::min(entry.find(',', begin), entry.size());
+      const std::string s = entry.substr(begin, end - begin);
+      v[s.substr(0, s.find('='))] = s.substr(s.find('=') + 1);
+      begin = end + 1;
+    }
+  }
   return v;
 }
 
@@ -97,14 +107,39 @@ class SearchSession {
       for (const auto& c : o_.candidates) settings.push_back(parse_assignment(c, "--candidate"));
     }
     std::vector<stats::Candidate> out;
+    const std::map<std::string, std::string> offered(settings.begin(), settings.end());
     for (const auto& [n, v] : settings) {
       const std::string name = n + "=" + v;
-      const auto tier = opt::strategy_info(n).tier == opt::Tier::kA ? stats::Tier::kA : stats::Tier::kB;
-      out.emplace_back(name, tier, [this, name](const std::vector<std::string>& stack) {
+      const auto info = opt::strategy_info(n);
+      const auto tier = info.tier == opt::Tier::kA ? stats::Tier::kA : stats::Tier::kB;
+      out.emplace_back(name, tier, [this, name, n = n, v = v](const std::vector<std::string>& stack) {
+        const auto now = values_of(stack);
+        if (now.count(n) && now.at(n) == v) return std::string("in the stack already");
         auto s = stack;
         s.push_back(name);
         return make_combination(values_of(s), where_).skip_reason;
       });
+      // A candidate that requires other candidates also comes as one bundle with them, so that it is
+      // tried even when none of them wins a round alone (cuda_graph needs sync_elim).
+      std::vector<std::string> bundle;
+      bool bundle_tier_b = tier == stats::Tier::kB;
+      for (const auto& r : info.requires_on) {
+        if (!offered.count(r)) break;
+        bundle.push_back(r + "=" + offered.at(r));
+        bundle_tier_b = bundle_tier_b || opt::strategy_info(r).tier == opt::Tier::kB;
+      }
+      if (info.requires_on.empty() || bundle.size() != info.requires_on.size()) continue;
+      bundle.push_back(name);
+      const std::string bundle_name = c10::Join(",", bundle);
+      out.emplace_back(bundle_name, bundle_tier_b ? stats::Tier::kB : stats::Tier::kA,
+                       [this, bundle_name, name, required = info.requires_on](const std::vector<std::string>& stack) {
+                         const auto now = values_of(stack);
+                         if (std::all_of(required.begin(), required.end(), [&](const std::string& r) { return now.count(r) > 0; }))
+                           return "its requirements are in the stack: " + name + " alone covers it";
+                         auto s = stack;
+                         s.push_back(bundle_name);
+                         return make_combination(values_of(s), where_).skip_reason;
+                       });
     }
     return out;
   }
@@ -117,8 +152,16 @@ class SearchSession {
       ABLATE_USAGE_CHECK(r.fingerprint_key == key, ledger_, ": field fingerprint_key is '", r.fingerprint_key,
                          "' but this search's workload and machine give '", key,
                          "'; resume only the same search on the same machine, or choose another --out");
-      ABLATE_USAGE_CHECK(r.repetitions == spec_.repetitions, ledger_, ": field repetitions is ", r.repetitions,
-                         " but this search measures ", spec_.repetitions, "; pass the same --repetitions");
+      // a halving look measures fewer samples than the protocol's; no record measures more
+      ABLATE_USAGE_CHECK(o_.halving ? r.repetitions <= spec_.repetitions : r.repetitions == spec_.repetitions, ledger_,
+                         ": field repetitions is ", r.repetitions, " but this search measures ",
+                         o_.halving ? "at most " : "", spec_.repetitions, "; pass the same --repetitions");
+      if (r.tier == "B" && r.gate.md5_ok && !*r.gate.md5_ok && !r.gate.bound) {
+        // judged without the baseline's outputs (a search before search-baseline.json): no verdict
+        std::cerr << "search: [" << r.combination << "] in " << ledger_ << " was judged without the baseline's "
+                  << "outputs (no distance for the tier-B gate); it is measured again\n";
+        continue;
+      }
       earlier_[r.combination].push_back(r);
     }
     // measurements of other code are still this machine's and workload's; say so, don't refuse
@@ -170,10 +213,14 @@ class SearchSession {
   std::vector<double> evaluate(const std::vector<std::string>& stack, int repetitions = 0) {
     const auto values = values_of(stack);
     const std::string label = stack.empty() ? "baseline" : c10::Join(", ", stack);
-    auto reused = earlier_.find(combination_id(values));
-    if (reused != earlier_.end() && !reused->second.empty()) {
-      last_ = reused->second.front();
-      reused->second.pop_front();
+    // the stack's next earlier measurement of as many samples (a resumed search asks for the same
+    // measurements in the same order: its decisions depend only on them)
+    const int64_t wanted = repetitions > 0 ? repetitions : spec_.repetitions;
+    auto& earlier = earlier_[combination_id(values)];
+    const auto reused = std::find_if(earlier.begin(), earlier.end(), [&](const LedgerRecord& r) { return r.repetitions == wanted; });
+    if (reused != earlier.end()) {
+      last_ = *reused;
+      earlier.erase(reused);
       std::cerr << "search: [" << label << "] reused from " << ledger_ << "\n";
     } else {
       MatrixSpec one = spec_;
@@ -225,6 +272,9 @@ class SearchSession {
   stats::HalvingSearchOptions halving_options() {
     stats::HalvingSearchOptions ho;
     ho.allow_tier_b = o_.allow_tier_b;
+    ho.time_budget_s = o_.time_budget_s;
+    const auto t0 = std::chrono::steady_clock::now();
+    ho.clock = [t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     auto& h = ho.halving;
     h.thresholds.noise_floor_ms = o_.noise_floor_ms;
     h.limits.max_cv = o_.max_cv;
@@ -333,8 +383,9 @@ int run_search_session(const SearchSessionOptions& o) {
   if (o.repetitions > 0) spec.repetitions = o.repetitions;
   ABLATE_USAGE_CHECK(!o.halving || spec.repetitions >= 5, "--halving: the repetitions (", spec.repetitions,
                      ") are the most any candidate gets; expected >= 5 (the first look needs 5)");
-  ABLATE_USAGE_CHECK(!o.halving || !o.resume, "--halving with --resume: not supported yet (a halving round measures "
-                     "new samples each look); start the search again in another --out");
+  ABLATE_USAGE_CHECK(!o.halving || o.max_evaluations == 0, "--max-evaluations ", o.max_evaluations,
+                     " with --halving: a halving round decides its candidates together, so it budgets by time only; "
+                     "use --time-budget-s");
   ABLATE_USAGE_CHECK(o.repetitions == -1 || o.repetitions >= 1, "--repetitions: expected >= 1, found ", o.repetitions);
   // rank 0 searches and writes every output; the other ranks run the matrices it sends
   if (world.rank != 0) return follow_search(spec, world);

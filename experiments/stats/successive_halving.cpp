@@ -221,6 +221,10 @@ HalvingSearchResult halving_search(const std::vector<Candidate>& candidates, con
   for (const auto& c : candidates)
     if (!names.insert(c.name).second) throw std::invalid_argument("halving_search: duplicate candidate " + c.name);
 
+  if (options.time_budget_s > 0 && !options.clock)
+    throw std::invalid_argument("halving_search: a time budget needs a clock");
+  const double start = options.clock ? options.clock() : 0.0;
+  const auto out_of_time = [&] { return options.time_budget_s > 0 && options.clock() - start >= options.time_budget_s; };
   const int max_reps = h.rule.max_repetitions;
   HalvingSearchResult result;
   result.baseline_samples = evaluate({}, max_reps);
@@ -241,6 +245,10 @@ HalvingSearchResult halving_search(const std::vector<Candidate>& candidates, con
   std::vector<double> reference = result.baseline_samples;
   std::vector<bool> used(candidates.size(), false);
   for (int step = 1;; ++step) {
+    if (out_of_time()) {
+      result.stop = StopReason::kTimeBudget;
+      return result;
+    }
     HalvingStep s;
     s.step = step;
     s.reference_stack = result.best_stack;

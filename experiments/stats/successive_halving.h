@@ -102,6 +102,10 @@ struct HalvingSearchOptions {
   // clang-format off
   HalvingOptions halving{};
   bool allow_tier_b = false;  // admit tier-B candidates (--allow-tier-b)
+  // Start no greedy step after this long (0 = unlimited): a step in progress finishes, since its
+  // halving rounds decide together. Needs `clock` (seconds since any fixed point).
+  double time_budget_s = 0.0;
+  std::function<double()> clock;
   // clang-format on
 };
 
