@@ -163,6 +163,26 @@ int64_t t5_parameter_count(const text::T5EncoderOptions& o) {
   return o.vocab_size() * o.dim() + o.dim() + o.num_layers() * t5_block_parameter_count(o);
 }
 
+int64_t vae_encode_group_stage_bytes(const vae::WanVaeOptions& o, int64_t height, int64_t width,
+                                     int64_t element_bytes) {
+  // walks Encoder3d's stages: conv1, the residual blocks and resamples, middle (3), head
+  const auto& mult = o.dim_mult();
+  const auto& down = o.temporal_downsample();
+  int64_t t = 4, h = height, w = width, c = o.dim();
+  int64_t elements = c * t * h * w;  // conv1
+  for (size_t i = 0; i < mult.size(); ++i) {
+    c = o.dim() * mult[i];
+    elements += o.num_res_blocks() * c * t * h * w;
+    if (i + 1 == mult.size()) break;
+    h /= 2;
+    w /= 2;
+    if (down[i]) t /= 2;  // the cached frame + t frames, stride 2: t / 2 frames out
+    elements += c * t * h * w;
+  }
+  elements += 3 * c * t * h * w + 2 * o.z_dim() * t * h * w;  // middle.0-2, head
+  return elements * element_bytes;
+}
+
 int64_t vae_parameter_count(const vae::WanVaeOptions& o) {
   const auto& mult = o.dim_mult();
   const auto& down = o.temporal_downsample();
@@ -239,7 +259,8 @@ MemoryEstimate estimate_memory(const MemoryEstimateRequest& r) {
   std::vector<Phase> phases{
       {"text_encode", phase({{"text encoder (gathered)", (r.offload_text_encoder ? t5_full : t5.transient)},
                              {"text activations", t5_act}, {"kv cache", kept_kv}})},
-      {"vae_encode", phase({{"vae encode", vae_encode}, {"kv cache", kept_kv}})},
+      {"vae_encode", phase({{"vae encode", vae_encode}, {"kv cache", kept_kv},
+                            {r.vae_encode_extra_label, r.vae_encode_extra_bytes}})},
       {"dit", phase({{"kv cache", kv + cross_kv}, {"dit activations", dit_act}, {"dit gathered blocks", dit.transient}})}};
   if (r.rank == 0)
     phases.push_back({"vae_decode", phase({{"kv cache", kv + cross_kv}, {"vae decode", vae_decode},

@@ -31,6 +31,8 @@ struct MemoryEstimateRequest {
   int64_t checkpoint_largest_file = 0;     // bytes of the largest checkpoint file (memory-mapped) or 0
   int64_t extra_device_bytes = 0;          // what strategies keep on top (e.g. CUDA-graph pools)
   std::string extra_label = "strategies";  // how the breakdown names extra_device_bytes
+  int64_t vae_encode_extra_bytes = 0;      // what strategies keep during the encode only
+  std::string vae_encode_extra_label = "encode strategies";
 };
 
 struct MemoryItem {
@@ -59,6 +61,10 @@ int64_t dit_parameter_count(const dit::DitOptions& o);
 int64_t t5_parameter_count(const text::T5EncoderOptions& o);
 int64_t t5_block_parameter_count(const text::T5EncoderOptions& o);
 int64_t vae_parameter_count(const vae::WanVaeOptions& o);
+// Bytes of the encoder's stage outputs for one group of 4 frames at height x width (elements of
+// element_bytes): what an encoder stage executor keeps when it holds the previous group's outputs.
+int64_t vae_encode_group_stage_bytes(const vae::WanVaeOptions& o, int64_t height, int64_t width,
+                                     int64_t element_bytes);
 
 MemoryEstimate estimate_memory(const MemoryEstimateRequest& request);
 // One DiT forward's live activations on a rank (what a captured forward's memory pool holds, about).

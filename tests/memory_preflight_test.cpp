@@ -82,6 +82,15 @@ TEST(MemoryPreflightTest, StrategiesBuildOptionsReachTheEstimate) {
   EXPECT_TRUE(graph.keep_kv_caches);
   EXPECT_GT(graph.extra_device_bytes, 0);
   EXPECT_EQ(graph.extra_label, "cuda graph pool");
+  // the stage reuse keeps one group's stage outputs during the encode, in the VAE's dtype
+  const auto reuse = workload_memory_request(w, {{"vae_encode_stage_reuse", "on"}}, cuda, 1, 0);
+  const auto reuse_bf16 =
+      workload_memory_request(w, {{"vae_encode_stage_reuse", "on"}, {"vae_precision", "bf16"}}, cuda, 1, 0);
+  EXPECT_EQ(reuse.vae_encode_extra_bytes, vae_encode_group_stage_bytes(reuse.model.vae, reuse.geometry.height,
+                                                                        reuse.geometry.width, 4));
+  EXPECT_EQ(reuse_bf16.vae_encode_extra_bytes * 2, reuse.vae_encode_extra_bytes);
+  EXPECT_EQ(reuse.vae_encode_extra_label, "encode stage outputs");
+  EXPECT_EQ(workload_memory_request(w, {}, cuda, 1, 0).vae_encode_extra_bytes, 0);
   // a matrix must fit its largest combination
   const auto largest = largest_memory_estimate(w, {{}, {{"shard", "grad_op"}}}, cuda, 2, 0);
   EXPECT_EQ(largest.device_bytes, estimate_memory(keep).device_bytes);

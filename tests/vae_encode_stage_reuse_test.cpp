@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "core/host_read.h"
+#include "core/memory_estimate.h"
 #include "core/video_hash.h"
 #include "optimizations/registry.h"
 #include "optimizations/vae_encode_fixed_point.h"
@@ -160,6 +161,25 @@ TEST(VaeEncodeStageReuseTest, EncoderStageExecutorSeesEveryStageAndKeepsTheCurso
               std::string::npos)
         << e.what();
   }
+}
+
+// The memory preflight's count of what the executor keeps: one group's stage outputs.
+TEST(VaeEncodeStageReuseTest, MemoryEstimateCountsOneGroupsStageOutputs) {
+  PipelineOptions o;
+  o.model = preset("tiny");
+  auto v = vae::WanVae(o.model.vae);
+  init_parameters(*v, 5, vae::vae_init_rule, "vae.");
+  v->eval();
+  vae::EncodeSession s(*v);
+  int64_t call = 0, group_bytes = 0;
+  const int64_t stages = v->encoder()->stage_count();
+  s.set_stage_executor([&](const vae::EncoderStageCall& c) {
+    torch::Tensor out = c.run();
+    if (call++ / stages == 1) group_bytes += out.numel() * out.element_size();  // the first group of 4
+    return out;
+  });
+  s.push(torch::zeros({3, 9, 24, 40}));
+  EXPECT_EQ(group_bytes, vae_encode_group_stage_bytes(o.model.vae, 24, 40, 4));
 }
 
 TEST(VaeEncodeStageReuseTest, BitwiseComparisonTellsSignedZerosApartAndReadsOnce) {

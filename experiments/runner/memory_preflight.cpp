@@ -62,6 +62,12 @@ MemoryEstimateRequest workload_memory_request(const Workload& w, const StrategyV
   r.rank = rank;
   r.batch = w.batch;
   r.checkpoint_largest_file = largest_checkpoint_file(w.checkpoint_dir);
+  const auto stage_reuse = values.find("vae_encode_stage_reuse");
+  if (stage_reuse != values.end() && stage_reuse->second != "off") {
+    r.vae_encode_extra_bytes = vae_encode_group_stage_bytes(r.model.vae, r.geometry.height, r.geometry.width,
+                                                            static_cast<int64_t>(c10::elementSize(options.vae_compute.dtype)));
+    r.vae_encode_extra_label = "encode stage outputs";
+  }
   const auto graph = values.find("cuda_graph");
   if (graph != values.end() && graph->second != "off") {
     r.extra_device_bytes = static_cast<int64_t>(kGraphPoolShare * static_cast<double>(dit_activation_bytes(r)));
