@@ -194,6 +194,18 @@ TEST(RunCommandTest, LockThenCheckGatesBitIdentity) {
   check = run_ablate("check --baseline " + base);
   EXPECT_EQ(check.exit_code, 2);
   EXPECT_NE(check.output.find("is corrupted (SHA-256"), std::string::npos) << check.output;
+  // and in the locked final latents (the tier-B relative L2)
+  bytes[10] ^= 1;
+  write_text(video, bytes);
+  ASSERT_TRUE(j["entries"][0].contains("latents_file")) << j.dump();
+  const std::string latents = dir + "/" + j["entries"][0]["latents_file"].get<std::string>();
+  std::string latent_bytes = read_text(latents);
+  latent_bytes[3] ^= 1;
+  write_text(latents, latent_bytes);
+  check = run_ablate("check --baseline " + base);
+  EXPECT_EQ(check.exit_code, 2);
+  EXPECT_NE(check.output.find("the locked latents file " + latents), std::string::npos) << check.output;
+  EXPECT_NE(check.output.find("is corrupted (SHA-256"), std::string::npos) << check.output;
 }
 
 }  // namespace run_command_test

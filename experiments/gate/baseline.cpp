@@ -171,39 +171,35 @@ void write_baseline(const BaselineFile& file, const BaselineEntry& updated, cons
   write_file_atomically(file.path, j.dump(2) + "\n");
 }
 
-torch::Tensor read_baseline_video(const BaselineFile& file, const BaselineEntry& e) {
-  const fs::path p = fs::absolute(fs::path(file.path)).parent_path() / e.video_file;
+namespace {
+
+// A file locked beside the baseline file, checked against its SHA-256 and its shape, as a tensor.
+torch::Tensor read_locked_tensor(const BaselineFile& file, const std::string& what, const std::string& name,
+                                 const std::string& sha256, const std::vector<int64_t>& shape, torch::Dtype dtype) {
+  const fs::path p = fs::absolute(fs::path(file.path)).parent_path() / name;
   std::ifstream f(p, std::ios::binary);
-  ABLATE_USAGE_CHECK(f.good(), file.path, ": the locked video ", p.string(), " is missing");
+  ABLATE_USAGE_CHECK(f.good(), file.path, ": the locked ", what, " ", p.string(), " is missing");
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  ABLATE_USAGE_CHECK(sha256_hex(bytes) == e.video_sha256, file.path, ": the locked video ", p.string(),
+  ABLATE_USAGE_CHECK(sha256_hex(bytes) == sha256, file.path, ": the locked ", what, " ", p.string(),
                      " is corrupted (SHA-256 ", sha256_hex(bytes).substr(0, 16), "..., expected ",
-                     e.video_sha256.substr(0, 16), "...)");
-  int64_t n = 1;
-  for (auto d : e.video_shape) n *= d;
-  ABLATE_USAGE_CHECK(static_cast<int64_t>(bytes.size()) == n, file.path, ": the locked video has ", bytes.size(),
+                     sha256.substr(0, 16), "...)");
+  auto t = torch::empty(shape, dtype);
+  const auto n = static_cast<int64_t>(t.numel() * t.element_size());
+  ABLATE_USAGE_CHECK(static_cast<int64_t>(bytes.size()) == n, file.path, ": the locked ", what, " has ", bytes.size(),
                      " bytes, expected ", n);
-  auto t = torch::empty(e.video_shape, torch::kUInt8);
-  std::memcpy(t.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
   return t;
+}
+
+}  // namespace
+
+torch::Tensor read_baseline_video(const BaselineFile& file, const BaselineEntry& e) {
+  return read_locked_tensor(file, "video", e.video_file, e.video_sha256, e.video_shape, torch::kUInt8);
 }
 
 torch::Tensor read_baseline_latents(const BaselineFile& file, const BaselineEntry& e) {
   if (e.latents_file.empty()) return {};
-  const fs::path p = fs::absolute(fs::path(file.path)).parent_path() / e.latents_file;
-  std::ifstream f(p, std::ios::binary);
-  ABLATE_USAGE_CHECK(f.good(), file.path, ": the locked latents ", p.string(), " are missing");
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  ABLATE_USAGE_CHECK(sha256_hex(bytes) == e.latents_sha256, file.path, ": the locked latents ", p.string(),
-                     " are corrupted (SHA-256 ", sha256_hex(bytes).substr(0, 16), "..., expected ",
-                     e.latents_sha256.substr(0, 16), "...)");
-  int64_t n = 1;
-  for (auto d : e.latents_shape) n *= d;
-  ABLATE_USAGE_CHECK(static_cast<int64_t>(bytes.size()) == n * static_cast<int64_t>(sizeof(float)), file.path,
-                     ": the locked latents have ", bytes.size(), " bytes, expected ", n * sizeof(float));
-  auto t = torch::empty(e.latents_shape, torch::kFloat);
-  std::memcpy(t.data_ptr<float>(), bytes.data(), bytes.size());
-  return t;
+  return read_locked_tensor(file, "latents file", e.latents_file, e.latents_sha256, e.latents_shape, torch::kFloat);
 }
 
 std::optional<std::pair<int64_t, int64_t>> first_divergence(const std::vector<std::string>& expected,
