@@ -25,19 +25,20 @@ bool same_layout(const torch::Tensor& a, const torch::Tensor& b) {
   return a.sizes() == b.sizes() && a.scalar_type() == b.scalar_type() && a.device() == b.device();
 }
 
-// The pairs to compare when the stage's input and slots have the memo's shapes; false when they
-// differ in shape, state or count (then they differ, and no read is needed).
+// The pairs to compare (those not the same tensor) when the stage's input and slots have the
+// memo's shapes; false when they differ in shape, state or count (then they differ, and no read is
+// needed). No pairs: bitwise equal for free.
 bool comparable(const StageMemo& m, const torch::Tensor& input, const std::vector<vae::CacheSlot>& slots,
                 size_t slot_count, std::vector<std::pair<torch::Tensor, torch::Tensor>>& pairs) {
   using State = vae::CacheSlot::State;
   if (!same_layout(m.input, input) || slots.size() != slot_count || m.slots_before.size() != slot_count) return false;
-  pairs.emplace_back(m.input, input);
+  if (!m.input.is_same(input)) pairs.emplace_back(m.input, input);
   for (size_t i = 0; i < slot_count; ++i) {
     const auto &was = m.slots_before[i], &now = slots[i];
     if (was.state != now.state) return false;
     if (now.state != State::kTensor) continue;
     if (!same_layout(was.frames, now.frames)) return false;
-    pairs.emplace_back(was.frames, now.frames);
+    if (!was.frames.is_same(now.frames)) pairs.emplace_back(was.frames, now.frames);
   }
   return true;
 }
@@ -67,9 +68,7 @@ vae::EncoderStageExecutor make_stage_reuse_executor(StageReuseCounts& n) {
     if (m.valid && (call.index == 0 || st.previous_reused)) {
       std::vector<std::pair<torch::Tensor, torch::Tensor>> pairs;
       if (comparable(m, call.input, slots, call.slot_count, pairs)) {
-        bool needs_read = false;
-        for (const auto& [a, b] : pairs) needs_read = needs_read || !a.is_same(b);
-        if (needs_read) ++n.checks;
+        if (!pairs.empty()) ++n.checks;  // tensor_pairs_bitwise_equal reads the device once
         if (tensor_pairs_bitwise_equal(pairs)) {
           ++n.stages_reused;
           n.first_reused_group.emplace(call.name, st.group);  // keeps the first

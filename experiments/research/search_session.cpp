@@ -41,13 +41,8 @@ std::string failure_of(const LedgerRecord& record) {
 StrategyValues values_of(const std::vector<std::string>& stack) {
   StrategyValues v;
   for (const auto& entry : stack) {
-    size_t begin = 0;
-    while (begin <= entry.size()) {
-      const size_t end = std::min(entry.find(',', begin), entry.size());
-      const std::string s = entry.substr(begin, end - begin);
-      v[s.substr(0, s.find('='))] = s.substr(s.find('=') + 1);
-      begin = end + 1;
-    }
+    std::istringstream settings(entry);
+    for (std::string s; std::getline(settings, s, ',');) v[s.substr(0, s.find('='))] = s.substr(s.find('=') + 1);
   }
   return v;
 }
@@ -115,9 +110,7 @@ class SearchSession {
       out.emplace_back(name, tier, [this, name, n = n, v = v](const std::vector<std::string>& stack) {
         const auto now = values_of(stack);
         if (now.count(n) && now.at(n) == v) return std::string("in the stack already");
-        auto s = stack;
-        s.push_back(name);
-        return make_combination(values_of(s), where_).skip_reason;
+        return skip_reason_with(stack, name);
       });
       // A candidate that requires other candidates also comes as one bundle with them, so that it is
       // tried even when none of them wins a round alone (cuda_graph needs sync_elim).
@@ -136,12 +129,16 @@ class SearchSession {
                          const auto now = values_of(stack);
                          if (std::all_of(required.begin(), required.end(), [&](const std::string& r) { return now.count(r) > 0; }))
                            return "its requirements are in the stack: " + name + " alone covers it";
-                         auto s = stack;
-                         s.push_back(bundle_name);
-                         return make_combination(values_of(s), where_).skip_reason;
+                         return skip_reason_with(stack, bundle_name);
                        });
     }
     return out;
+  }
+
+  // Why `entry` (a setting or a bundle) cannot join `stack`; "" when it can.
+  std::string skip_reason_with(std::vector<std::string> stack, const std::string& entry) const {
+    stack.push_back(entry);
+    return make_combination(values_of(stack), where_).skip_reason;
   }
 
   // Measurements of an earlier (interrupted or budget-limited) search, per combination in ledger order.
