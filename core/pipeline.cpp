@@ -64,6 +64,7 @@ Pipeline::Pipeline(const PipelineOptions& options)
   vae_->to(options_.device, torch::kFloat);
   if (!from_checkpoint) init_parameters(*vae_, options_.weight_seed, vae::vae_init_rule, "vae.");
   vae_->eval();
+  vae_->set_kernels(&seams_.vae_kernels);  // the seams' kernels, whichever strategies fill them
 
   const torch::Device dit_build_device = own_slices ? torch::Device(torch::kCPU) : options_.device;
   auto param_opts = torch::TensorOptions().device(dit_build_device).dtype(p.param);

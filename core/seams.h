@@ -10,6 +10,7 @@
 #include "core/dit/forward_args.h"
 #include "core/dit/kv_cache.h"
 #include "core/geometry.h"
+#include "core/vae/vae_kernels.h"
 #include "core/vae/vae_session.h"
 
 namespace ablate {
@@ -104,6 +105,8 @@ struct Seams {
   // The DiT's kernel seams (attention backend, large GEMMs, block-stack reuse; dit_kernels.h).
   // Empty members: the core's own kernels.
   dit::DitKernels dit_kernels;
+  // The VAE's kernel seams (channel norm + SiLU, the causal convs' padding; vae_kernels.h).
+  vae::VaeKernels vae_kernels;
 };
 
 }  // namespace ablate

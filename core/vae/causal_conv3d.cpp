@@ -28,6 +28,11 @@ torch::Tensor CausalConv3dImpl::forward(const torch::Tensor& x, const torch::Ten
     input = torch::cat({cache.to(x.device()), x}, 2);
     pad_front -= cache.size(2);
   }
+  if (kernels && kernels->causal_conv) {
+    const auto& s = *options_.stride();
+    torch::Tensor out = kernels->causal_conv(input, weight, bias, {s[0], s[1], s[2]}, {pad_front, p[1], p[2]});
+    if (out.defined()) return out;
+  }
   // F.pad order: (w_left, w_right, h_top, h_bottom, t_front, t_back)
   input = F::pad(input, F::PadFuncOptions({p[2], p[2], p[1], p[1], pad_front, 0}));
   return torch::conv3d(input, weight, bias, *options_.stride());

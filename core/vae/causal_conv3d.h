@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "core/vae/feature_cache.h"
+#include "core/vae/vae_kernels.h"
 
 namespace ablate::vae {
 
@@ -37,6 +38,9 @@ class CausalConv3dImpl : public torch::nn::Module {
   torch::Tensor forward_cached(const torch::Tensor& x, CacheSlot& slot);
 
   const CausalConv3dOptions& options() const { return options_; }
+
+  // The VAE's kernel seams (WanVae::set_kernels); null or an empty causal_conv: the core's ops.
+  const VaeKernels* kernels = nullptr;
 
   torch::Tensor weight;  // [Cout, Cin, kt, kh, kw]
   torch::Tensor bias;    // [Cout]

@@ -118,7 +118,7 @@ torch::Tensor Decoder3dImpl::forward(const torch::Tensor& x, FeatureCache* cache
     if (probe) probe("decoder.upsamples." + std::to_string(i), y);
   }
   // -> [B, 3, T'', 8h, 8w] (not clamped; WanVae clamps)
-  y = torch::silu(head_norm_->forward(y));
+  y = head_norm_->forward(y, /*silu=*/true);
   y = cache ? head_conv_->forward_cached(y, cache->next_slot()) : head_conv_->forward(y);
   if (probe) probe("decoder.head", y);
   if (slab) y = crop_to_band(y, &lo, &hi, scale * slab->begin, scale * slab->end, 0, scale * x.size(3));

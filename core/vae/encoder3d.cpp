@@ -72,7 +72,7 @@ Encoder3dImpl::Encoder3dImpl(const Encoder3dOptions& options) : options_(options
                        return middle_res1_->forward(x, cache);
                      }});
   stages_.push_back({"encoder.head", 1, [this](const torch::Tensor& x, FeatureCache* cache) {
-                       torch::Tensor y = torch::silu(head_norm_->forward(x));
+                       torch::Tensor y = head_norm_->forward(x, /*silu=*/true);
                        return cache ? head_conv_->forward_cached(y, cache->next_slot()) : head_conv_->forward(y);
                      }});
 }

@@ -25,9 +25,9 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, FeatureCache* c
   // The shortcut is 1x1x1 (no temporal padding), so the reference never gives it a cache slot.
   torch::Tensor h = shortcut_ ? shortcut_->forward(x) : x;
   // Each conv caches its own input (the SiLU output before it), as the reference's loop does.
-  torch::Tensor y = torch::silu(norm1_->forward(x));
+  torch::Tensor y = norm1_->forward(x, /*silu=*/true);
   y = cache ? conv1_->forward_cached(y, cache->next_slot()) : conv1_->forward(y);
-  y = torch::silu(norm2_->forward(y));
+  y = norm2_->forward(y, /*silu=*/true);
   y = cache ? conv2_->forward_cached(y, cache->next_slot()) : conv2_->forward(y);
   return y + h;  // [B, out_dim, T, H, W]
 }

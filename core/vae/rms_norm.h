@@ -2,6 +2,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "core/vae/vae_kernels.h"
+
 namespace ablate::vae {
 
 struct RmsNormOptions {
@@ -19,8 +21,12 @@ class RmsNormImpl : public torch::nn::Module {
  public:
   explicit RmsNormImpl(const RmsNormOptions& options);
 
-  // x: [B, C, T, H, W] (images=false) or [N, C, H, W] (images=true) -> same shape
-  torch::Tensor forward(const torch::Tensor& x);
+  // x: [B, C, T, H, W] (images=false) or [N, C, H, W] (images=true) -> same shape; with `silu`,
+  // SiLU of it (the norm's callers all apply one, and a fused kernel can do both in one pass)
+  torch::Tensor forward(const torch::Tensor& x, bool silu = false);
+
+  // The VAE's kernel seams (WanVae::set_kernels); null or an empty norm_silu: the core's ops.
+  const VaeKernels* kernels = nullptr;
 
   torch::Tensor gamma;  // [C, 1, 1(, 1)]
   torch::Tensor bias;   // same as gamma; undefined unless options.bias()

@@ -92,6 +92,13 @@ void WanVaeImpl::set_compute(const VaeCompute& compute) {
   compute_ = compute;
 }
 
+void WanVaeImpl::set_kernels(const VaeKernels* kernels) {
+  for (const auto& m : modules(/*include_self=*/false)) {
+    if (auto* norm = dynamic_cast<RmsNormImpl*>(m.get())) norm->kernels = kernels;
+    if (auto* conv = dynamic_cast<CausalConv3dImpl*>(m.get())) conv->kernels = kernels;
+  }
+}
+
 torch::Tensor WanVaeImpl::to_compute(const torch::Tensor& x) const {
   torch::Tensor y = x.to(compute_.dtype);
   if (compute_.channels_last && y.dim() == 5) y = y.contiguous(at::MemoryFormat::ChannelsLast3d);

@@ -36,6 +36,8 @@ class WanVaeImpl : public torch::nn::Module {
   const VaeCompute& compute() const { return compute_; }
   /// x cast to the compute dtype and memory format, for the encoder or decoder.
   torch::Tensor to_compute(const torch::Tensor& x) const;
+  /// Hands every norm and causal conv of the encoder and decoder the kernel seams (null: the core's).
+  void set_kernels(const VaeKernels* kernels);
   Encoder3d& encoder() { return encoder_; }
   Decoder3d& decoder() { return decoder_; }
   CausalConv3d& conv1() { return conv1_; }  // 2z -> 2z, 1x1x1, after the encoder

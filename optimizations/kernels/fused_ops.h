@@ -23,6 +23,11 @@ torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight
 // x: [B, L, heads, head_dim] -> the causal RoPE of core/dit/rope.h in x's dtype: [B, L, heads, head_dim]
 torch::Tensor fused_rope(const torch::Tensor& x, const std::array<int64_t, 3>& grid, const torch::Tensor& freqs,
                          int64_t start_frame);
+// The VAE's channel norm (core/vae/rms_norm.h) + SiLU: x [B, C, T, H, W] or [N, C, H, W], float32 or
+// bf16, contiguous or channels-last -> x / max(||x over C||_2, 1e-12) * scale * gamma (+ bias), then
+// SiLU when `silu`, in one pass (float32 arithmetic, one rounding). gamma/bias: [C, 1, 1(, 1)].
+torch::Tensor fused_vae_norm_silu(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& bias,
+                                  double scale, bool silu);
 // x: [M, K] float32 or bf16 -> (q [M, K] float8_e4m3fn, scale): per row scale [M, 1] float32
 // computed here; per tensor the given `tensor_scale` ([] float32 on x's device).
 std::pair<torch::Tensor, torch::Tensor> fused_fp8_quantize(const torch::Tensor& x, bool per_row,

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "optimizations/kernels/elementwise_kernels.h"
+#include "optimizations/kernels/vae_norm_kernels.h"
 
 namespace ablate::opt::kernels {
 namespace {
@@ -109,6 +110,37 @@ torch::Tensor fused_rms_norm(const torch::Tensor& x, const torch::Tensor& weight
   rms_apply(xc.data_ptr(), inv_rms.data_ptr<float>(), wc.data_ptr(), elem, rows, dim, out.data_ptr(),
             at::cuda::getCurrentCUDAStream());
   check_launch("rms_apply");
+  return out;
+}
+
+torch::Tensor fused_vae_norm_silu(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& bias,
+                                  double scale, bool silu) {
+  Elem elem;
+  if (!x.is_cuda() || (x.dim() != 4 && x.dim() != 5) || !elem_of(x.scalar_type(), elem) || x.numel() == 0) return {};
+  const int64_t c = x.size(1);
+  if (gamma.numel() != c || (bias.defined() && bias.numel() != c)) return {};
+  ChannelNorm s;
+  s.batch = x.size(0);
+  s.channels = c;
+  s.positions = x.numel() / (s.batch * c);
+  const auto channels_last = x.dim() == 5 ? at::MemoryFormat::ChannelsLast3d : at::MemoryFormat::ChannelsLast;
+  if (x.is_contiguous(channels_last) && c > 1) {
+    s.channel_stride = 1;
+    s.position_stride = c;
+  } else if (x.is_contiguous()) {
+    s.channel_stride = s.positions;
+    s.position_stride = 1;
+  } else {
+    return {};  // another layout: the eager ops
+  }
+  s.scale = static_cast<float>(scale);
+  s.silu = silu;
+  auto g = gamma.to(torch::kFloat).reshape({c}).contiguous();
+  auto b = bias.defined() ? bias.to(torch::kFloat).reshape({c}).contiguous() : torch::Tensor();
+  auto out = torch::empty_like(x);  // keeps x's memory format
+  vae_norm_silu(x.data_ptr(), elem, s, g.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr,
+                out.data_ptr(), at::cuda::getCurrentCUDAStream());
+  check_launch("vae_norm_silu");
   return out;
 }
 
