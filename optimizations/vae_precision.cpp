@@ -56,7 +56,11 @@ std::string VaePrecisionStrategy::validate(const std::string& value, const RunCo
 
 void VaePrecisionStrategy::configure(const std::string& value, PipelineOptions& options) const {
   options.vae_compute.dtype = vae_dtype_of(value);
-  dtype_ = value == "off" ? "fp32" : value;
+}
+
+void VaePrecisionStrategy::install(const std::string&, Pipeline& pipeline, const InstallContext&) {
+  const torch::Dtype d = pipeline.vae()->compute().dtype;
+  dtype_ = d == torch::kHalf ? "fp16" : d == torch::kBFloat16 ? "bf16" : "fp32";
 }
 
 nlohmann::json VaePrecisionStrategy::counters() const { return {{"vae_dtype", dtype_}}; }

@@ -14,10 +14,13 @@ class VaePrecisionStrategy : public Strategy {
   StrategyInfo info() const override;
   std::string validate(const std::string& value, const RunConfig& config) const override;
   void configure(const std::string& value, PipelineOptions& options) const override;
+  void install(const std::string& value, Pipeline& pipeline, const InstallContext& ctx) override;
   nlohmann::json counters() const override;
 
  private:
-  mutable std::string dtype_ = "fp32";
+  // the VAE's dtype in the engine it was installed in (configure() runs on another instance: the
+  // engine's build)
+  std::string dtype_ = "fp32";
 };
 
 // "" when the VAE's ops (conv3d, conv2d, nearest-exact upsample, batched matmul, softmax) run in

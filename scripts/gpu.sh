@@ -245,8 +245,10 @@ for step in "${steps[@]}"; do
       # logs and reports are committed: no machine paths in them; then $OUT takes few files, so
       # everything but the logs of this call goes into one archive
       find "$out" -type f \( -name '*.log' -o -name '*.md' -o -name '*.jsonl' \) -exec sed -i "s|$(pwd)/||g; s|$out/|\$OUT/|g" {} +
-      # (a search's locked baseline video, ~94 MB at 1.3b, stays: files come back at 16 MiB at most)
-      (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt --exclude='search-baseline*' . && \
+      # (a ledger's locked baseline video, ~94 MB at 1.3b, stays: files come back at 16 MiB at most;
+      # a resumed run locks it again)
+      (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt --exclude='*-baseline.json' \
+        --exclude='*-baseline-*.u8' --exclude='*-baseline-*.f32' . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
     *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all sets gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
   esac

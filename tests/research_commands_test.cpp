@@ -238,7 +238,7 @@ TEST(ResearchCommandsTest, SearchJudgesTierBStacksByTheirDistanceToTheBaseline) 
                              "--max-cv 1 --out " + dir + "/out";
   const auto first = run_ablate(search + " --max-evaluations 1");
   ASSERT_EQ(first.exit_code, 0) << first.output;
-  const auto locked = nlohmann::json::parse(read_text(dir + "/out/search-baseline.json"));
+  const auto locked = nlohmann::json::parse(read_text(dir + "/out/ledger-baseline.json"));
   ASSERT_EQ(locked["entries"].size(), 1u);
   EXPECT_EQ(locked["entries"][0]["md5"], testing::read_json_lines(dir + "/out/ledger.jsonl")[0]["md5"]);
   EXPECT_EQ(locked["entries"][0]["latents_shape"], nlohmann::json({16, 21, 4, 4}));
@@ -263,19 +263,21 @@ TEST(ResearchCommandsTest, SearchJudgesTierBStacksByTheirDistanceToTheBaseline) 
 
   // a ledger of a search before the fix: no locked outputs, and the tier-B record judged without a
   // distance. The baseline runs once more to lock them; the tier-B stack is measured again.
-  std::filesystem::remove(dir + "/out/search-baseline.json");
+  std::filesystem::remove(dir + "/out/ledger-baseline.json");
   auto unjudged = settle;
   for (const char* field : {"psnr_db", "max_abs_u8", "min_frame_psnr_db", "latent_rel_l2", "bound"}) unjudged.erase(field);
   write_text(dir + "/out/ledger.jsonl", records[0].dump() + "\n" + unjudged.dump() + "\n");
   const auto relocked = run_ablate(search + " --resume --max-evaluations 2");
   ASSERT_EQ(relocked.exit_code, 0) << relocked.output;
-  EXPECT_NE(relocked.output.find("holds the baseline's MD5s only; running it once per request"), std::string::npos)
+  EXPECT_NE(relocked.output.find("holds the baseline's MD5s only (no " + dir + "/out/ledger-baseline.json); running it "
+                                 "once per request"),
+            std::string::npos)
       << relocked.output;
   EXPECT_NE(relocked.output.find("[vae_encode_settle=3e-2] in " + dir + "/out/ledger.jsonl was judged without the "
                                  "baseline's outputs"),
             std::string::npos)
       << relocked.output;
-  EXPECT_EQ(nlohmann::json::parse(read_text(dir + "/out/search-baseline.json"))["entries"][0]["md5"],
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir + "/out/ledger-baseline.json"))["entries"][0]["md5"],
             locked["entries"][0]["md5"]);
   records = testing::read_json_lines(dir + "/out/ledger.jsonl");
   ASSERT_EQ(records.size(), 3u);

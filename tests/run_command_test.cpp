@@ -91,6 +91,56 @@ TEST(RunCommandTest, TimeBudgetLeavesEngineGroupsForResume) {
   EXPECT_NE(missing.output.find("nothing.jsonl: cannot read the ledger"), std::string::npos) << missing.output;
 }
 
+// A tier-B combination measured in a later process than its baseline is still judged by its
+// distance to the baseline's outputs: the run locks them beside its ledger, the resumed one reads
+// them, and where they are missing (left on another machine) it runs the baseline once to lock them.
+TEST(RunCommandTest, ResumedTierBCombinationsAreJudgedAgainstTheLockedBaselineOutputs) {
+  const std::string out = testing::fresh_dir("run-tier-b-resume");
+  // vae_channels_last changes the build (its own engine group, left by the budget for the resumed
+  // run) and, at 64x64 on the CPU, the video's bits (tier B: 93.8 dB)
+  const std::string run = "run --preset tiny --size 64*64 --frames 9 --repetitions 1 --warmup 0 "
+                          "--axis vae_channels_last=off,on --no-sync-audit --out " + out;
+  const auto first = run_ablate(run + " --time-budget-s 0.001");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const std::string lock = out + "/ledger-baseline.json";
+  ASSERT_TRUE(fs::exists(lock)) << first.output;
+  const auto locked = nlohmann::json::parse(read_text(lock));
+  const auto records = testing::read_json_lines(out + "/ledger.jsonl");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(locked["entries"][0]["md5"], records[0]["md5"]);
+  EXPECT_TRUE(fs::exists(out + "/" + locked["entries"][0]["video_file"].get<std::string>()));
+  EXPECT_TRUE(fs::exists(out + "/" + locked["entries"][0]["latents_file"].get<std::string>()));
+
+  const auto judged = [&](const nlohmann::json& rec) {
+    EXPECT_EQ(rec["combination"], "vae_channels_last=on");
+    EXPECT_EQ(rec["md5_ok"], false) << rec.dump();
+    ASSERT_TRUE(rec.contains("psnr_db") && rec.contains("latent_rel_l2") && rec.contains("bound")) << rec.dump();
+    EXPECT_EQ(rec["bound"]["within"], true) << rec.dump();
+    for (const auto& why : rec["invalid_reasons"]) EXPECT_EQ(why.get<std::string>().find("tier B"), std::string::npos) << why;
+  };
+  const auto resumed = run_ablate(run + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  auto after = testing::read_json_lines(out + "/ledger.jsonl");
+  ASSERT_EQ(after.size(), 2u);
+  judged(after[1]);
+  const auto first_psnr = after[1]["psnr_db"];
+
+  // the lock stayed on another machine: the resumed run locks the baseline's outputs again
+  for (const auto& f : {lock, out + "/" + locked["entries"][0]["video_file"].get<std::string>()}) fs::remove(f);
+  write_text(out + "/ledger.jsonl", after[0].dump() + "\n");
+  const auto relocked = run_ablate(run + " --resume");
+  ASSERT_EQ(relocked.exit_code, 0) << relocked.output;
+  EXPECT_NE(relocked.output.find("gives the baseline's MD5s only (no " + lock + "); running the baseline once per "
+                                 "request to lock its video and latents"),
+            std::string::npos)
+      << relocked.output;
+  EXPECT_EQ(nlohmann::json::parse(read_text(lock))["entries"][0]["md5"], records[0]["md5"]);
+  after = testing::read_json_lines(out + "/ledger.jsonl");
+  ASSERT_EQ(after.size(), 2u);
+  judged(after[1]);
+  EXPECT_EQ(after[1]["psnr_db"], first_psnr);  // the same outputs locked again: the same distance
+}
+
 TEST(RunCommandTest, MaxGroupSizeSplitsOneEngineGroupForTheBudget) {
   const std::string out = testing::fresh_dir("run-group-size");
   // four combinations that would share one engine, in parts of two

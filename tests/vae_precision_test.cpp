@@ -46,7 +46,13 @@ TEST(VaePrecisionTest, ConfigureSetsTheVaeDtypeOnly) {
   s.configure("bf16", o);
   EXPECT_EQ(o.vae_compute.dtype, torch::kBFloat16);
   EXPECT_EQ(o.precision.param, torch::kFloat);  // the DiT is untouched
-  EXPECT_EQ(s.counters()["vae_dtype"], "bf16");
+  // the counter reports the engine it is installed in: the runner configures the engine's build
+  // with one instance and installs another (a fresh one here)
+  o.model = preset("tiny");
+  Pipeline p(o);
+  VaePrecisionStrategy installed;
+  installed.install("bf16", p, InstallContext{});
+  EXPECT_EQ(installed.counters()["vae_dtype"], "bf16");
   s.configure("off", o);
   EXPECT_EQ(o.vae_compute.dtype, torch::kFloat);
   EXPECT_EQ(vae_dtype_support(torch::kFloat, torch::kCPU), "");

@@ -65,7 +65,7 @@ class SearchSession {
         spec_(std::move(spec)),
         world_(world),
         ledger_((fs::path(o.out) / "ledger.jsonl").string()),
-        baseline_path_((fs::path(o.out) / "search-baseline.json").string()) {
+        baseline_path_(ledger_baseline_path(ledger_)) {
     where_.device = parse_device(spec_.workload.device);
     where_.world_size = world_.size;
   }
@@ -154,7 +154,7 @@ class SearchSession {
                          ": field repetitions is ", r.repetitions, " but this search measures ",
                          o_.halving ? "at most " : "", spec_.repetitions, "; pass the same --repetitions");
       if (r.tier == "B" && r.gate.md5_ok && !*r.gate.md5_ok && !r.gate.bound) {
-        // judged without the baseline's outputs (a search before search-baseline.json): no verdict
+        // judged without the baseline's outputs (a search before the lock): no verdict
         std::cerr << "search: [" << r.combination << "] in " << ledger_ << " was judged without the baseline's "
                   << "outputs (no distance for the tier-B gate); it is measured again\n";
         continue;
@@ -174,32 +174,25 @@ class SearchSession {
                 << "; this is " << (commit.empty() ? "unknown" : commit) << "\n";
   }
 
-  // Tier-B stacks are judged by their distance to the baseline's outputs (video, final latents),
-  // which a ledger does not keep: the search locks them beside its ledger (search-baseline.json),
-  // when it measures the baseline, or now, when a resumed ledger measured it before.
+  // Tier-B stacks are judged by their distance to the baseline's outputs (video, final latents).
+  // The runner locks them beside the ledger when it measures the baseline (ledger_baseline_path) and
+  // reads them on every later append; a resumed ledger without that lock (an older search's, or one
+  // whose lock stayed on another machine) gets it now, on every rank, by running the baseline once
+  // per request.
   void prepare_tier_b_reference() {
-    if (fs::exists(baseline_path_)) {
-      baseline_ = read_baseline(baseline_path_);
-      const std::string key = fingerprint_key(run_fingerprint(spec_));
-      ABLATE_USAGE_CHECK(baseline_->find(key), baseline_path_, ": holds no entry for this search's fingerprint ", key,
-                         "; resume only the same search on the same machine, or choose another --out");
-      return;
-    }
+    std::string why;
+    if (read_ledger_lock(ledger_, fingerprint_key(run_fingerprint(spec_)), why).set()) return;
     const auto measured = earlier_.find(combination_id({}));
     if (measured == earlier_.end() || measured->second.empty()) return;  // the baseline's evaluation locks it
-    std::cerr << "search: " << ledger_ << " holds the baseline's MD5s only; running it once per request to lock its "
-              << "video and latents for the tier-B gate (" << baseline_path_ << ")\n";
+    std::cerr << "search: " << ledger_ << " holds the baseline's MD5s only (" << why << "); running it once per "
+              << "request to lock its video and latents for the tier-B gate (" << baseline_path_ << ")\n";
     tell_ranks(baseline_outputs_spec(spec_).to_json().dump());
-    lock_baseline(run_baseline_outputs(spec_));
-  }
-
-  void lock_baseline(const RunnerResult& result) {
+    const RunnerResult result = run_baseline_outputs(spec_);
+    if (world_.rank != 0) return;
     BaselineFile file;
     file.path = baseline_path_;
     file.matrix = spec_.to_json();
-    const BaselineEntry e = baseline_entry_of(result, baseline_path_);
-    write_baseline(file, e, result.baseline_video, result.baseline_latents);
-    baseline_ = read_baseline(baseline_path_);
+    write_baseline(file, baseline_entry_of(result, baseline_path_), result.baseline_video, result.baseline_latents);
   }
 
   void tell_ranks(const std::string& text) {
@@ -229,14 +222,12 @@ class SearchSession {
       ro.ledger_path = ledger_;
       ro.append = true;
       ro.audit_syncs = false;
-      ro.baseline = baseline_;
-      const bool lock = o_.allow_tier_b && stack.empty() && !baseline_;
-      ro.keep_video = lock;
+      // tier-B stacks: the runner locks the baseline's outputs beside the ledger and gates against them
+      ro.ledger_lock = o_.allow_tier_b ? RunnerOptions::LedgerLock::kAlways : RunnerOptions::LedgerLock::kNever;
       tell_ranks(one.to_json().dump());
       auto r = run_matrix(one, ro);
       TORCH_CHECK(!r.records.empty(), "search: measuring [", label, "] wrote no record");
       last_ = r.records.back();
-      if (lock && r.baseline_video.defined()) lock_baseline(r);
     }
     ++evaluations_;
     if (!failure_of(last_).empty()) {
@@ -360,7 +351,6 @@ class SearchSession {
   dist::WorldInfo world_;
   std::string ledger_;
   std::string baseline_path_;
-  std::optional<BaselineFile> baseline_;  // the tier-B gate's reference (--allow-tier-b)
   opt::RunConfig where_;
   std::map<std::string, std::deque<LedgerRecord>> earlier_;
   LedgerRecord last_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "experiments/runner/baseline_lock.h"
 #include "experiments/runner/collective_bandwidth.h"
 #include "experiments/runner/run_thumbnails.h"
 #include "experiments/runner/run_steps.h"
@@ -86,6 +87,13 @@ void adopt_as_reference(RunContext& ctx, const Accumulator& a) {
   const auto& chain = a.output.chains.empty() ? std::vector<std::string>{} : a.output.chains.front();
   ctx.reference.steps_per_chunk =
       ctx.geometry.num_chunks ? static_cast<int64_t>(chain.size()) / ctx.geometry.num_chunks : 4;
+  if (!ctx.lock_reference) return;
+  try {
+    lock_beside_ledger(ctx.options.ledger_path, ctx.spec, ctx.common.fingerprint, ctx.reference);
+  } catch (const std::exception& e) {  // the measurements stand; only a later resume lacks the distances
+    ctx.progress << "warning: could not lock the baseline's outputs beside " << ctx.options.ledger_path << ": "
+                 << e.what() << "\n";
+  }
 }
 
 // Beside the ledger (rank 0): see run_thumbnails.h.

@@ -38,6 +38,7 @@ struct RunContext {
   GenerateInputs inputs;                      // the workload's input files, read once
   LedgerRecord common;                        // every record's run fields
   GateReference reference;                    // what the gate compares with (set by the baseline when empty)
+  bool lock_reference = false;                // rank 0: lock the baseline's outputs beside the ledger
   std::vector<double> baseline_samples;       // adaptive: the baseline's samples (this run's or the ledger's)
   std::unique_ptr<LedgerWriter> ledger;
   std::set<std::string> finished;             // --resume: combinations the ledger has

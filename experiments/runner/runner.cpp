@@ -10,6 +10,7 @@
 #include "experiments/common/fingerprint.h"
 #include "experiments/common/invocation.h"
 #include "experiments/common/run_environment.h"
+#include "experiments/runner/baseline_lock.h"
 #include "experiments/runner/engine_parts.h"
 #include "experiments/runner/memory_preflight.h"
 #include "experiments/runner/run_steps.h"
@@ -52,7 +53,12 @@ void load_reference(RunContext& ctx, const std::vector<LedgerRecord>& earlier) {
                                    read_baseline_video(*options.baseline, *e),
                                    read_baseline_latents(*options.baseline, *e));
   }
-  for (const auto& r : earlier) {  // a resumed (or appended) run gates against the baseline it measured before
+  if (!ctx.reference.set() && (options.resume || options.append) && !options.ledger_path.empty()) {
+    std::string why;  // a resumed (or appended) run gates against the outputs locked beside its ledger
+    GateReference locked = read_ledger_lock(options.ledger_path, ctx.common.fingerprint_key, why);
+    if (locked.set()) ctx.reference = std::move(locked);
+  }
+  for (const auto& r : earlier) {  // else against the baseline it measured before, by MD5 only
     if (ctx.reference.set() || r.combination != "baseline" || !r.ok() || r.md5.empty()) continue;
     ctx.reference.source = "the baseline record of " + options.ledger_path;
     ctx.reference.md5s = r.request_md5s.empty() ? std::vector<std::string>{r.md5} : r.request_md5s;
@@ -242,12 +248,59 @@ bool budget_spent(RunContext& ctx, size_t g) {
   return stop.cpu().item<int64_t>() != 0;
 }
 
+namespace {
+
+// Tier-B combinations are judged by their distance to the baseline's outputs. A run that measures
+// the baseline locks them beside its ledger; a resumed one whose ledger holds the baseline's MD5s
+// only (its lock was not written, or did not come back from another machine) runs the baseline
+// once per request to lock them, before its first tier-B combination. That takes every rank, so at
+// world > 1 it only says what to do instead.
+void prepare_reference_outputs(RunContext& ctx, const RunPlan& plan) {
+  using Lock = RunnerOptions::LedgerLock;
+  const auto tier_b = [&](size_t i) { return plan.combos[i].tier == opt::Tier::kB; };
+  bool any_tier_b = false, pending_tier_b = false;
+  for (size_t i = 0; i < plan.combos.size(); ++i) any_tier_b = any_tier_b || tier_b(i);
+  for (const auto& group : plan.groups)
+    for (size_t i : group) pending_tier_b = pending_tier_b || tier_b(i);
+  const auto& o = ctx.options;
+  ctx.lock_reference = ctx.report && !o.ledger_path.empty() &&
+                       (o.ledger_lock == Lock::kAlways || (o.ledger_lock == Lock::kWhenTierB && any_tier_b));
+  if (!ctx.report || !pending_tier_b || !ctx.reference.set() || ctx.reference.video_u8.defined()) return;
+  std::string why;
+  read_ledger_lock(o.ledger_path, ctx.common.fingerprint_key, why);
+  if (ctx.world.size > 1) {
+    ctx.progress << "warning: " << ctx.reference.source << " gives the baseline's MD5s only (" << why
+                 << "), so tier-B combinations cannot be judged by their distance to it; resume at world 1 "
+                 << "once, or run the baseline in the same call\n";
+    return;
+  }
+  ctx.progress << ctx.reference.source << " gives the baseline's MD5s only (" << why
+               << "); running the baseline once per request to lock its video and latents for the tier-B gate ("
+               << ledger_baseline_path(o.ledger_path) << ")\n";
+  const RunnerResult base = run_baseline_outputs(ctx.spec);
+  GateReference outputs;
+  outputs.source = "the baseline rerun and locked beside " + o.ledger_path;
+  outputs.md5s = base.baseline_md5s;
+  outputs.chains = base.baseline_chains;
+  outputs.video_u8 = base.baseline_video;
+  outputs.latents = base.baseline_latents;
+  outputs.steps_per_chunk = base.steps_per_chunk;
+  if (outputs.md5s != ctx.reference.md5s)  // another build or machine: its MD5s are what tier A keeps
+    ctx.progress << "warning: the baseline's MD5s now differ from " << ctx.reference.source
+                 << "; tier-A combinations are gated against the rerun\n";
+  ctx.reference = outputs;
+  lock_beside_ledger(o.ledger_path, ctx.spec, ctx.common.fingerprint, ctx.reference);
+}
+
+}  // namespace
+
 RunnerResult run_matrix(const MatrixSpec& spec, const RunnerOptions& options) {
   std::ostream& progress = options.progress ? *options.progress : std::cerr;
   auto ctx = open_run(spec, options, progress);
   RunnerResult result;
   result.fingerprint = ctx->common.fingerprint;
   const RunPlan plan = plan_run(*ctx, result);
+  prepare_reference_outputs(*ctx, plan);
   std::mt19937_64 rng(spec.order_seed + 1);  // the rounds' order within each group
   for (size_t g = 0; g < plan.groups.size(); ++g) {
     if (budget_spent(*ctx, g)) {

@@ -36,6 +36,11 @@ struct RunnerOptions {
   std::optional<BaselineFile> baseline;  // gate: MD5s / hash chains / video against a locked entry
   bool audit_syncs = true;           // on CUDA: one extra untimed generate() with sync debugging
   bool keep_video = false;           // keep the baseline combination's video (for `ablate lock`)
+  // Lock the baseline combination's outputs (video, final latents) beside the ledger
+  // (ledger_baseline_path), so that a resumed or appended run judges tier-B combinations by their
+  // distance to them: kWhenTierB when the matrix holds a tier-B combination; kAlways for a caller
+  // whose later runs may (the search).
+  enum class LedgerLock { kNever, kWhenTierB, kAlways } ledger_lock = LedgerLock::kWhenTierB;
   int max_group_size = 0;            // at most this many combinations share one engine (0 = no
                                      // limit): balanced parts (engine_parts.h) that a time budget
                                      // can fall between
