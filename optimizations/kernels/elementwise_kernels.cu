@@ -4,29 +4,21 @@
 #include <cuda_bf16.h>
 #include <cuda_fp8.h>
 
+#include "optimizations/kernels/device_common.cuh"
 #include "optimizations/kernels/elementwise_kernels.h"
 
 namespace ablate::opt::kernels {
 namespace {
 
-constexpr int kThreads = 256;
-
-__device__ __forceinline__ float load_as_float(const float* p, int64_t i) { return p[i]; }
-__device__ __forceinline__ float load_as_float(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
-
-// c10::BFloat16(float) on the device is __float2bfloat16: round to nearest even.
-__device__ __forceinline__ void store(float* p, int64_t i, float v) { p[i] = v; }
-__device__ __forceinline__ void store(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16_rn(v); }
+using device::blocks_for;
+using device::kThreads;
+using device::load_as_float;
+using device::store;
 
 // v rounded to T and back: what an eager op whose result is a T tensor leaves for the next op.
 __device__ __forceinline__ float round_to(float v, const float*) { return v; }
 __device__ __forceinline__ float round_to(float v, const __nv_bfloat16*) {
   return __bfloat162float(__float2bfloat16_rn(v));
-}
-
-unsigned int blocks_for(int64_t work) {
-  const int64_t b = (work + kThreads - 1) / kThreads;
-  return static_cast<unsigned int>(b < 1 ? 1 : (b > 65535LL * 32 ? 65535LL * 32 : b));
 }
 
 // One block per row, up to the grid's limit (the kernels stride over the rest).

@@ -4,17 +4,16 @@
 // over the channels (coalesced across the warp's neighbouring positions).
 #include <cuda_bf16.h>
 
+#include "optimizations/kernels/device_common.cuh"
 #include "optimizations/kernels/vae_norm_kernels.h"
 
 namespace ablate::opt::kernels {
 namespace {
 
-constexpr int kThreads = 256;
-
-__device__ __forceinline__ float as_float(const float* p, int64_t i) { return p[i]; }
-__device__ __forceinline__ float as_float(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
-__device__ __forceinline__ void put(float* p, int64_t i, float v) { p[i] = v; }
-__device__ __forceinline__ void put(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16_rn(v); }
+using device::blocks_for;
+using device::kThreads;
+using device::load_as_float;
+using device::store;
 
 __device__ __forceinline__ float finish(float v, float inv, const float* gamma, const float* bias, int64_t c, bool silu) {
   float y = v * inv * gamma[c];
@@ -37,12 +36,13 @@ __global__ void norm_warp_per_position(const T* __restrict__ x, ChannelNorm s, c
     const int64_t base = p * s.channels;  // channels-last: a position's channels are contiguous
     float sum = 0.f;
     for (int64_t c = lane; c < s.channels; c += 32) {
-      const float v = as_float(x, base + c);
+      const float v = load_as_float(x, base + c);
       sum += v * v;
     }
     for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, offset);
     const float inv = inverse_norm(sum, s.scale);
-    for (int64_t c = lane; c < s.channels; c += 32) put(out, base + c, finish(as_float(x, base + c), inv, gamma, bias, c, s.silu));
+    for (int64_t c = lane; c < s.channels; c += 32)
+      store(out, base + c, finish(load_as_float(x, base + c), inv, gamma, bias, c, s.silu));
   }
 }
 
@@ -56,29 +56,24 @@ __global__ void norm_thread_per_position(const T* __restrict__ x, ChannelNorm s,
     const int64_t base = b * s.channels * s.positions + pos * s.position_stride;
     float sum = 0.f;
     for (int64_t c = 0; c < s.channels; ++c) {
-      const float v = as_float(x, base + c * s.channel_stride);
+      const float v = load_as_float(x, base + c * s.channel_stride);
       sum += v * v;
     }
     const float inv = inverse_norm(sum, s.scale);
     for (int64_t c = 0; c < s.channels; ++c) {
       const int64_t i = base + c * s.channel_stride;
-      put(out, i, finish(as_float(x, i), inv, gamma, bias, c, s.silu));
+      store(out, i, finish(load_as_float(x, i), inv, gamma, bias, c, s.silu));
     }
   }
-}
-
-unsigned int grid_for(int64_t threads) {
-  const int64_t b = (threads + kThreads - 1) / kThreads;
-  return static_cast<unsigned int>(b < 1 ? 1 : (b > 65535LL * 32 ? 65535LL * 32 : b));
 }
 
 template <typename T>
 void launch(const T* x, const ChannelNorm& s, const float* gamma, const float* bias, T* out, cudaStream_t stream) {
   const int64_t positions = s.batch * s.positions;
   if (s.channel_stride == 1)
-    norm_warp_per_position<<<grid_for(positions * 32), kThreads, 0, stream>>>(x, s, gamma, bias, out);
+    norm_warp_per_position<<<blocks_for(positions * 32), kThreads, 0, stream>>>(x, s, gamma, bias, out);
   else
-    norm_thread_per_position<<<grid_for(positions), kThreads, 0, stream>>>(x, s, gamma, bias, out);
+    norm_thread_per_position<<<blocks_for(positions), kThreads, 0, stream>>>(x, s, gamma, bias, out);
 }
 
 }  // namespace

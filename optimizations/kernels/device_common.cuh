@@ -1,0 +1,25 @@
+// Device helpers the hand-written kernels share (nvcc only): float loads of float32/bf16 elements,
+// stores rounded as c10 rounds, and grid sizes for grid-strided loops.
+#pragma once
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+namespace ablate::opt::kernels::device {
+
+constexpr int kThreads = 256;
+
+__device__ __forceinline__ float load_as_float(const float* p, int64_t i) { return p[i]; }
+__device__ __forceinline__ float load_as_float(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
+
+// c10::BFloat16(float) on the device is __float2bfloat16: round to nearest even.
+__device__ __forceinline__ void store(float* p, int64_t i, float v) { p[i] = v; }
+__device__ __forceinline__ void store(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16_rn(v); }
+
+// Blocks of kThreads for `work` threads, capped (the kernels stride over the rest).
+inline unsigned int blocks_for(int64_t work) {
+  const int64_t b = (work + kThreads - 1) / kThreads;
+  return static_cast<unsigned int>(b < 1 ? 1 : (b > 65535LL * 32 ? 65535LL * 32 : b));
+}
+
+}  // namespace ablate::opt::kernels::device
