@@ -61,14 +61,19 @@ BaselineEntry baseline_entry_of(const nlohmann::json& fingerprint, const GateRef
   return e;
 }
 
-BaselineEntry baseline_entry_of(const RunnerResult& result, const std::string& baseline_path) {
+GateReference baseline_outputs_of(const RunnerResult& result, const std::string& source) {
   GateReference outputs;
+  outputs.source = source;
   outputs.md5s = result.baseline_md5s;
   outputs.chains = result.baseline_chains;
   outputs.video_u8 = result.baseline_video;
   outputs.latents = result.baseline_latents;
   outputs.steps_per_chunk = result.steps_per_chunk;
-  return baseline_entry_of(result.fingerprint, outputs, baseline_path);
+  return outputs;
+}
+
+BaselineEntry baseline_entry_of(const RunnerResult& result, const std::string& baseline_path) {
+  return baseline_entry_of(result.fingerprint, baseline_outputs_of(result, ""), baseline_path);
 }
 
 std::string ledger_baseline_path(const std::string& ledger_path) {

@@ -18,6 +18,9 @@ MatrixSpec baseline_outputs_spec(const MatrixSpec& spec);
 // ranks other than 0 the result is empty.
 RunnerResult run_baseline_outputs(const MatrixSpec& spec);
 
+// The baseline's outputs a result kept (RunnerOptions::keep_video) as a gate reference.
+GateReference baseline_outputs_of(const RunnerResult& result, const std::string& source);
+
 // The entry of a baseline's outputs (`outputs`: MD5s and chains per request, request 0's video and
 // final latents); its files are named after `baseline_path` and the fingerprint key.
 BaselineEntry baseline_entry_of(const nlohmann::json& fingerprint, const GateReference& outputs,

@@ -277,18 +277,12 @@ void prepare_reference_outputs(RunContext& ctx, const RunPlan& plan) {
   ctx.progress << ctx.reference.source << " gives the baseline's MD5s only (" << why
                << "); running the baseline once per request to lock its video and latents for the tier-B gate ("
                << ledger_baseline_path(o.ledger_path) << ")\n";
-  const RunnerResult base = run_baseline_outputs(ctx.spec);
-  GateReference outputs;
-  outputs.source = "the baseline rerun and locked beside " + o.ledger_path;
-  outputs.md5s = base.baseline_md5s;
-  outputs.chains = base.baseline_chains;
-  outputs.video_u8 = base.baseline_video;
-  outputs.latents = base.baseline_latents;
-  outputs.steps_per_chunk = base.steps_per_chunk;
+  GateReference outputs =
+      baseline_outputs_of(run_baseline_outputs(ctx.spec), "the baseline rerun and locked beside " + o.ledger_path);
   if (outputs.md5s != ctx.reference.md5s)  // another build or machine: its MD5s are what tier A keeps
     ctx.progress << "warning: the baseline's MD5s now differ from " << ctx.reference.source
                  << "; tier-A combinations are gated against the rerun\n";
-  ctx.reference = outputs;
+  ctx.reference = std::move(outputs);
   lock_beside_ledger(o.ledger_path, ctx.spec, ctx.common.fingerprint, ctx.reference);
 }
 
