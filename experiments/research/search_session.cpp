@@ -64,8 +64,7 @@ class SearchSession {
       : o_(o),
         spec_(std::move(spec)),
         world_(world),
-        ledger_((fs::path(o.out) / "ledger.jsonl").string()),
-        baseline_path_(ledger_baseline_path(ledger_)) {
+        ledger_((fs::path(o.out) / "ledger.jsonl").string()) {
     where_.device = parse_device(spec_.workload.device);
     where_.world_size = world_.size;
   }
@@ -185,14 +184,10 @@ class SearchSession {
     const auto measured = earlier_.find(combination_id({}));
     if (measured == earlier_.end() || measured->second.empty()) return;  // the baseline's evaluation locks it
     std::cerr << "search: " << ledger_ << " holds the baseline's MD5s only (" << why << "); running it once per "
-              << "request to lock its video and latents for the tier-B gate (" << baseline_path_ << ")\n";
+              << "request to lock its video and latents for the tier-B gate (" << ledger_baseline_path(ledger_) << ")\n";
     tell_ranks(baseline_outputs_spec(spec_).to_json().dump());
     const RunnerResult result = run_baseline_outputs(spec_);
-    if (world_.rank != 0) return;
-    BaselineFile file;
-    file.path = baseline_path_;
-    file.matrix = spec_.to_json();
-    write_baseline(file, baseline_entry_of(result, baseline_path_), result.baseline_video, result.baseline_latents);
+    if (world_.rank == 0) lock_beside_ledger(ledger_, spec_, result.fingerprint, baseline_outputs_of(result, ""));
   }
 
   void tell_ranks(const std::string& text) {
@@ -350,7 +345,6 @@ class SearchSession {
   MatrixSpec spec_;
   dist::WorldInfo world_;
   std::string ledger_;
-  std::string baseline_path_;
   opt::RunConfig where_;
   std::map<std::string, std::deque<LedgerRecord>> earlier_;
   LedgerRecord last_;

@@ -39,6 +39,7 @@ struct RunContext {
   LedgerRecord common;                        // every record's run fields
   GateReference reference;                    // what the gate compares with (set by the baseline when empty)
   bool lock_reference = false;                // rank 0: lock the baseline's outputs beside the ledger
+  std::string lock_unread;                    // why the ledger's lock gave no reference (resume / append)
   std::vector<double> baseline_samples;       // adaptive: the baseline's samples (this run's or the ledger's)
   std::unique_ptr<LedgerWriter> ledger;
   std::set<std::string> finished;             // --resume: combinations the ledger has

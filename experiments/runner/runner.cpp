@@ -54,8 +54,8 @@ void load_reference(RunContext& ctx, const std::vector<LedgerRecord>& earlier) {
                                    read_baseline_latents(*options.baseline, *e));
   }
   if (!ctx.reference.set() && (options.resume || options.append) && !options.ledger_path.empty()) {
-    std::string why;  // a resumed (or appended) run gates against the outputs locked beside its ledger
-    GateReference locked = read_ledger_lock(options.ledger_path, ctx.common.fingerprint_key, why);
+    // a resumed (or appended) run gates against the outputs locked beside its ledger
+    GateReference locked = read_ledger_lock(options.ledger_path, ctx.common.fingerprint_key, ctx.lock_unread);
     if (locked.set()) ctx.reference = std::move(locked);
   }
   for (const auto& r : earlier) {  // else against the baseline it measured before, by MD5 only
@@ -266,8 +266,7 @@ void prepare_reference_outputs(RunContext& ctx, const RunPlan& plan) {
   ctx.lock_reference = ctx.report && !o.ledger_path.empty() &&
                        (o.ledger_lock == Lock::kAlways || (o.ledger_lock == Lock::kWhenTierB && any_tier_b));
   if (!ctx.report || !pending_tier_b || !ctx.reference.set() || ctx.reference.video_u8.defined()) return;
-  std::string why;
-  read_ledger_lock(o.ledger_path, ctx.common.fingerprint_key, why);
+  const std::string& why = ctx.lock_unread;
   if (ctx.world.size > 1) {
     ctx.progress << "warning: " << ctx.reference.source << " gives the baseline's MD5s only (" << why
                  << "), so tier-B combinations cannot be judged by their distance to it; resume at world 1 "
