@@ -41,7 +41,7 @@ std::string forward_graph_key(const ForwardCall& call) {
   describe(os, "cross_first", a.cross_attn_first_call);
   describe(os, "seq_len", a.seq_len);
   os << "host_kv=" << a.host_kv_indices << ";embed_text=" << a.embed_text
-     << ";broadcast_time=" << a.broadcast_time_embedding << ";";
+     << ";broadcast_time=" << a.broadcast_time_embedding << ";providers=" << a.provider_phase << ";";
   describe(os, "kv_write_index", a.kv_write_index);
   if (a.kv_write_index.defined()) os << "kv_write_index_at=" << a.kv_write_index.data_ptr() << ";";
   describe(os, "x", in.x);

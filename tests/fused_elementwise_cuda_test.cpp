@@ -88,9 +88,19 @@ TEST(FusedElementwiseCudaTest, RmsNormHasTheEagerBits) {
       norm->to(kCuda, dtype);
       norm->weight.copy_(torch::rand({dim}, f32()) + 0.5);
       auto x = (torch::randn({b, l, dim}, f32()) * 2).to(dtype);
-      expect_bits(fused_rms_norm(x, norm->weight, norm->options.eps()), norm(x),
-                  std::string("rms_norm ") + (dtype == torch::kFloat ? "f32 " : "bf16 ") + std::to_string(dim));
+      const std::string what = std::string("rms_norm ") + (dtype == torch::kFloat ? "f32 " : "bf16 ") + std::to_string(dim);
+      expect_bits(fused_rms_norm(x, norm->weight, norm->options.eps()), norm(x), what);
+      // one element off 16-byte alignment: the kernels' element-wise path
+      auto shifted = (torch::randn({b * l * dim + 1}, f32()) * 2).to(dtype).narrow(0, 1, b * l * dim).view({b, l, dim});
+      expect_bits(fused_rms_norm(shifted, norm->weight, norm->options.eps()), norm(shifted), what + " unaligned");
     }
+  }
+  {  // a width that is no multiple of a bf16 pack (8)
+    torch::NoGradGuard no_grad;
+    dit::WanRmsNorm norm{dit::WanRmsNormOptions(12)};
+    norm->to(kCuda, torch::kBFloat16);
+    auto x = torch::randn({1, 9, 12}, f32()).to(torch::kBFloat16);
+    expect_bits(fused_rms_norm(x, norm->weight, norm->options.eps()), norm(x), "rms_norm bf16 12");
   }
   // a float32 weight on bf16 input promotes: left to the eager ops
   auto x = torch::randn({1, 4, 64}, f32()).to(torch::kBFloat16);
@@ -110,6 +120,14 @@ TEST(FusedElementwiseCudaTest, RopeHasTheEagerBits) {
     expect_bits(fused_rope(x32, grid, freqs, start), dit::causal_rope_apply(x32, grid, freqs, start),
                 "rope f32, " + std::to_string(tokens) + " tokens");
   }
+  // head_dim 12: 6 pairs per head, no multiple of a bf16 pack's 4 pairs (the pair-wise path), and
+  // an input one element off 16-byte alignment
+  auto small = dit::rope_table(12, 64).to(kCuda);
+  auto x12 = (torch::randn({2, 30, 3, 12}, f32()) * 3).to(torch::kBFloat16);
+  expect_bits(fused_rope(x12, {2, 3, 4}, small, 1), dit::causal_rope_apply(x12, {2, 3, 4}, small, 1), "rope bf16, head_dim 12");
+  auto shifted = (torch::randn({1 * 40 * 40 * 128 + 1}, f32()) * 3).narrow(0, 1, 40 * 40 * 128).view({1, 40, 40, 128});
+  expect_bits(fused_rope(shifted, {1, 5, 7}, freqs, 2), dit::causal_rope_apply(shifted, {1, 5, 7}, freqs, 2),
+              "rope f32, unaligned");
   // out of the table: declined, so the eager code throws its own message
   auto x = torch::zeros({1, 4, 2, 128}, f32());
   EXPECT_FALSE(fused_rope(x, {1, 2, 2}, freqs, 1024).defined());

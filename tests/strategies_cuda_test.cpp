@@ -95,6 +95,25 @@ TEST(StrategiesCudaTest, TimeEmbedCacheStacksWithCudaGraph) {
   EXPECT_EQ(cached.counters.at("time_embed_cache")["hits"], 30);
 }
 
+// camera_cache under cuda_graph: a chunk's filling forward and its reading forwards are captured
+// apart (chunk 0's fill is the eager first forward), and the reading graphs read the buffers the
+// fill writes in every generate(): 2 + 3 x 6 graphs, the eager bits in both calls.
+TEST(StrategiesCudaTest, CameraCacheStacksWithCudaGraph) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto eager = run_cuda({{"sync_elim", "on"}}, 1);
+  const auto both = run_cuda({{"sync_elim", "on"}, {"cuda_graph", "on"}, {"camera_cache", "on"}}, 2);
+  EXPECT_EQ(both.md5[0], eager.md5[0]);
+  EXPECT_EQ(both.md5[1], eager.md5[0]);
+  std::cout << "[ camera_cache ] counters " << both.counters.at("camera_cache").dump() << "\n";
+  const auto& g = both.counters.at("cuda_graph");
+  EXPECT_EQ(g["graphs"], 20);
+  EXPECT_EQ(g["captures"], 20);
+  EXPECT_EQ(g["replays"], 14 + 34);
+  EXPECT_EQ(both.counters.at("camera_cache")["computed"], 0);
+  const auto cached = run_cuda({{"sync_elim", "on"}, {"camera_cache", "on"}}, 1);
+  EXPECT_EQ(cached.md5[0], eager.md5[0]);
+}
+
 TEST(StrategiesCudaTest, VaeStreamOnASideStreamKeepsTheMd5) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const auto base = run_cuda({}, 1);

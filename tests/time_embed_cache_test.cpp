@@ -1,5 +1,6 @@
-// time_embed_cache: every chunk's forwards reuse the first chunk's time embeddings, bit-identically,
-// also with the embedding broadcast from one token (timestep_embed_once) and across generate() calls.
+// What the DiT's forwards share, computed once: time_embed_cache (every chunk's forwards reuse the
+// first chunk's time embeddings) and camera_cache (a chunk's forwards reuse its first forward's
+// camera terms); bit-identically, also stacked and across generate() calls.
 #include <gtest/gtest.h>
 
 #include "core/video_hash.h"
@@ -14,7 +15,8 @@ struct Result {
   int64_t time_copies = 0;
 };
 
-Result run(int64_t frames, const std::map<std::string, std::string>& values, int generates = 1) {
+Result run(int64_t frames, const std::map<std::string, std::string>& values, int generates = 1,
+           const std::string& counted = "time_embed_cache") {
   PipelineOptions o;
   o.model = preset("tiny");
   Pipeline p(o);
@@ -33,7 +35,7 @@ Result run(int64_t frames, const std::map<std::string, std::string>& values, int
     res.time_copies = out.dit_host_reads.of(HostReadSite::kTimeFrequencies);
   }
   for (size_t i = 0; i < strategies.size(); ++i)
-    if (strategies[i]->info().name == "time_embed_cache") res.counters = strategies[i]->counters();
+    if (strategies[i]->info().name == counted) res.counters = strategies[i]->counters();
   return res;
 }
 
@@ -58,6 +60,27 @@ TEST(TimeEmbedCacheTest, SecondGenerateHitsEverythingAndStacksWithTheBroadcast) 
   EXPECT_EQ(both.counters["misses"].get<int64_t>(), 5);
   EXPECT_EQ(both.counters["hits"].get<int64_t>(), 15);
   EXPECT_EQ(both.time_copies, 0);  // the second generate() hits every forward
+}
+
+TEST(CameraCacheTest, AChunksLaterForwardsReadItsFirstForwardsCameraTermsBitIdentically) {
+  const int64_t blocks = preset("tiny").dit.num_layers();
+  const auto base = run(21, {}, 2);
+  const auto cached = run(21, {{"camera_cache", "on"}}, 2, "camera_cache");
+  EXPECT_EQ(cached.md5, base.md5);
+  // per generate: 2 chunks, each filling the embedding and every block's terms once and reading
+  // them in its other 4 forwards (3 denoising steps and the refresh)
+  EXPECT_EQ(cached.counters["fills"].get<int64_t>(), 2 * 2 * (blocks + 1));
+  EXPECT_EQ(cached.counters["reuses"].get<int64_t>(), 2 * 2 * 4 * (blocks + 1));
+  EXPECT_EQ(cached.counters["computed"].get<int64_t>(), 0);
+  EXPECT_EQ(cached.counters["buffers"].get<int64_t>(), blocks + 1);  // one set, kept across calls
+  EXPECT_GT(cached.counters["bytes"].get<int64_t>(), 0);
+}
+
+TEST(CameraCacheTest, StacksWithTheTimeEmbeddingCaches) {
+  const std::map<std::string, std::string> time = {{"timestep_embed_once", "on"}, {"time_embed_cache", "on"}};
+  auto all = time;
+  all["camera_cache"] = "on";
+  EXPECT_EQ(run(21, all).md5, run(21, time).md5);
 }
 
 }  // namespace time_embed_cache_test

@@ -65,10 +65,13 @@ torch::Tensor AttentionBlockImpl::forward(const torch::Tensor& x_in, const Block
 
   {
     ABLATE_NVTX_RANGE("cam_inject");
-    auto c = ctx.cam;
-    auto h = linear_as(torch::silu(linear_as(c, cam_injector_layer1, ctx.compute)), cam_injector_layer2, ctx.compute) + c;
-    auto scale = linear_as(h, cam_scale_layer, ctx.compute);
-    auto shift = linear_as(h, cam_shift_layer, ctx.compute);
+    // scale, shift: [B, L, dim] from the camera tokens alone
+    auto compute = [&] {
+      auto c = ctx.cam;
+      auto h = linear_as(torch::silu(linear_as(c, cam_injector_layer1, ctx.compute)), cam_injector_layer2, ctx.compute) + c;
+      return ForwardArgs::CameraTerms{linear_as(h, cam_scale_layer, ctx.compute), linear_as(h, cam_shift_layer, ctx.compute)};
+    };
+    const auto [scale, shift] = ctx.args && ctx.args->camera_terms ? ctx.args->camera_terms(ctx.block, compute) : compute();
     torch::Tensor fused;
     if (kernels && kernels->cam_modulate) fused = kernels->cam_modulate(x, scale, shift);
     x = fused.defined() ? fused : (1.0 + scale) * x + shift;

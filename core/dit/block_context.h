@@ -30,6 +30,7 @@ struct BlockContext {
   int64_t tokens = 0;         // real tokens of the chunk (f*h*w)
   int64_t padded_tokens = 0;  // tokens rounded up to a multiple of the world size
   const DitKernels* kernels = nullptr;  // kernel seams (null or empty members: the core's own)
+  int64_t block = 0;                    // the index of the block running (set before each)
 };
 
 }  // namespace ablate::dit

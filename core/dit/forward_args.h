@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace ablate::dit {
@@ -34,6 +35,17 @@ struct ForwardArgs {
   using TimeEmbedding = std::pair<torch::Tensor, torch::Tensor>;
   std::function<TimeEmbedding(int64_t batch, int64_t tokens, const std::function<TimeEmbedding()>& compute)>
       time_embedding;
+
+  // Camera-conditioning provider. The camera embedding and every block's camera scale/shift depend
+  // on the chunk's control input and the weights only, not on x or t. Called with the block index
+  // (-1: the embedding c [B, L, dim] itself, returned in .first; block i: its (scale, shift), each
+  // [B, L(/world), dim]) and the core's computation; must return what that returns (e.g. what an
+  // earlier forward of the same chunk computed). Empty: computed.
+  using CameraTerms = std::pair<torch::Tensor, torch::Tensor>;
+  std::function<CameraTerms(int64_t block, const std::function<CameraTerms()>& compute)> camera_terms;
+  // What the providers above do in this forward beyond its shapes ("" when nothing), e.g. filling a
+  // cache or reading it: forwards that differ in it are not the same captured forward.
+  std::string provider_phase;
 
   // KV write mechanism: slice assignment when undefined, index_copy_ along the token axis when set
   // ([tokens] int64 on the device; PR #53).

@@ -168,7 +168,8 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
     e0 = e0.expand({batch, padded, e0.size(2), e0.size(3)});
   }
   if (args.embed_text) ctx.context = embed_text(in.context);
-  auto cam = pad_tokens(embed_camera(in.plucker));
+  auto embed_cam = [&] { return ForwardArgs::CameraTerms{pad_tokens(embed_camera(in.plucker)), {}}; };
+  auto cam = args.camera_terms ? args.camera_terms(-1, embed_cam).first : embed_cam().first;
   if (world > 1) {
     x = x.chunk(world, 1)[rank];
     e = e.chunk(world, 1)[rank];
@@ -189,6 +190,7 @@ torch::Tensor WanModelImpl::forward(const DitInputs& in, KvCaches& caches, const
     }
     ABLATE_NVTX_RANGE("block", i);
     if (unit_hooks) unit_hooks->before(i);
+    ctx.block = i;
     x = blocks[i]->as<AttentionBlockImpl>()->forward(x, ctx, caches.self[i], caches.cross[i]);
     if (unit_hooks) unit_hooks->after(i);
     if (block_observer) block_observer(i, x);

@@ -1,6 +1,6 @@
 // The kernels of elementwise_kernels.h: memory-bound, one pass each. The [rows, dim] ones take one
 // block per row and four consecutive columns per thread (the callers check dim % 4 == 0 and 16-byte
-// alignment).
+// alignment); the RMSNorm and RoPE kernels move 16-byte packs (8 bf16) where the pointers allow.
 #include <cuda_bf16.h>
 #include <cuda_fp8.h>
 
@@ -14,6 +14,14 @@ using device::blocks_for;
 using device::kThreads;
 using device::load_as_float;
 using device::store;
+using device::as_float;
+using device::assign;
+using device::kPack;
+using device::load_pack;
+using device::Pack;
+using device::store_pack;
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 // v rounded to T and back: what an eager op whose result is a T tensor leaves for the next op.
 __device__ __forceinline__ float round_to(float v, const float*) { return v; }
@@ -95,10 +103,26 @@ __global__ void cam_modulate_kernel(const float* __restrict__ x, const T* __rest
   }
 }
 
-// One block per (request, token): the token's (frame, row, column) once, then its heads x pairs.
+// The pair (a, b) of element pair j rotated by the complex128 table entry f (c10::complex<double>'s
+// operator*= as written there: the eager kernel's product); float64 -> T goes through float, as
+// c10's conversions do.
 template <typename T>
-__global__ void rope_kernel(const T* __restrict__ x, const double* __restrict__ freqs, RopeShape s,
+__device__ __forceinline__ void rotate(float a_in, float b_in, const double* f, T& re_out, T& im_out) {
+  const double fr = f[0], fim = f[1];
+  const double a = a_in, b = b_in;
+  const double re = a * fr - b * fim;
+  const double im = a * fim + b * fr;
+  assign(re_out, static_cast<float>(re));
+  assign(im_out, static_cast<float>(im));
+}
+
+// One block per (request, token): the token's (frame, row, column) once, then its heads x pairs.
+// Packed (x and out 16-byte aligned, c a multiple of the pairs in a pack): each thread one 16-byte
+// pack of kPack<T> / 2 pairs of one head's column group, else one pair.
+template <typename T>
+__global__ void rope_kernel(const T* __restrict__ x, const double* __restrict__ freqs, RopeShape s, bool packed,
                             T* __restrict__ out) {
+  constexpr int kPairs = kPack<T> / 2;
   const int c = static_cast<int>(s.head_dim / 2), c_t = c - 2 * (c / 3), c_h = c / 3;
   const int pairs = static_cast<int>(s.heads) * c;
   const int64_t token_rows = s.batch * s.tokens, seq_len = s.f * s.h * s.w;
@@ -114,46 +138,75 @@ __global__ void rope_kernel(const T* __restrict__ x, const double* __restrict__ 
     const double* row_t = freqs + 2 * (s.start_frame + fi) * c;
     const double* row_h = freqs + 2 * hi * c;
     const double* row_w = freqs + 2 * wi * c;
-    for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
-      const int j = p % c;
-      const double* f = (j < c_t ? row_t : (j < c_t + c_h ? row_h : row_w)) + 2 * j;
-      const double fr = f[0], fim = f[1];
-      // c10::complex<double>::operator*= as written there (the eager kernel's product)
-      const double a = load_as_float(xt, 2 * p), b = load_as_float(xt, 2 * p + 1);
-      const double re = a * fr - b * fim;
-      const double im = a * fim + b * fr;
-      // float64 -> T goes through float, as c10's conversions do
-      store(ot, 2 * p, static_cast<float>(re));
-      store(ot, 2 * p + 1, static_cast<float>(im));
+    auto entry = [&](int j) { return (j < c_t ? row_t : (j < c_t + c_h ? row_h : row_w)) + 2 * j; };
+    if (packed) {
+      for (int q = threadIdx.x; q < pairs / kPairs; q += blockDim.x) {
+        const Pack<T> in = load_pack(xt, q);
+        Pack<T> r;
+        const int j0 = (q * kPairs) % c;
+#pragma unroll
+        for (int k = 0; k < kPairs; ++k)
+          rotate(as_float(in.v[2 * k]), as_float(in.v[2 * k + 1]), entry(j0 + k), r.v[2 * k], r.v[2 * k + 1]);
+        store_pack(ot, q, r);
+      }
+    } else {
+      for (int p = threadIdx.x; p < pairs; p += blockDim.x)
+        rotate(load_as_float(xt, 2 * p), load_as_float(xt, 2 * p + 1), entry(p % c), ot[2 * p], ot[2 * p + 1]);
     }
   }
 }
 
+// float(x)^2 (pow(x, 2) is x * x in the eager kernel): the first `packs` packs as 16-byte loads,
+// the rest one element per thread.
 template <typename T>
-__global__ void rms_square_kernel(const T* __restrict__ x, int64_t n, float* __restrict__ out) {
-  const int64_t quads = n / 4;
-  for (int64_t q = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; q < quads; q += int64_t(gridDim.x) * blockDim.x) {
-    float r[4];
+__global__ void rms_square_kernel(const T* __restrict__ x, int64_t n, int64_t packs, float* __restrict__ out) {
+  constexpr int P = kPack<T>;
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x, first = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  for (int64_t q = first; q < packs; q += stride) {
+    const Pack<T> in = load_pack(x, q);
+    float r[P];
 #pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      const float v = load_as_float(x, 4 * q + k);
-      r[k] = __fmul_rn(v, v);  // pow(x, 2) is x * x in the eager kernel
+    for (int k = 0; k < P; ++k) {
+      const float v = as_float(in.v[k]);
+      r[k] = __fmul_rn(v, v);
     }
-    *reinterpret_cast<float4*>(out + 4 * q) = make_float4(r[0], r[1], r[2], r[3]);
+#pragma unroll
+    for (int k = 0; k < P; k += 4)
+      *reinterpret_cast<float4*>(out + q * P + k) = make_float4(r[k], r[k + 1], r[k + 2], r[k + 3]);
   }
+  for (int64_t i = packs * P + first; i < n; i += stride) {
+    const float v = load_as_float(x, i);
+    out[i] = __fmul_rn(v, v);
+  }
+}
+
+// (x.float() * rsqrt(..)).to(T), then * weight in T (computed in float, rounded to T); one block
+// per row, 16-byte packs when `packed` (dim a multiple of a pack, every pointer aligned).
+template <typename T>
+__device__ __forceinline__ float rms_value(T x, float inv_rms, T w) {
+  const float normed = round_to(__fmul_rn(as_float(x), inv_rms), static_cast<const T*>(nullptr));
+  return __fmul_rn(normed, as_float(w));
 }
 
 template <typename T>
 __global__ void rms_apply_kernel(const T* __restrict__ x, const float* __restrict__ inv_rms,
-                                 const T* __restrict__ weight, int64_t rows, int64_t dim, T* __restrict__ out) {
+                                 const T* __restrict__ weight, int64_t rows, int64_t dim, bool packed,
+                                 T* __restrict__ out) {
+  constexpr int P = kPack<T>;
   for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
     const float r = inv_rms[row];
     const T* xr = x + row * dim;
     T* outr = out + row * dim;
-    for (int64_t c = threadIdx.x; c < dim; c += blockDim.x) {
-      // (x.float() * rsqrt(..)).to(T), then * weight in T (computed in float, rounded to T)
-      const float normed = round_to(__fmul_rn(load_as_float(xr, c), r), x);
-      store(outr, c, __fmul_rn(normed, load_as_float(weight, c)));
+    if (packed) {
+      for (int64_t q = threadIdx.x; q < dim / P; q += blockDim.x) {
+        const Pack<T> xv = load_pack(xr, q), wv = load_pack(weight, q);
+        Pack<T> o;
+#pragma unroll
+        for (int k = 0; k < P; ++k) assign(o.v[k], rms_value(xv.v[k], r, wv.v[k]));
+        store_pack(outr, q, o);
+      }
+    } else {
+      for (int64_t c = threadIdx.x; c < dim; c += blockDim.x) assign(outr[c], rms_value(xr[c], r, weight[c]));
     }
   }
 }
@@ -225,36 +278,45 @@ void cam_modulate(const float* x, const void* scale, const void* shift, Elem typ
   }
 }
 
+template <typename T>
+void rms_square_as(const T* x, int64_t n, float* out, cudaStream_t stream) {
+  const int64_t packs = aligned16(x) && aligned16(out) ? n / kPack<T> : 0;
+  rms_square_kernel<<<blocks_for(packs > 0 ? packs : n), kThreads, 0, stream>>>(x, n, packs, out);
+}
+
 void rms_square(const void* x, Elem type, int64_t n, float* out, cudaStream_t stream) {
-  if (type == Elem::kBFloat16) {
-    rms_square_kernel<<<blocks_for(n / 4), kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), n, out);
-  } else {
-    rms_square_kernel<<<blocks_for(n / 4), kThreads, 0, stream>>>(static_cast<const float*>(x), n, out);
-  }
+  if (type == Elem::kBFloat16) rms_square_as(static_cast<const __nv_bfloat16*>(x), n, out, stream);
+  else rms_square_as(static_cast<const float*>(x), n, out, stream);
+}
+
+template <typename T>
+void rms_apply_as(const T* x, const float* inv_rms, const T* weight, int64_t rows, int64_t dim, T* out,
+                  cudaStream_t stream) {
+  const bool packed = dim % kPack<T> == 0 && aligned16(x) && aligned16(weight) && aligned16(out);
+  rms_apply_kernel<<<row_blocks(rows), kThreads, 0, stream>>>(x, inv_rms, weight, rows, dim, packed, out);
 }
 
 void rms_apply(const void* x, const float* inv_rms, const void* weight, Elem type, int64_t rows, int64_t dim, void* out,
                cudaStream_t stream) {
-  const unsigned int blocks = row_blocks(rows);
-  if (type == Elem::kBFloat16) {
-    rms_apply_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), inv_rms,
-                                                      static_cast<const __nv_bfloat16*>(weight), rows, dim,
-                                                      static_cast<__nv_bfloat16*>(out));
-  } else {
-    rms_apply_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const float*>(x), inv_rms,
-                                                      static_cast<const float*>(weight), rows, dim,
-                                                      static_cast<float*>(out));
-  }
+  if (type == Elem::kBFloat16)
+    rms_apply_as(static_cast<const __nv_bfloat16*>(x), inv_rms, static_cast<const __nv_bfloat16*>(weight), rows, dim,
+                 static_cast<__nv_bfloat16*>(out), stream);
+  else
+    rms_apply_as(static_cast<const float*>(x), inv_rms, static_cast<const float*>(weight), rows, dim,
+                 static_cast<float*>(out), stream);
+}
+
+template <typename T>
+void rope_as(const T* x, const double* freqs, const RopeShape& s, T* out, cudaStream_t stream) {
+  const bool packed = (s.head_dim / 2) % (kPack<T> / 2) == 0 && aligned16(x) && aligned16(out);
+  rope_kernel<<<row_blocks(s.batch * s.tokens), kThreads, 0, stream>>>(x, freqs, s, packed, out);
 }
 
 void rope(const void* x, Elem type, const double* freqs, const RopeShape& s, void* out, cudaStream_t stream) {
-  const unsigned int blocks = row_blocks(s.batch * s.tokens);
-  if (type == Elem::kBFloat16) {
-    rope_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), freqs, s,
-                                                 static_cast<__nv_bfloat16*>(out));
-  } else {
-    rope_kernel<<<blocks, kThreads, 0, stream>>>(static_cast<const float*>(x), freqs, s, static_cast<float*>(out));
-  }
+  if (type == Elem::kBFloat16)
+    rope_as(static_cast<const __nv_bfloat16*>(x), freqs, s, static_cast<__nv_bfloat16*>(out), stream);
+  else
+    rope_as(static_cast<const float*>(x), freqs, s, static_cast<float*>(out), stream);
 }
 
 void fp8_quantize(const void* x, Elem type, int64_t rows, int64_t cols, const float* tensor_scale,
