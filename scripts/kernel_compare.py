@@ -9,7 +9,8 @@ tools/reference_check/kernel_profile.py). Prints Markdown: GPU time per DiT forw
 kernels whose time per forward differs most (by exact name; a kernel one side lacks shows as 0).
 With --dit-shape DIM,FFN,LAYERS,TOKENS,KV_TOKENS (or --flop-per-forward F), each side's MFU against
 the H200's dense bf16 peak (989 TFLOP/s) from its kernel time per forward (GPU busy time, not wall
-time). The FLOP model counts the GEMMs and attention products of one forward (dit_forward_flop).
+time). The FLOP model counts the GEMMs (camera layers included) and attention products of one
+forward (scripts/dit_flop.py).
 """
 import argparse
 import collections
@@ -18,9 +19,9 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dit_flop import PEAK_BF16_TFLOPS, dit_forward_flop  # noqa: E402
 from trace_top_kernels import load_totals  # noqa: E402
 
-PEAK_BF16_TFLOPS = 989.0
 # first match wins; the name is lower-cased
 CLASSES = [
     ("attention", r"sdpa|flash|fmha|attention|softmax"),
@@ -31,19 +32,6 @@ CLASSES = [
     ("elementwise", r"elementwise|vectorized|unrolled|functor|gelu|silu"),
     ("memset", r"memset"),
 ]
-
-
-def dit_forward_flop(dim, ffn, layers, tokens, kv_tokens, text_len=512, cross_kv=False):
-    """Multiply-adds x 2 of one DiT forward over `tokens` new tokens attending to `kv_tokens` (the
-    cache up to and including this chunk): per block q, k, v, o (4 L d^2), cross-attention q and o
-    (2 L d^2; its k and v come from the cross-attention cache after the first forward, unless
-    cross_kv), the FFN (2 L d ffn), self-attention scores and values (2 L Lkv d) and cross-attention's
-    (2 L text_len d). The patch embedding, camera layers and head are < 0.1 % and left out."""
-    per_block = 4 * tokens * dim * dim + 2 * tokens * dim * dim + 2 * tokens * dim * ffn
-    per_block += 2 * tokens * kv_tokens * dim + 2 * tokens * text_len * dim
-    if cross_kv:
-        per_block += 2 * text_len * dim * dim
-    return 2.0 * per_block * layers
 
 
 def kernel_class(name):
