@@ -394,7 +394,7 @@ TEST_P(BadInputCorpus, RefusedWithANamedReason) {
     fs::create_directories(path.parent_path());
     testing::write_text(path.string(), substitute(f.content, dir));
   }
-  const auto r = testing::run_ablate(substitute(c.command, dir));
+  const auto r = testing::run_ablate_quick(substitute(c.command, dir));  // in process: ~1 s less per case
   EXPECT_EQ(r.exit_code, c.exit_code) << c.command << "\n" << r.output;
   for (const auto& needle : c.needles)
     EXPECT_NE(r.output.find(substitute(needle, dir)), std::string::npos)

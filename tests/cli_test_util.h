@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <iostream>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "experiments/cli/entry.h"
 
 namespace ablate::testing {
 
@@ -51,9 +54,60 @@ inline const std::string& ablate_binary() {
 
 inline CommandResult run_ablate(const std::string& args) { return run_shell(ablate_binary() + " " + args); }
 
+// `ablate <args>` run in this process (ablate::cli::run_cli): the same exit code and combined
+// output as run_ablate without a process start and LibTorch load (~1 s each). `args` is split as
+// bash splits it. Not for commands that start processes of `ablate` (launch, run --devices): those
+// would start this test binary.
+inline CommandResult run_ablate_in_process(const std::string& args) {
+  CommandResult result;
+  const auto words = run_shell("printf '%s\\0' " + args).output;
+  std::vector<std::string> storage{"ablate"};
+  for (size_t at = 0, end; (end = words.find('\0', at)) != std::string::npos; at = end + 1)
+    storage.push_back(words.substr(at, end - at));
+  std::vector<char*> argv;
+  for (auto& w : storage) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  char path[] = "/tmp/ablate-cli-output-XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) throw std::runtime_error("run_ablate_in_process: cannot make a temporary file");
+  std::cout.flush();
+  std::fflush(nullptr);
+  const int saved_out = ::dup(1), saved_err = ::dup(2);
+  ::dup2(fd, 1);
+  ::dup2(fd, 2);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    result.exit_code = ablate::cli::run_cli(static_cast<int>(storage.size()), argv.data(), "ablate (in process)\n");
+  } catch (const std::exception& e) {
+    std::cerr << "uncaught exception: " << e.what() << "\n";
+    result.exit_code = -1;
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout.flush();
+  std::fflush(nullptr);
+  ::dup2(saved_out, 1);
+  ::dup2(saved_err, 2);
+  ::close(saved_out);
+  ::close(saved_err);
+  ::close(fd);
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  result.output = ss.str();
+  ::unlink(path);
+  return result;
+}
+
+// In process unless `args` may start processes of `ablate` (launch, --devices, --gpus).
+inline CommandResult run_ablate_quick(const std::string& args) {
+  const bool spawns = args.rfind("launch", 0) == 0 || args.find("--devices") != std::string::npos ||
+                      args.find("--gpus") != std::string::npos;
+  return spawns ? run_ablate(args) : run_ablate_in_process(args);
+}
+
 // `ablate <args>` must exit 2 (bad input, nothing run) with `needle` in its output.
 inline void expect_usage_error(const std::string& args, const std::string& needle) {
-  const auto r = run_ablate(args);
+  const auto r = run_ablate_quick(args);
   EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
   EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
 }

@@ -27,7 +27,7 @@ TEST(CliVersionTest, VersionNamesCommitBuildTypeLibTorchAndCuda) {
 TEST(CliVersionTest, EverySubcommandHelpEndsWithItsOwnExamples) {
   for (const char* sub : {"generate", "launch", "run", "lock", "check", "compare", "search", "analyze", "experiment",
                           "report", "profile", "export-checkpoint", "list"}) {
-    const auto r = run_ablate(std::string(sub) + " --help");
+    const auto r = testing::run_ablate_quick(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub << ": " << r.output;
     const size_t at = r.output.find("Example");
     ASSERT_NE(at, std::string::npos) << sub << ": " << r.output;
