@@ -16,8 +16,8 @@ StrategyInfo CameraCacheStrategy::info() const {
 
 CameraCacheStrategy::Terms CameraCacheStrategy::provide(int64_t block, bool fill, int64_t chunk,
                                                         const std::function<Terms()>& compute) {
-  const auto it = filled_.find(block);
   if (!fill) {
+    const auto it = filled_.find(block);
     if (it != filled_.end() && std::get<0>(it->second) == generation_ && std::get<1>(it->second) == chunk) {
       ++reuses_;
       return buffers_.at({block, std::get<2>(it->second)});

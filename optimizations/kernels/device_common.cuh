@@ -9,12 +9,16 @@ namespace ablate::opt::kernels::device {
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ float load_as_float(const float* p, int64_t i) { return p[i]; }
-__device__ __forceinline__ float load_as_float(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
-
-// c10::BFloat16(float) on the device is __float2bfloat16: round to nearest even.
-__device__ __forceinline__ void store(float* p, int64_t i, float v) { p[i] = v; }
-__device__ __forceinline__ void store(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16_rn(v); }
+// One element as float, and a float stored as T; c10::BFloat16(float) on the device is
+// __float2bfloat16: round to nearest even.
+__device__ __forceinline__ float as_float(float v) { return v; }
+__device__ __forceinline__ float as_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ void assign(float& out, float v) { out = v; }
+__device__ __forceinline__ void assign(__nv_bfloat16& out, float v) { out = __float2bfloat16_rn(v); }
+template <typename T>
+__device__ __forceinline__ float load_as_float(const T* p, int64_t i) { return as_float(p[i]); }
+template <typename T>
+__device__ __forceinline__ void store(T* p, int64_t i, float v) { assign(p[i], v); }
 
 // kPack<T> consecutive elements as one 16-byte access (the callers check the alignment): 8 bf16 or
 // 4 float32 per load and store instead of one each, which the bf16 kernels need to come near the
@@ -33,10 +37,6 @@ template <typename T>
 __device__ __forceinline__ void store_pack(T* p, int64_t pack_index, const Pack<T>& v) {
   reinterpret_cast<Pack<T>*>(p)[pack_index] = v;
 }
-__device__ __forceinline__ float as_float(float v) { return v; }
-__device__ __forceinline__ float as_float(__nv_bfloat16 v) { return __bfloat162float(v); }
-__device__ __forceinline__ void assign(float& out, float v) { out = v; }
-__device__ __forceinline__ void assign(__nv_bfloat16& out, float v) { out = __float2bfloat16_rn(v); }
 
 // Blocks of kThreads for `work` threads, capped (the kernels stride over the rest).
 inline unsigned int blocks_for(int64_t work) {
