@@ -212,30 +212,41 @@ for step in "${steps[@]}"; do
       # each one process (generate --runs R; the first run is cold and dropped): NVTX compiled in
       # (this build) or out ($build-nonvtx), phase timers on or off (--no-phase-timers). Every GPU
       # runs its own rounds at once (the device is a block); a round runs the four arms in a seeded
-      # random order. OVERHEAD_ROUNDS (3) and OVERHEAD_RUNS (6) set the size; no round starts after
-      # OVERHEAD_BUDGET_S (420) seconds, so that the call ends with its results. Then the per-call
-      # cost of a range and of a timed phase (ablate_bench), which bounds the instrumentation's host cost.
+      # random order (OVERHEAD_SEED, so that calls differ). OVERHEAD_ROUNDS (3) and OVERHEAD_RUNS (4)
+      # set the size. A round starts only when the last one's length still fits before OVERHEAD_END
+      # (epoch seconds; default now + 420), so that the call ends with its results: set it at the top
+      # of the device command to count the build too. Then, where ablate_bench was built, the per-call
+      # cost of a range and of a timed phase, which bounds the instrumentation's host cost.
       prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
       cmake -S . -B $build-nonvtx -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DABLATE_ENABLE_NVTX=OFF \
         -DABLATE_BUILD_TESTS=OFF -DABLATE_BUILD_BENCHMARKS=OFF > "$out/configure-nonvtx.log" 2>&1
       cmake --build $build-nonvtx -j"$(nproc)" --target ablate > "$out/build-nonvtx.log" 2>&1 || { tail -20 "$out/build-nonvtx.log"; exit 1; }
       mkdir -p "$out/overhead"
-      deadline=$(( $(date +%s) + ${OVERHEAD_BUDGET_S:-420} ))
+      end=${OVERHEAD_END:-$(( $(date +%s) + 420 ))}
+      echo "[overhead] builds ready; $(( end - $(date +%s) )) s left for rounds"
       for g in $(seq 0 $(( $(nvidia-smi -L | wc -l) - 1 ))); do
-        (for r in $(seq 1 "${OVERHEAD_ROUNDS:-3}"); do
-          [ "$(date +%s)" -lt "$deadline" ] || { echo "[overhead] gpu $g: budget spent before round $r"; break; }
-          for arm in $(printf '%s\n' nvtx-timers nvtx-notimers nonvtx-timers nonvtx-notimers | shuf --random-source=<(yes "$g.$r")); do
+        (last=0
+        for r in $(seq 1 "${OVERHEAD_ROUNDS:-3}"); do
+          t0=$(date +%s)
+          [ $(( t0 + last )) -le "$end" ] || { echo "[overhead] gpu $g: round $r would end after the deadline (last round ${last} s)"; break; }
+          for arm in $(printf '%s\n' nvtx-timers nvtx-notimers nonvtx-timers nonvtx-notimers | shuf --random-source=<(yes "${OVERHEAD_SEED:-0}.$g.$r")); do
             b=$build; [ "${arm%%-*}" = nonvtx ] && b=$build-nonvtx
             timers=(); [ "${arm#*-}" = notimers ] && timers=(--no-phase-timers)
-            CUDA_VISIBLE_DEVICES=$g $b/experiments/ablate generate --preset 1.3b --device cuda --runs "${OVERHEAD_RUNS:-6}" \
-              "${timers[@]}" --json "$out/overhead/$arm-g$g-r$r.json" > /dev/null 2>&1 || echo "[overhead] $arm gpu $g round $r failed"
+            CUDA_VISIBLE_DEVICES=$g $b/experiments/ablate generate --preset 1.3b --device cuda --runs "${OVERHEAD_RUNS:-4}" \
+              "${timers[@]}" --json "$out/overhead/$arm-g$g-r$r.json" > /dev/null 2> "$out/overhead/$arm-g$g-r$r.err" ||
+              { echo "[overhead] $arm gpu $g round $r failed:"; tail -3 "$out/overhead/$arm-g$g-r$r.err"; }
           done
-          echo "[overhead] gpu $g round $r done"
+          last=$(( $(date +%s) - t0 ))
+          echo "[overhead] gpu $g round $r done in ${last} s"
         done) &
       done
       wait
-      instrumentation_bench "$out/overhead/instrumentation-bench.json" | tee "$out/overhead/instrumentation-bench.txt"
-      python3 scripts/overhead_table.py "$out/overhead" "$out/overhead/instrumentation-bench.json" | tee "$out/overhead/table.md" ;;
+      bench=()
+      if [ -x $build/bench/ablate_bench ]; then
+        instrumentation_bench "$out/overhead/instrumentation-bench.json" | tee "$out/overhead/instrumentation-bench.txt"
+        bench=(--bench "$out/overhead/instrumentation-bench.json")
+      fi
+      python3 scripts/overhead_table.py "$out/overhead" "${bench[@]}" | tee "$out/overhead/table.md" ;;
     ncu-demo)
       # Nsight Compute filtered by an NVTX range: only the kernels inside ablate's ffn ranges, inside
       # the profiled window (chunk 1 of a tiny run)

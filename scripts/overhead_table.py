@@ -5,7 +5,11 @@ Files: ARM-gG-rR.json, ARM in nvtx-timers, nvtx-notimers, nonvtx-timers, nonvtx-
 compiled in or out; phase timers on or off), G the GPU, R the round. Each (GPU, round) is a block
 that ran every arm once, in a random order; an effect is the mean over blocks of the within-block
 difference of the arms' mean warm generate() times, with a t-based 95 % CI over blocks.
-Usage: overhead_table.py DIR [BENCH_JSON]  (prints Markdown)
+Usage: overhead_table.py DIR... [--bench BENCH_JSON]  (prints Markdown)
+
+Several DIRs (e.g. one per device call) pool their blocks. Beside the pairwise differences, the 2x2
+factorial's main effects (each arm pair's difference averaged over the other factor, so all four arms
+count) and their interaction.
 
 With BENCH_JSON (ablate_bench --benchmark_filter=instrumentation, aggregates), also the bound from
 counts: the ranges and timed phases per generate() (the runs' "instrumentation" fields) times the
@@ -34,34 +38,67 @@ def t95(df):
     return T95[df - 1] if 1 <= df <= len(T95) else 1.96
 
 
-def warm_ms(path):
+def warm_ms(path, arm):
+    """the warm generate() times of one arm's file, after checking that the file is that arm: NVTX
+    compiled in or out (environment.nvtx) and phases timed or not (instrumentation.timed_phases: with
+    the timers off only generate() itself is timed, 1)"""
     with open(path) as f:
-        runs = json.load(f)["runs"]
-    return [r["generate_ms"] for r in runs if r.get("kind") == "warm"]
+        doc = json.load(f)
+    nvtx = doc.get("environment", {}).get("nvtx")
+    if nvtx is not None and nvtx != arm.startswith("nvtx"):
+        raise SystemExit(f"overhead_table.py: {path}: environment.nvtx is {nvtx}, but arm {arm} expects {not nvtx}")
+    warm = [r for r in doc["runs"] if r.get("kind") == "warm"]
+    for r in warm:
+        phases = r.get("instrumentation", {}).get("timed_phases")
+        if phases is not None and (phases > 1) != arm.endswith("-timers"):
+            raise SystemExit(f"overhead_table.py: {path}: a warm run timed {phases} phases, "
+                             f"but arm {arm} has phase timers {'on' if arm.endswith('-timers') else 'off'}")
+    return [r["generate_ms"] for r in warm]
 
 
-def load(folder):
-    blocks = {}  # (gpu, round) -> arm -> warm times
-    for name in sorted(os.listdir(folder)):
-        m = re.fullmatch(r"(.+)-g(\d+)-r(\d+)\.json", name)
-        if not m or m.group(1) not in ARMS:
-            continue
-        times = warm_ms(os.path.join(folder, name))
-        if times:
-            blocks.setdefault((int(m.group(2)), int(m.group(3))), {})[m.group(1)] = times
+def load(folders):
+    blocks = {}  # (folder, gpu, round) -> arm -> warm times
+    for folder in folders:
+        for name in sorted(os.listdir(folder)):
+            m = re.fullmatch(r"(.+)-g(\d+)-r(\d+)\.json", name)
+            if not m or m.group(1) not in ARMS:
+                continue
+            times = warm_ms(os.path.join(folder, name), m.group(1))
+            if times:
+                blocks.setdefault((folder, int(m.group(2)), int(m.group(3))), {})[m.group(1)] = times
     return {k: v for k, v in blocks.items() if all(a in v for a in ARMS)}  # complete blocks only
+
+
+def ci(diffs):
+    """(mean, t-based 95 % half-width) over blocks"""
+    mean = statistics.mean(diffs)
+    half = t95(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else float("nan")
+    return mean, half
 
 
 def effect(blocks, arm, against):
     diffs = [statistics.mean(b[arm]) - statistics.mean(b[against]) for b in blocks.values()]
     base = statistics.mean(statistics.mean(b[against]) for b in blocks.values())
-    mean = statistics.mean(diffs)
-    half = t95(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else float("nan")
+    mean, half = ci(diffs)
+    return mean, half, base
+
+
+# the 2x2 factorial per block, from the arms' mean warm times: (name, signs of nvtx-timers,
+# nvtx-notimers, nonvtx-timers, nonvtx-notimers), each contrast halved
+FACTORIAL = [("NVTX compiled in (main effect)", (1, 1, -1, -1)),
+             ("phase timers on (main effect)", (1, -1, 1, -1)),
+             ("interaction", (1, -1, -1, 1))]
+
+
+def factorial(blocks, signs):
+    diffs = [sum(s * statistics.mean(b[a]) for s, a in zip(signs, ARMS)) / 2 for b in blocks.values()]
+    base = statistics.mean(statistics.mean(b["nonvtx-notimers"]) for b in blocks.values())
+    mean, half = ci(diffs)
     return mean, half, base
 
 
 def table(blocks):
-    out = [f"{len(blocks)} complete blocks (GPU x round), each running the four arms once in a random order.", "",
+    out = [f"{len(blocks)} complete blocks (call folder x GPU x round), each running the four arms once in a random order.", "",
            "| arm | warm runs | median ms | min | max |", "|---|---:|---:|---:|---:|"]
     for arm in ARMS:
         t = [x for b in blocks.values() for x in b[arm]]
@@ -69,6 +106,9 @@ def table(blocks):
     out += ["", "| effect | difference ms (95 % CI) | relative | CI half-width |", "|---|---:|---:|---:|"]
     for name, arm, against in EFFECTS:
         mean, half, base = effect(blocks, arm, against)
+        out.append(f"| {name} | {mean:+.1f} ± {half:.1f} | {100 * mean / base:+.2f} % | {100 * half / base:.2f} % |")
+    for name, signs in FACTORIAL:
+        mean, half, base = factorial(blocks, signs)
         out.append(f"| {name} | {mean:+.1f} ± {half:.1f} | {100 * mean / base:+.2f} % | {100 * half / base:.2f} % |")
     return "\n".join(out)
 
@@ -81,23 +121,24 @@ def bench_ns(path):
     return means or {r["name"]: r["real_time"] for r in rows}
 
 
-def counts(folder, arm):
+def counts(folders, arm):
     """(ranges, timed phases, warm generate() ms) per warm run of `arm`, over every file of it."""
     out = []
-    for name in sorted(os.listdir(folder)):
-        if not re.fullmatch(re.escape(arm) + r"-g\d+-r\d+\.json", name):
-            continue
-        with open(os.path.join(folder, name)) as f:
-            for r in json.load(f)["runs"]:
-                if r.get("kind") == "warm" and "instrumentation" in r:
-                    i = r["instrumentation"]
-                    out.append((i["ranges"], i["timed_phases"], r["generate_ms"]))
+    for folder in folders:
+        for name in sorted(os.listdir(folder)):
+            if not re.fullmatch(re.escape(arm) + r"-g\d+-r\d+\.json", name):
+                continue
+            with open(os.path.join(folder, name)) as f:
+                for r in json.load(f)["runs"]:
+                    if r.get("kind") == "warm" and "instrumentation" in r:
+                        i = r["instrumentation"]
+                        out.append((i["ranges"], i["timed_phases"], r["generate_ms"]))
     return out
 
 
-def bound(folder, bench_path):
+def bound(folders, bench_path):
     ns = bench_ns(bench_path)
-    rows = counts(folder, "nvtx-timers")
+    rows = counts(folders, "nvtx-timers")
     if not rows:
         return "no run of nvtx-timers carries instrumentation counts"
     ranges, phases, ms = (statistics.mean(c) for c in zip(*rows))
@@ -112,16 +153,26 @@ def bound(folder, bench_path):
 
 
 def main(argv):
-    if len(argv) not in (2, 3) or not os.path.isdir(argv[1]):
-        sys.stderr.write("usage: overhead_table.py DIR [BENCH_JSON] (the folder of ARM-gG-rR.json files)\n")
+    args, bench = argv[1:], None
+    if "--bench" in args:
+        i = args.index("--bench")
+        bench = args[i + 1] if i + 1 < len(args) else None
+        args = args[:i] + args[i + 2:]
+        if bench is None or not os.path.isfile(bench):
+            sys.stderr.write(f"overhead_table.py: --bench: expected a Google Benchmark JSON file, found {bench!r}\n")
+            return 2
+    missing = [a for a in args if not os.path.isdir(a)]
+    if not args or missing:
+        sys.stderr.write("usage: overhead_table.py DIR... [--bench BENCH_JSON] (folders of ARM-gG-rR.json files)"
+                         + (f"; not a folder: {', '.join(missing)}" if missing else "") + "\n")
         return 2
-    blocks = load(argv[1])
+    blocks = load(args)
     if len(blocks) < 2:
-        sys.stderr.write(f"overhead_table.py: {argv[1]}: {len(blocks)} complete blocks; need at least 2\n")
+        sys.stderr.write(f"overhead_table.py: {', '.join(args)}: {len(blocks)} complete blocks; need at least 2\n")
     else:
         print(table(blocks))
-    if len(argv) == 3:
-        print(bound(argv[1], argv[2]))
+    if bench:
+        print(bound(args, bench))
     return 0 if len(blocks) >= 2 else 1
 
 
