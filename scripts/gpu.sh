@@ -233,8 +233,9 @@ for step in "${steps[@]}"; do
             b=$build; [ "${arm%%-*}" = nonvtx ] && b=$build-nonvtx
             timers=(); [ "${arm#*-}" = notimers ] && timers=(--no-phase-timers)
             CUDA_VISIBLE_DEVICES=$g $b/experiments/ablate generate --preset 1.3b --device cuda --runs "${OVERHEAD_RUNS:-4}" \
-              "${timers[@]}" --json "$out/overhead/$arm-g$g-r$r.json" > /dev/null 2> "$out/overhead/$arm-g$g-r$r.err" ||
-              { echo "[overhead] $arm gpu $g round $r failed:"; tail -3 "$out/overhead/$arm-g$g-r$r.err"; }
+              "${timers[@]}" --json "$out/overhead/$arm-g$g-r$r.json" > "$out/overhead/$arm-g$g-r$r.out" 2>&1 ||
+              { echo "[overhead] $arm gpu $g round $r exited $? (1: a run's video differed):"
+                grep -E "differs from run|WARNING|error" "$out/overhead/$arm-g$g-r$r.out" | tail -3; }
           done
           last=$(( $(date +%s) - t0 ))
           echo "[overhead] gpu $g round $r done in ${last} s"
@@ -247,6 +248,27 @@ for step in "${steps[@]}"; do
         bench=(--bench "$out/overhead/instrumentation-bench.json")
       fi
       python3 scripts/overhead_table.py "$out/overhead" "${bench[@]}" | tee "$out/overhead/table.md" ;;
+    cold-stability-1.3b)
+      # E43: one cold run of 32 once gave another video at 1.3b. COLD_PROCESSES (20) processes of
+      # `generate --runs 2` (cold + warm, COLD_FLAGS added), each run with its stage MD5s; a run that
+      # differs from its process's first names the first stage where they part ("diverged").
+      mkdir -p "$out/cold-stability"
+      for proc in $(seq 1 "${COLD_PROCESSES:-20}"); do
+        $build/experiments/ablate generate --preset 1.3b --device cuda --runs 2 ${COLD_FLAGS:-} \
+          --json "$out/cold-stability/p$proc.json" 2>&1 | grep -E "^md5|differs from run" | sed "s/^/[proc $proc] /"
+      done
+      python3 - "$out/cold-stability" <<'PY' | tee "$out/cold-stability/summary.txt"
+import collections, glob, json, sys
+md5s = collections.Counter()
+for path in sorted(glob.glob(sys.argv[1] + "/p*.json")):
+    for i, run in enumerate(json.load(open(path))["runs"]):
+        md5s[(run["kind"], run["md5"])] += 1
+        if "diverged" in run:
+            print(f"{path}: run {i + 1} parts from run {run['diverged']['from_run']} at {run['diverged']['first_stage']}")
+for (kind, md5), n in sorted(md5s.items()):
+    print(f"[cold-stability] {kind} runs with md5 {md5}: {n}")
+PY
+      ;;
     ncu-demo)
       # Nsight Compute filtered by an NVTX range: only the kernels inside ablate's ffn ranges, inside
       # the profiled window (chunk 1 of a tiny run)
@@ -262,6 +284,6 @@ for step in "${steps[@]}"; do
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt --exclude='*-baseline.json' \
         --exclude='*-baseline-*.u8' --exclude='*-baseline-*.f32' . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all sets gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all sets gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b cold-stability-1.3b ncu-demo pack"; exit 2 ;;
   esac
 done

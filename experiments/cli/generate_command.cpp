@@ -24,6 +24,7 @@
 #include "experiments/common/output_folder.h"
 #include "experiments/common/run_environment.h"
 #include "experiments/cli/intermediates.h"
+#include "experiments/cli/stage_hashes.h"
 #include "experiments/runner/measure.h"
 #include "profiling/memory_stats.h"
 
@@ -214,6 +215,20 @@ nlohmann::json batch_json(const Measurement& m, const std::vector<GenerateReques
   return j;
 }
 
+// A run whose video (request 0's) differs from the first run of the same request: the stage where
+// they part goes in the run's JSON ("diverged") and on the console.
+void note_divergence(const nlohmann::json& result, int64_t run, int64_t request, nlohmann::json& r,
+                     std::map<int64_t, size_t>& first_run_of, std::ostream& out) {
+  const auto [it, first] = first_run_of.emplace(request, static_cast<size_t>(run));
+  if (first) return;
+  const auto& earlier = result["runs"][it->second];
+  if (earlier["md5"] == r["md5"]) return;
+  const std::string stage = first_divergence(earlier, r);
+  r["diverged"] = {{"from_run", it->second + 1}, {"first_stage", stage}};
+  out << "run " << run + 1 << ": the video differs from run " << it->second + 1
+      << "'s (the same request), first at " << stage << "\n";
+}
+
 void print_host_reads(const Measurement& m, int64_t blocks, std::ostream& out) {
   const auto& o = m.output;
   const int64_t time_copies = o.dit_host_reads.of(HostReadSite::kTimeFrequencies);
@@ -341,6 +356,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
   ABLATE_USAGE_CHECK(batch == 1 || (o.noise_dir.empty() && o.dump_dir.empty()), "--noise and --dump-intermediates "
                      "follow one request; with --batch ", batch, " pass --batch 1");
   RequestMd5s md5s(batch, cycle);
+  std::map<int64_t, size_t> first_run_of;  // request of the cycle -> its first run
   for (int64_t run = 0; run < o.runs; ++run) {
     double rebuild_ms = 0;  // a per-request engine: every sample includes its build
     if (setup.per_request) {
@@ -355,6 +371,8 @@ int run_generate_command(const GenerateCommandOptions& o) {
                                     : "generating a batch of " + std::to_string(batch) + " in run " + std::to_string(run + 1));
     auto requests = make_batch_requests(setup.workload, setup.world.size, run, &setup.inputs);
     if (batch == 1) attach_cross_check(o, setup.world.rank, run, requests[0]);  // --noise, --dump-intermediates
+    StageHashes stages;
+    requests[0].observe = stages.observer(std::move(requests[0].observe));
     MeasureOptions measure;
     measure.extra_ms = rebuild_ms;
     measure.phase_timers = !o.no_phase_timers;
@@ -368,6 +386,8 @@ int run_generate_command(const GenerateCommandOptions& o) {
     }
     const auto run_md5s = md5s.add(m, run);
     auto r = run_json(m, run, run_md5s.front(), out);
+    r["stage_md5"] = stages.md5s();
+    note_divergence(result, run, (run * batch) % cycle, r, first_run_of, out);
     if (batch > 1) {
       r["batch"] = batch;
       r["throughput_videos_per_s"] = videos_per_second(m);
