@@ -1,5 +1,5 @@
 // Seeded, deterministic weights: each parameter's values are a pure function of (seed, its full
-// key name, element index), computed with integer tensor ops, so they do not depend on the order
+// key name, element index), computed with an integer hash, so they do not depend on the order
 // modules are built in, on sharding, or on the device (CPU and CUDA give the same bits).
 #pragma once
 #include <torch/torch.h>
@@ -31,6 +31,10 @@ uint64_t parameter_stream_key(uint64_t seed, const std::string& name);
 // given std, in float32 on `device`.
 torch::Tensor seeded_uniform(uint64_t key, int64_t offset, int64_t count, double std,
                              torch::Device device);
+// The same values computed with integer tensor ops on `device` (what seeded_uniform runs off the
+// CPU; on the CPU it runs a host loop with the same bits).
+torch::Tensor seeded_uniform_tensor_ops(uint64_t key, int64_t offset, int64_t count, double std,
+                                        torch::Device device);
 
 // Fills every parameter of `module` (names as named_parameters() gives them, prefixed with
 // `prefix`) according to `rule`. The values are computed on the parameter's device, or on the

@@ -49,11 +49,13 @@ void PhaseTimer::begin(Phase phase, int64_t index) {
   if (!phases_ && phase != Phase::kGenerate) return;
   std::lock_guard<std::mutex> lock(mutex_);
   const size_t slot = done_.size();
-  if (slot == 0) host_origin_ = std::chrono::steady_clock::now();
+  // one clock read: the first phase's begin is the origin of every end offset, so no phase can end
+  // later (by offset) than the whole generate() it lies in
+  const auto now = std::chrono::steady_clock::now();
+  if (slot == 0) host_origin_ = now;
   done_.push_back({phase, index});
   events_.push_back({-1, -1});
-  open_[std::this_thread::get_id()].push_back(
-      {phase, index, std::chrono::steady_clock::now(), clock_ ? clock_->record() : -1, slot});
+  open_[std::this_thread::get_id()].push_back({phase, index, now, clock_ ? clock_->record() : -1, slot});
 }
 
 void PhaseTimer::end(Phase phase, int64_t index) {

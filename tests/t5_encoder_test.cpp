@@ -50,6 +50,24 @@ TEST(T5EncoderTest, RelativeBucketsMatchReferenceFormula) {
   }
 }
 
+// The bias is laid out from the Lq + Lk - 1 distinct offsets; every (query, key) entry must be the
+// embedding row of bucket(key - query), as the reference computes it pair by pair.
+TEST(T5EncoderTest, RelativeBiasEqualsThePerPairLookup) {
+  torch::manual_seed(3);
+  for (const bool bidirectional : {true, false}) {
+    text::T5RelativeEmbedding rel(32, 4, bidirectional, 128);
+    rel->embedding->weight.data().normal_();
+    for (const auto& [lq, lk] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {5, 5}, {3, 9}, {9, 3}, {300, 300}}) {
+      auto pairs = torch::arange(lk).unsqueeze(0) - torch::arange(lq).unsqueeze(1);  // [Lq, Lk]
+      auto buckets = text::relative_position_bucket(pairs, 32, 128, bidirectional);
+      auto expected = rel->embedding->forward(buckets).permute({2, 0, 1}).unsqueeze(0);  // [1, N, Lq, Lk]
+      auto got = rel->forward(lq, lk);
+      ASSERT_EQ(got.sizes(), expected.sizes()) << lq << "x" << lk;
+      EXPECT_TRUE(torch::equal(got, expected)) << lq << "x" << lk << " bidirectional " << bidirectional;
+    }
+  }
+}
+
 TEST(T5EncoderTest, StateDictKeysMatchReference) {
   auto o = tiny_options(16);
   o.num_layers(1);

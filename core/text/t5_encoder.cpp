@@ -118,11 +118,15 @@ T5RelativeEmbeddingImpl::T5RelativeEmbeddingImpl(int64_t num_buckets, int64_t nu
 }
 
 torch::Tensor T5RelativeEmbeddingImpl::forward(int64_t lq, int64_t lk) {
+  // The reference buckets every (query, key) pair; the bucket depends on key - query alone, so the
+  // Lq + Lk - 1 distinct offsets are bucketed and looked up once and then laid out as [Lq, Lk]:
+  // the same rows of the same table, without 512 x 512 logs per layer on the host.
   const auto opts = torch::TensorOptions().dtype(torch::kLong).device(embedding->weight.device());
-  auto rel_pos = torch::arange(lk, opts).unsqueeze(0) - torch::arange(lq, opts).unsqueeze(1);  // [Lq, Lk]
+  auto rel_pos = torch::arange(-(lq - 1), lk, opts);  // [Lq + Lk - 1]: key - query, ascending
   auto buckets = relative_position_bucket(rel_pos, num_buckets_, max_distance_, bidirectional_);
-  auto e = embedding->forward(buckets);                   // [Lq, Lk, N]
-  return e.permute({2, 0, 1}).unsqueeze(0).contiguous();  // [1, N, Lq, Lk]
+  auto e = embedding->forward(buckets).t();  // [N, Lq + Lk - 1]
+  // window s holds offsets s - (Lq - 1) .. s - (Lq - 1) + Lk - 1, which is query Lq - 1 - s's row
+  return e.unfold(/*dimension=*/1, /*size=*/lk, /*step=*/1).flip({1}).unsqueeze(0).contiguous();  // [1, N, Lq, Lk]
 }
 
 // ~~~~~~~~~~ T5Attention ~~~~~~~~~~
