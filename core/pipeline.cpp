@@ -543,7 +543,10 @@ Pipeline::BatchConditions Pipeline::condition_batch(const std::vector<GenerateRe
       contexts.push_back(seams_.embed_text ? seams_.embed_text(*text_encoder_, r.prompt) : text_encoder_->encode(r.prompt));
   }
   for (int64_t b = 0; b < batch; ++b) observe(requests[b].observe, "text_embedding", contexts[b]);
-  for (int64_t b = 0; b < batch; ++b) pluckers.push_back(control_conditioning(inputs[b], g, requests[b].variant));
+  for (int64_t b = 0; b < batch; ++b) {
+    pluckers.push_back(control_conditioning(inputs[b], g, requests[b].variant));
+    observe(requests[b].observe, "control", pluckers.back());
+  }
   {
     PhaseScope phase(hooks, Phase::kVaeEncode);
     VaeBenchmarkScope benchmark(seams_.vae_cudnn_benchmark);

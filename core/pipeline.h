@@ -118,7 +118,8 @@ struct GenerateRequest {
   // another shape or dtype throws a UsageError naming the draw.
   NoiseSource noise;
   // Called on every rank with, in order: "noise_initial" [16, lat_f, lat_h, lat_w] float32,
-  // "text_embedding" [len, dim] (the text encoder's dtype), "first_frame_latent" [16, lat_f, lat_h,
+  // "text_embedding" [len, dim] (the text encoder's dtype), "control" (the DiT's camera or action
+  // input, as control_conditioning makes it), "first_frame_latent" [16, lat_f, lat_h,
   // lat_w] float32 (the VAE encode, before the mask is prepended), then per chunk c and step s
   // "dit_output_c<c>_s<s>" (the flow prediction [16, chunk, lat_h, lat_w] float32), "x0_c<c>_s<s>" and,
   // after a non-final step, "noise_c<c>_s<s>"; and at the end "latents" and (rank 0) "video".

@@ -51,7 +51,7 @@ TEST(GenerateCommandTest, TinyRunPrintsGeometryAndWritesJson) {
   EXPECT_EQ(j["runs"][0]["dit_forwards"], 5);
   EXPECT_EQ(j["runs"][0]["hash_chain"].size(), 4u);
   // the first forward's inputs, hashed in every run (experiments/cli/stage_hashes.h)
-  EXPECT_EQ(j["runs"][0]["stage_md5"].size(), 3u) << j["runs"][0].dump();
+  EXPECT_EQ(j["runs"][0]["stage_md5"].size(), 4u) << j["runs"][0].dump();
   EXPECT_EQ(j["runs"][0]["stage_md5"], j["runs"][1]["stage_md5"]);
   EXPECT_FALSE(j["runs"][1].contains("diverged"));
   EXPECT_TRUE(j["runs"][0]["phases"].contains("vae_decode"));

@@ -105,7 +105,7 @@ TEST(PipelineTest, NoiseSourceAndObserver) {
     seen[name] = t.clone();
   };
   const auto a = tiny_pipeline().generate(r);
-  const std::vector<std::string> order{"noise_initial", "text_embedding", "first_frame_latent",
+  const std::vector<std::string> order{"noise_initial", "text_embedding", "control", "first_frame_latent",
                                        "dit_output_c0_s0", "x0_c0_s0", "noise_c0_s0",
                                        "dit_output_c0_s1", "x0_c0_s1", "noise_c0_s1",
                                        "dit_output_c0_s2", "x0_c0_s2", "noise_c0_s2",

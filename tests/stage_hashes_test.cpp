@@ -38,6 +38,7 @@ TEST(StageHashesTest, SeedChangesOnlyTheNoiseStage) {
   EXPECT_EQ(a, again);
   EXPECT_NE(a["noise_initial"], b["noise_initial"]);
   EXPECT_EQ(a["text_embedding"], b["text_embedding"]);
+  EXPECT_EQ(a["control"], b["control"]);
   EXPECT_EQ(a["first_frame_latent"], b["first_frame_latent"]);
   nlohmann::json ra{{"md5", "v1"}, {"stage_md5", a}, {"hash_chain", {"c1", "c2"}}};
   nlohmann::json rb{{"md5", "v2"}, {"stage_md5", b}, {"hash_chain", {"d1", "d2"}}};
@@ -46,7 +47,7 @@ TEST(StageHashesTest, SeedChangesOnlyTheNoiseStage) {
 
 // the order: inputs as generate() makes them, then the steps, then the decode
 TEST(StageHashesTest, FirstDivergenceNamesTheEarliestStage) {
-  const nlohmann::json stages{{"noise_initial", "n"}, {"text_embedding", "t"}, {"first_frame_latent", "f"}};
+  const nlohmann::json stages{{"noise_initial", "n"}, {"text_embedding", "t"}, {"control", "c"}, {"first_frame_latent", "f"}};
   const nlohmann::json a{{"md5", "v"}, {"stage_md5", stages}, {"hash_chain", {"s1", "s2", "s3", "s4"}}};
   EXPECT_EQ(first_divergence(a, a), "");
   auto b = a;
@@ -57,6 +58,8 @@ TEST(StageHashesTest, FirstDivergenceNamesTheEarliestStage) {
   EXPECT_EQ(first_divergence(a, b), "denoising step 3 of 4");
   b["stage_md5"]["first_frame_latent"] = "g";
   EXPECT_EQ(first_divergence(a, b), "first_frame_latent");
+  b["stage_md5"]["control"] = "d";
+  EXPECT_EQ(first_divergence(a, b), "control");
   b["stage_md5"]["text_embedding"] = "u";
   EXPECT_EQ(first_divergence(a, b), "text_embedding");
   // a run written before the stage hashes: the chain still places the divergence

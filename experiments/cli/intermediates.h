@@ -2,7 +2,7 @@
 // --noise DIR (every noise draw read from DIR instead of the seeded generator), --dump-intermediates
 // DIR (generate()'s named intermediates written to DIR) and --token-ids FILE (the text encoder's ids).
 // One .npy per name, as core/pipeline.h GenerateRequest::observe names them: noise_initial.npy,
-// noise_c<c>_s<s>.npy, text_embedding.npy, first_frame_latent.npy, dit_output_c<c>_s<s>.npy,
+// noise_c<c>_s<s>.npy, text_embedding.npy, control.npy, first_frame_latent.npy, dit_output_c<c>_s<s>.npy,
 // x0_c<c>_s<s>.npy, latents.npy, video.npy. A dump is a valid --noise folder.
 #pragma once
 #include <string>

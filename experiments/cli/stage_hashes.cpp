@@ -8,7 +8,7 @@
 namespace ablate {
 
 const std::vector<std::string>& StageHashes::stages() {
-  static const std::vector<std::string> names{"noise_initial", "text_embedding", "first_frame_latent"};
+  static const std::vector<std::string> names{"noise_initial", "text_embedding", "control", "first_frame_latent"};
   return names;
 }
 

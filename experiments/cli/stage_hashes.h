@@ -1,7 +1,8 @@
 // Where two runs of one request part. Every run keeps the MD5 of each input of the first DiT
-// forward ("stage_md5": noise_initial, text_embedding, first_frame_latent); with the hash chain
+// forward ("stage_md5": noise_initial, text_embedding, control, first_frame_latent); with the hash chain
 // (x0 after each step) and the video's MD5 they name the first stage at which a run's video left
-// another's: the noise, the text encoder, the VAE encode, a denoising step, or the VAE decode.
+// another's: the noise, the text encoder, the camera input, the VAE encode, a denoising step, or the
+// VAE decode.
 // (An H200 once gave one cold run of 32 another video from step 1 on, with nothing else recorded.)
 #pragma once
 #include <string>
@@ -29,7 +30,7 @@ class StageHashes {
 
 // The first stage at which run `b` differs from run `a` (run JSONs as `generate --json` writes
 // them: md5, stage_md5, hash_chain), in pipeline order: "noise_initial", "text_embedding",
-// "first_frame_latent", "denoising step K of N" (1-based), or "vae_decode" (same latents, another
+// "control", "first_frame_latent", "denoising step K of N" (1-based), or "vae_decode" (same latents, another
 // video). "" when they agree.
 std::string first_divergence(const nlohmann::json& a, const nlohmann::json& b);
 
