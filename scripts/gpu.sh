@@ -212,8 +212,9 @@ for step in "${steps[@]}"; do
       # each one process (generate --runs R; the first run is cold and dropped): NVTX compiled in
       # (this build) or out ($build-nonvtx), phase timers on or off (--no-phase-timers). Every GPU
       # runs its own rounds at once (the device is a block); a round runs the four arms in a seeded
-      # random order (OVERHEAD_SEED, so that calls differ). OVERHEAD_ROUNDS (3) and OVERHEAD_RUNS (4)
-      # set the size. A round starts only when the last one's length still fits before OVERHEAD_END
+      # random order (OVERHEAD_SEED, so that calls differ). OVERHEAD_ROUNDS (3) and OVERHEAD_RUNS (8)
+      # set the size: E42 found the spread within a process, not between processes, so a process
+      # runs 7 warm runs after its ~14 s of start, build and cold run. A round starts only when the last one's length still fits before OVERHEAD_END
       # (epoch seconds; default now + 420), so that the call ends with its results: set it at the top
       # of the device command to count the build too. Then, where ablate_bench was built, the per-call
       # cost of a range and of a timed phase, which bounds the instrumentation's host cost.
@@ -232,7 +233,7 @@ for step in "${steps[@]}"; do
           for arm in $(printf '%s\n' nvtx-timers nvtx-notimers nonvtx-timers nonvtx-notimers | shuf --random-source=<(yes "${OVERHEAD_SEED:-0}.$g.$r")); do
             b=$build; [ "${arm%%-*}" = nonvtx ] && b=$build-nonvtx
             timers=(); [ "${arm#*-}" = notimers ] && timers=(--no-phase-timers)
-            CUDA_VISIBLE_DEVICES=$g $b/experiments/ablate generate --preset 1.3b --device cuda --runs "${OVERHEAD_RUNS:-4}" \
+            CUDA_VISIBLE_DEVICES=$g $b/experiments/ablate generate --preset 1.3b --device cuda --runs "${OVERHEAD_RUNS:-8}" \
               "${timers[@]}" --json "$out/overhead/$arm-g$g-r$r.json" > "$out/overhead/$arm-g$g-r$r.out" 2>&1 ||
               { echo "[overhead] $arm gpu $g round $r exited $? (1: a run's video differed):"
                 grep -E "differs from run|WARNING|error" "$out/overhead/$arm-g$g-r$r.out" | tail -3; }

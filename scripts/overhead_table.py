@@ -110,7 +110,23 @@ def table(blocks):
     for name, signs in FACTORIAL:
         mean, half, base = factorial(blocks, signs)
         out.append(f"| {name} | {mean:+.1f} ± {half:.1f} | {100 * mean / base:+.2f} % | {100 * half / base:.2f} % |")
-    return "\n".join(out)
+    return "\n".join(out + ["", spread(blocks)])
+
+
+def spread(blocks, target=0.002):
+    """The warm runs' pooled within-process sd, and the warm runs per arm a main effect needs for a
+    95 % half-width of `target` (its variance is sd^2 / runs per arm; a pairwise difference needs twice
+    as many), the processes' own spread left out."""
+    variances = [statistics.variance(t) for b in blocks.values() for t in b.values() if len(t) > 1]
+    if not variances:
+        return "Spread: no arm has two warm runs in one process."
+    sd = math.sqrt(statistics.mean(variances))
+    base = statistics.mean(x for b in blocks.values() for t in b.values() for x in t)
+    runs = math.ceil((1.96 * sd / (target * base)) ** 2)
+    have = min(sum(len(b[a]) for b in blocks.values()) for a in ARMS)
+    return (f"Spread: pooled within-process sd of a warm run {sd:.1f} ms ({100 * sd / base:.2f} %). A "
+            f"{100 * target:.1f} % half-width on a main effect needs about {runs} warm runs per arm "
+            f"({2 * runs} for a pairwise difference); these blocks have {have}.")
 
 
 def bench_ns(path):
