@@ -2,8 +2,10 @@
 #include "experiments/cli/stage_hashes.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "core/video_hash.h"
+#include "experiments/gate/baseline.h"
 
 namespace ablate {
 
@@ -37,10 +39,11 @@ std::string first_divergence(const nlohmann::json& a, const nlohmann::json& b) {
     if (!x.is_null() && !y.is_null() && x != y) return stage;
   }
   const auto ca = field(a, "hash_chain"), cb = field(b, "hash_chain");
-  if (ca.is_array() && cb.is_array()) {
-    const size_t n = std::min(ca.size(), cb.size());
-    for (size_t i = 0; i < n; ++i)
-      if (ca[i] != cb[i]) return "denoising step " + std::to_string(i + 1) + " of " + std::to_string(ca.size());
+  if (ca.is_array() && cb.is_array() && !ca.empty()) {
+    // the gate's chain scan, the whole chain as one "chunk": its step is the flat index
+    const auto steps = static_cast<int64_t>(ca.size());
+    if (const auto at = first_divergence(ca.get<std::vector<std::string>>(), cb.get<std::vector<std::string>>(), steps))
+      return "denoising step " + std::to_string(at->second + 1) + " of " + std::to_string(steps);
   }
   return field(a, "md5") != field(b, "md5") ? "vae_decode" : "";
 }
