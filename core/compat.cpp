@@ -1,6 +1,8 @@
 #include "core/compat.h"
 
 #include <cmath>
+#include <mutex>
+#include <set>
 
 namespace ablate::compat {
 
@@ -128,6 +130,46 @@ torch::Tensor to_float8_e4m3(const torch::Tensor& t) {
 #else
   TORCH_CHECK(false, "to_float8_e4m3: needs LibTorch >= 2.1 (float8 dtypes); this build has ", torch_version());
   return t;
+#endif
+}
+
+#if ABLATE_TORCH_AT_LEAST(2, 1)
+namespace {
+// Deterministic mode in warn-only form warns at every nondeterministic call (each GEMM among them):
+// each distinct message is passed on once.
+class OncePerMessage : public c10::WarningHandler {
+ public:
+  explicit OncePerMessage(c10::WarningHandler* next) : next_(next) {}
+  void process(const c10::Warning& warning) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (seen_.insert(warning.msg()).second) next_->process(warning);
+  }
+
+ private:
+  c10::WarningHandler* next_;
+  std::mutex mutex_;
+  std::set<std::string> seen_;
+};
+}  // namespace
+#endif
+
+std::string fill_uninitialized_unavailable() {
+#if ABLATE_TORCH_AT_LEAST(2, 1)
+  return "";
+#else
+  return "needs LibTorch >= 2.1 (its deterministic fill of uninitialized memory); this build has " + torch_version();
+#endif
+}
+
+void set_fill_uninitialized(bool fill, bool deterministic_mode) {
+  const std::string why = fill_uninitialized_unavailable();
+  TORCH_CHECK(why.empty() || (!fill && !deterministic_mode), "deterministic mode and the uninitialized-memory fill ", why);
+#if ABLATE_TORCH_AT_LEAST(2, 1)
+  auto& c = at::globalContext();
+  c.setDeterministicAlgorithms(deterministic_mode || fill, /*warn_only=*/true);
+  c.setDeterministicFillUninitializedMemory(fill);
+  static OncePerMessage once(c10::WarningUtils::get_warning_handler());
+  if (deterministic_mode || fill) c10::WarningUtils::set_warning_handler(&once);
 #endif
 }
 

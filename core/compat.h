@@ -45,6 +45,14 @@ torch::Tensor scaled_mm_fp8(const torch::Tensor& x8, const torch::Tensor& w8, co
 // has no float8 dtype (< 2.1).
 torch::Tensor to_float8_e4m3(const torch::Tensor& t);
 
+// Debugging reads of memory no kernel wrote: every tensor from at::empty and its kin is filled
+// with NaN (integers: their max), through LibTorch's deterministic mode in warn-only form (its
+// deterministic kernels too, so compare against that mode without the fill, not against the
+// default). Each distinct warning prints once. "" where this LibTorch has it (>= 2.1), else why not.
+std::string fill_uninitialized_unavailable();
+// Turns the fill (and deterministic mode) on or off; throws where fill_uninitialized_unavailable.
+void set_fill_uninitialized(bool fill, bool deterministic_mode);
+
 // The LibTorch version as "major.minor.patch".
 std::string torch_version();
 

@@ -35,7 +35,7 @@ for step in "${steps[@]}"; do
       echo "build ok" ;;
     test)
       # the CUDA tests only: the CPU suite is CI's, and here it costs device time
-      $build/tests/ablate_unit_tests --gtest_filter='*Cuda*:*CUDA*' > "$out/ctest-cuda.log" 2>&1; rc=$?
+      $build/tests/ablate_unit_tests --gtest_filter='*Cuda*:*CUDA*:FillUninitialized*' > "$out/ctest-cuda.log" 2>&1; rc=$?
       grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) *\]|tier B" "$out/ctest-cuda.log" | tail -40
       [ $rc -eq 0 ] || grep -E "Failure|FAILED" -B2 -A20 "$out/ctest-cuda.log" | head -80 ;;
     test-all)
@@ -253,10 +253,16 @@ for step in "${steps[@]}"; do
       # E43: one cold run of 32 once gave another video at 1.3b. COLD_PROCESSES (20) processes of
       # `generate --runs 2` (cold + warm, COLD_FLAGS added), each run with its stage MD5s; a run that
       # differs from its process's first names the first stage where they part ("diverged").
+      # A process starts only when the last one's length still fits before COLD_END (epoch seconds;
+      # default now + 420). COLD_RUNS (2) runs per process.
       mkdir -p "$out/cold-stability"
+      end=${COLD_END:-$(( $(date +%s) + 420 ))}; last=0
       for proc in $(seq 1 "${COLD_PROCESSES:-20}"); do
-        $build/experiments/ablate generate --preset 1.3b --device cuda --runs 2 ${COLD_FLAGS:-} \
+        t0=$(date +%s)
+        [ $(( t0 + last )) -le "$end" ] || { echo "[cold-stability] stopped before process $proc: the deadline"; break; }
+        $build/experiments/ablate generate --preset 1.3b --device cuda --runs "${COLD_RUNS:-2}" ${COLD_FLAGS:-} \
           --json "$out/cold-stability/p$proc.json" 2>&1 | grep -E "^md5|differs from run" | sed "s/^/[proc $proc] /"
+        last=$(( $(date +%s) - t0 ))
       done
       python3 - "$out/cold-stability" <<'PY' | tee "$out/cold-stability/summary.txt"
 import collections, glob, json, sys
@@ -268,6 +274,27 @@ for path in sorted(glob.glob(sys.argv[1] + "/p*.json")):
             print(f"{path}: run {i + 1} parts from run {run['diverged']['from_run']} at {run['diverged']['first_stage']}")
 for (kind, md5), n in sorted(md5s.items()):
     print(f"[cold-stability] {kind} runs with md5 {md5}: {n}")
+PY
+      ;;
+    fill-1.3b)
+      # E43: does any kernel read memory that no kernel wrote? 1.3b in LibTorch's deterministic mode
+      # (warn-only), then the same with every uninitialized tensor filled with NaN; each process
+      # a cold and a warm run. Same videos: no such read (of at::empty's memory).
+      mkdir -p "$out/fill"
+      for arm in deterministic-algorithms fill-uninitialized; do
+        CUBLAS_WORKSPACE_CONFIG=:4096:8 $build/experiments/ablate generate --preset 1.3b --device cuda --runs 2 --$arm \
+          --json "$out/fill/$arm.json" > "$out/fill/$arm.out" 2>&1; echo "[fill] $arm exit $?"
+        grep -E "^md5|^run|differs|rror" "$out/fill/$arm.out" | sed "s/^/[$arm] /"
+      done
+      python3 - "$out/fill" <<'PY' | tee "$out/fill/summary.txt"
+import json, sys
+runs = {arm: json.load(open(f"{sys.argv[1]}/{arm}.json"))["runs"] for arm in ("deterministic-algorithms", "fill-uninitialized")}
+a, b = runs["deterministic-algorithms"], runs["fill-uninitialized"]
+for i, (ra, rb) in enumerate(zip(a, b)):
+    parted = [k for k in ra.get("stage_md5", {}) if ra["stage_md5"][k] != rb.get("stage_md5", {}).get(k)]
+    steps = [j for j, (x, y) in enumerate(zip(ra["hash_chain"], rb["hash_chain"])) if x != y]
+    print(f"[fill] run {i + 1} ({ra['kind']}): md5 {ra['md5'][:8]} vs {rb['md5'][:8]};"
+          f" stages that differ: {parted or 'none'}; first differing step: {steps[0] + 1 if steps else 'none'}")
 PY
       ;;
     ncu-demo)
@@ -285,6 +312,6 @@ PY
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt --exclude='*-baseline.json' \
         --exclude='*-baseline-*.u8' --exclude='*-baseline-*.f32' . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all sets gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b cold-stability-1.3b ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all sets gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b cold-stability-1.3b fill-1.3b ncu-demo pack"; exit 2 ;;
   esac
 done

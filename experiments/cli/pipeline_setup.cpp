@@ -80,6 +80,11 @@ void add_pipeline_flags(CLI::App* cmd, PipelineFlags& f) {
       ->check(integer_in(0, 1024));
   cmd->add_flag("--cudnn-deterministic", w.cudnn_deterministic,
                 "cuDNN's deterministic algorithms (the reference leaves them off)");
+  cmd->add_flag("--deterministic-algorithms", w.deterministic_algorithms,
+                "LibTorch's deterministic mode, warn-only (debugging bit drift; LibTorch >= 2.1)");
+  cmd->add_flag("--fill-uninitialized", w.fill_uninitialized,
+                "With --deterministic-algorithms' mode, fill every uninitialized tensor with NaN: a video that "
+                "then differs reads memory no kernel wrote (LibTorch >= 2.1)");
   cmd->add_flag("--offload-text-encoder", w.offload_text_encoder,
                 "Keep the text encoder in host memory between encodes (the reference's offload_model on one GPU)");
   cmd->add_option("--checkpoint-dir", w.checkpoint_dir,

@@ -81,6 +81,7 @@ nlohmann::json environment_json(torch::Device device) {
 #endif
   j["cudnn_deterministic"] = at::globalContext().deterministicCuDNN();
   j["cudnn_benchmark"] = at::globalContext().benchmarkCuDNN();
+  if (at::globalContext().deterministicAlgorithms()) j["deterministic_algorithms"] = true;
   j["intra_op_threads"] = at::get_num_threads();
   return j;
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <limits>
 
+#include "core/compat.h"
 #include "core/config.h"
 #include "core/io/checkpoint.h"
 #include "core/video_hash.h"
@@ -25,6 +26,8 @@ nlohmann::json Workload::to_json() const {
   if (local_attn_size != defaults.local_attn_size) j["local_attn_size"] = local_attn_size;
   if (sink_size != defaults.sink_size) j["sink_size"] = sink_size;
   if (cudnn_deterministic) j["cudnn_deterministic"] = true;
+  if (deterministic_algorithms) j["deterministic_algorithms"] = true;
+  if (fill_uninitialized) j["fill_uninitialized"] = true;
   if (threads != defaults.threads) j["threads"] = threads;
   if (batch != defaults.batch) j["batch"] = batch;
   for (const auto& [key, value] : std::vector<std::pair<const char*, const std::string*>>{
@@ -37,7 +40,7 @@ nlohmann::json Workload::to_json() const {
 Workload parse_workload(const JsonFields& f) {
   f.allow_only({"preset", "device", "dtype", "size", "height", "width", "frames", "seed", "weight_seed", "prompt_mode",
                 "request_cycle", "prompt", "offload_text_encoder", "collective_timeout_s", "local_attn_size",
-                "sink_size", "cudnn_deterministic", "checkpoint_dir", "tokenizer", "image", "poses", "intrinsics",
+                "sink_size", "cudnn_deterministic", "deterministic_algorithms", "fill_uninitialized", "checkpoint_dir", "tokenizer", "image", "poses", "intrinsics",
                 "action", "threads", "batch"});
   Workload w;
   w.preset = f.string_or("preset", w.preset);
@@ -57,6 +60,8 @@ Workload parse_workload(const JsonFields& f) {
   w.local_attn_size = f.integer_or("local_attn_size", w.local_attn_size);
   w.sink_size = f.integer_or("sink_size", w.sink_size);
   w.cudnn_deterministic = f.boolean_or("cudnn_deterministic", w.cudnn_deterministic);
+  w.deterministic_algorithms = f.boolean_or("deterministic_algorithms", w.deterministic_algorithms);
+  w.fill_uninitialized = f.boolean_or("fill_uninitialized", w.fill_uninitialized);
   w.threads = f.integer_or("threads", w.threads);
   w.batch = f.integer_or("batch", w.batch);
   w.checkpoint_dir = f.string_or("checkpoint_dir", "");
@@ -71,6 +76,7 @@ Workload parse_workload(const JsonFields& f) {
 
 void apply_process_settings(const Workload& w) {
   configure_determinism(w.cudnn_deterministic);
+  compat::set_fill_uninitialized(w.fill_uninitialized, w.deterministic_algorithms);
   if (w.threads > 0) torch::set_num_threads(static_cast<int>(w.threads));
 }
 
@@ -130,6 +136,10 @@ void check_workload(const Workload& w, int world_size, const FieldName& name) {
   ABLATE_USAGE_CHECK(w.size.empty() || (w.height == 0 && w.width == 0), name("size"),
                      ": size and height/width are exclusive; give one of them");
   dist::check_sequence_parallel(preset(w.preset).dit.num_heads(), world_size, w.preset);
+  for (const auto& [field, on] : {std::pair<const char*, bool>{"deterministic_algorithms", w.deterministic_algorithms},
+                                  {"fill_uninitialized", w.fill_uninitialized}})
+    ABLATE_USAGE_CHECK(!on || compat::fill_uninitialized_unavailable().empty(), name(field), ": ",
+                       compat::fill_uninitialized_unavailable());
   ABLATE_USAGE_CHECK(w.poses.empty() == w.intrinsics.empty(), name(w.poses.empty() ? "intrinsics" : "poses"),
                      ": poses and intrinsics go together (the reference's poses.npy and intrinsics.npy); give both");
   for (const auto& [field, path] : std::vector<std::pair<const char*, const std::string*>>{

@@ -40,6 +40,11 @@ struct Workload {
   int64_t local_attn_size = -1;  // sliding KV window in latent frames (-1: global)
   int64_t sink_size = 0;
   bool cudnn_deterministic = false;  // cuDNN's deterministic algorithms (the reference: off)
+  // debugging bit drift (LibTorch >= 2.1): LibTorch's deterministic mode (warn-only), and with it
+  // every uninitialized tensor filled with NaN; a video that differs between the two reads memory
+  // that no kernel wrote
+  bool deterministic_algorithms = false;
+  bool fill_uninitialized = false;
   // intra-op threads of LibTorch's CPU kernels (0: LibTorch's default, one per core); pinning them
   // below the core count keeps CPU timings steadier on a small shared machine
   int64_t threads = 0;
