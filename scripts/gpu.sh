@@ -279,10 +279,12 @@ PY
     fill-1.3b)
       # E43: does any kernel read memory that no kernel wrote? 1.3b in LibTorch's deterministic mode
       # (warn-only), then the same with every uninitialized tensor filled with NaN; each process
-      # a cold and a warm run. Same videos: no such read (of at::empty's memory).
+      # a cold and a warm run. Same videos: no such read (of at::empty's memory). FILL_FLAGS: strategies
+      # (--set ...) for both arms; FILL_PRESET: 1.3b (default) or 14b (the text encoder offloaded).
       mkdir -p "$out/fill"
       for arm in deterministic-algorithms fill-uninitialized; do
-        CUBLAS_WORKSPACE_CONFIG=:4096:8 $build/experiments/ablate generate --preset 1.3b --device cuda --runs 2 --$arm \
+        CUBLAS_WORKSPACE_CONFIG=:4096:8 $build/experiments/ablate generate --preset ${FILL_PRESET:-1.3b} --device cuda --runs 2 --$arm ${FILL_FLAGS:-} \
+          $([ "${FILL_PRESET:-}" = 14b ] && echo --offload-text-encoder) \
           --json "$out/fill/$arm.json" > "$out/fill/$arm.out" 2>&1; echo "[fill] $arm exit $?"
         grep -E "^md5|^run|differs|rror" "$out/fill/$arm.out" | sed "s/^/[$arm] /"
       done
