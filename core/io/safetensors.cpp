@@ -23,7 +23,7 @@ struct DtypeName {
   torch::Dtype dtype;
 };
 // clang-format off
-constexpr DtypeName kDtypes[] = {
+constexpr DtypeName kSafetensorsDtypes[] = {
     {"F64", torch::kDouble}, {"F32", torch::kFloat},  {"F16", torch::kHalf}, {"BF16", torch::kBFloat16},
     {"I64", torch::kLong},   {"I32", torch::kInt},    {"I16", torch::kShort}, {"I8", torch::kChar},
     {"U8", torch::kByte},    {"BOOL", torch::kBool}};
@@ -45,16 +45,16 @@ uint64_t json_size(const nlohmann::json& v, const std::string& where) {
 }  // namespace
 
 torch::Dtype safetensors_dtype(const std::string& name, const std::string& where) {
-  for (const auto& d : kDtypes) {
+  for (const auto& d : kSafetensorsDtypes) {
     if (name == d.name) return d.dtype;
   }
   std::string valid;
-  for (const auto& d : kDtypes) valid += std::string(valid.empty() ? "" : ", ") + d.name;
+  for (const auto& d : kSafetensorsDtypes) valid += std::string(valid.empty() ? "" : ", ") + d.name;
   throw UsageError(where + ": dtype '" + name + "' is not supported; supported dtypes: " + valid);
 }
 
 std::string safetensors_dtype_name(torch::Dtype dtype) {
-  for (const auto& d : kDtypes) {
+  for (const auto& d : kSafetensorsDtypes) {
     if (dtype == d.dtype) return d.name;
   }
   TORCH_CHECK(false, "safetensors: no dtype name for ", dtype);

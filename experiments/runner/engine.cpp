@@ -2,17 +2,11 @@
 
 #include <chrono>
 
+#include "experiments/common/elapsed.h"
 #include "experiments/runner/combinations.h"
 #include "optimizations/registry.h"
 
 namespace ablate {
-namespace {
-
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-}  // namespace
 
 nlohmann::json InstalledStrategies::counters() const {
   nlohmann::json j = nlohmann::json::object();

@@ -8,12 +8,12 @@
 #include "experiments/common/operation_context.h"
 #include "experiments/runner/run_steps.h"
 #include "experiments/runner/sync_audit.h"
+#include "experiments/common/elapsed.h"
 
 namespace ablate {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 std::string fmt_duration(double seconds) {
   std::ostringstream os;
