@@ -158,6 +158,21 @@ for step in "${steps[@]}"; do
         $build/experiments/ablate generate --preset 14b --device cuda --runs ${GRAPH_RUNS:-3} --offload-text-encoder $sets \
           --json "$out/graph-14b-$name-$gpu.json" 2>&1 | grep -E "^run|^md5|^peak|error" | sed "s/^/[$name] /"
       done ;;
+    graph-w2)
+      # issue 16 item 1 on two GPUs: cuda_graph at world 2 with each parameter shard strategy that
+      # keeps whole weights on a rank between forwards (GRAPH_W2_SHARDS: grad_op none), each against
+      # the same shard's baseline in the same call; GRAPH_W2_PRESETS (1.3b 14b), GRAPH_W2_SETS (the stack)
+      for preset in ${GRAPH_W2_PRESETS:-1.3b 14b}; do
+        for shard in ${GRAPH_W2_SHARDS:-grad_op none}; do
+          for name in base graph; do
+            sets="--set shard=$shard"
+            [ $name = graph ] && sets="$sets ${GRAPH_W2_SETS:-"--set prewarm=full --set text_cache=on --set sync_elim=on --set text_embed_once=on --set cuda_graph=on"}"
+            # shellcheck disable=SC2086  # sets are words
+            $build/experiments/ablate launch --nproc 2 -- generate --preset "$preset" --device cuda --runs ${GRAPH_RUNS:-3} $sets \
+              --json "$out/graph-w2-$preset-$shard-$name-$gpu.json" 2>&1 | grep -E "run [0-9]|md5:|peak memory|rror" | sed "s/^/[$preset $shard $name] /"
+          done
+        done
+      done ;;
     embed-14b)
       # 14b on one GPU: baseline vs the two embedding strategies (same build, same machine)
       for sets in "" "--set text_embed_once=on --set timestep_embed_once=on"; do
@@ -314,6 +329,6 @@ PY
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt --exclude='*-baseline.json' \
         --exclude='*-baseline-*.u8' --exclude='*-baseline-*.f32' . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all sets gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b cold-stability-1.3b fill-1.3b ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all sets gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b graph-w2 kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b cold-stability-1.3b fill-1.3b ncu-demo pack"; exit 2 ;;
   esac
 done
