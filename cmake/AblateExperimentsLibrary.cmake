@@ -20,9 +20,10 @@ function(ablate_experiments_library name)
 endfunction()
 
 # ablate_harness_optimization(<target>): -O1 in Release for the harness's own code (the CLI, the
-# runner, reports, statistics, tests): none of it runs inside a timed generate() or computes a
-# video's bits, and -O1 compiles ~30 % faster than -O3 (the PCH stays valid: __OPTIMIZE__ is
-# defined either way). core/, optimizations/ and profiling/ (the timers, NVTX) keep the build type's flags.
+# runner, reports, search, tests; ablate_stats keeps -O3 for its simulations). None of it runs
+# inside a timed generate() or computes a video's bits, and -O1 compiles ~30 % faster than -O3
+# (the PCH stays valid: __OPTIMIZE__ is defined either way). core/, optimizations/ and profiling/
+# (the timers, NVTX) keep the build type's flags.
 function(ablate_harness_optimization target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${target} PRIVATE $<$<CONFIG:Release>:-O1>)
