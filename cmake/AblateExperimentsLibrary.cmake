@@ -20,8 +20,9 @@ function(ablate_experiments_library name)
 endfunction()
 
 # ablate_harness_optimization(<target>): -O1 in Release for the harness's own code (the CLI, the
-# runner, reports, search, tests; ablate_stats keeps -O3 for its simulations). None of it runs
-# inside a timed generate() or computes a video's bits, and -O1 compiles ~30 % faster than -O3
+# runner, reports, search, tests; ablate_stats keeps -O3 for its simulations). It runs around
+# generate() (inside it only observers that queue tensor copies) and computes no video's bits,
+# and -O1 compiles ~30 % faster than -O3
 # (the PCH stays valid: __OPTIMIZE__ is defined either way). core/, optimizations/ and profiling/
 # (the timers, NVTX) keep the build type's flags.
 function(ablate_harness_optimization target)
