@@ -229,8 +229,8 @@ for step in "${steps[@]}"; do
       # runs its own rounds at once (the device is a block); a round runs the four arms in a seeded
       # random order (OVERHEAD_SEED, so that calls differ). OVERHEAD_ROUNDS (3) and OVERHEAD_RUNS (8)
       # set the size: E42 found the spread within a process, not between processes, so a process
-      # runs 7 warm runs after its ~14 s of start, build and cold run. A round starts only when the last one's length still fits before OVERHEAD_END
-      # (epoch seconds; default now + 420), so that the call ends with its results: set it at the top
+      # runs 7 warm runs after its ~14 s of start, build and cold run. A round starts only when the
+      # last one's length still fits before OVERHEAD_END (epoch seconds; default now + 420), so that the call ends with its results: set it at the top
       # of the device command to count the build too. Then, where ablate_bench was built, the per-call
       # cost of a range and of a timed phase, which bounds the instrumentation's host cost.
       prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
