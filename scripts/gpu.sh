@@ -264,6 +264,52 @@ for step in "${steps[@]}"; do
         bench=(--bench "$out/overhead/instrumentation-bench.json")
       fi
       python3 scripts/overhead_table.py "$out/overhead" "${bench[@]}" | tee "$out/overhead/table.md" ;;
+    spread-1.3b)
+      # the warm runs' spread at 1.3b under several process settings, to pick the quietest before an
+      # interleaved measurement (E42: sd 1.4 %, almost all in the DiT's chunks). SPREAD_VARIANTS is
+      # "name: prefix ; ..." (the prefix runs the process, e.g. taskset); SPREAD_RUNS (7) runs each,
+      # the first cold; SPREAD_ROUNDS (1) rounds in a seeded order. nvidia-smi samples the SM clock,
+      # power and throttle reasons every 200 ms meanwhile.
+      mkdir -p "$out/spread"
+      nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_event_reasons.active \
+        --format=csv,noheader -lms 200 > "$out/spread/clocks.csv" 2>&1 & sampler=$!
+      IFS=';' read -r -a variants <<< "${SPREAD_VARIANTS:-plain: ; omp1: env OMP_NUM_THREADS=1 ; pinned: taskset -c 2-3 env OMP_NUM_THREADS=1}"
+      for r in $(seq 1 "${SPREAD_ROUNDS:-1}"); do
+        for v in $(printf '%s\n' "${!variants[@]}" | shuf --random-source=<(yes "${SPREAD_SEED:-0}.$r")); do
+          name=$(echo "${variants[$v]%%:*}" | xargs); prefix=${variants[$v]#*:}
+          echo "[spread] round $r: $name (${prefix:-no prefix})"
+          date +%s.%N > "$out/spread/$name-r$r.start"
+          $prefix $build/experiments/ablate generate --preset 1.3b --device cuda --runs "${SPREAD_RUNS:-7}" \
+            --json "$out/spread/$name-r$r.json" > "$out/spread/$name-r$r.out" 2>&1 || echo "[spread] $name exited $?"
+        done
+      done
+      kill $sampler
+      python3 - "$out/spread" <<'PY' | tee "$out/spread/summary.txt"
+import collections, glob, json, statistics as st, sys
+rows = collections.defaultdict(lambda: collections.defaultdict(list))
+for path in sorted(glob.glob(sys.argv[1] + "/*.json")):
+    name = path.rsplit("/", 1)[1].rsplit("-r", 1)[0]
+    for run in json.load(open(path))["runs"]:
+        if run["kind"] != "warm":
+            continue
+        p = run["phases"]
+        rows[name]["generate"].append(run["generate_ms"])
+        rows[name]["dit"].append(sum(v for k, v in p.items() if k.startswith("chunk")))
+        rows[name]["vae_encode"].append(p["vae_encode"])
+        rows[name]["vae_decode"].append(p["vae_decode"])
+print("| variant | warm runs | generate() mean ms | sd ms | sd % | DiT sd ms | VAE encode sd ms | VAE decode sd ms |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for name, r in sorted(rows.items()):
+    g = r["generate"]; sd = st.stdev(g) if len(g) > 1 else float("nan")
+    sds = [st.stdev(r[k]) if len(r[k]) > 1 else float("nan") for k in ("dit", "vae_encode", "vae_decode")]
+    print(f"| {name} | {len(g)} | {st.mean(g):.1f} | {sd:.1f} | {100 * sd / st.mean(g):.2f} | " + " | ".join(f"{x:.1f}" for x in sds) + " |")
+clocks = [l.split(", ") for l in open(sys.argv[1] + "/clocks.csv") if l.count(",") >= 5]
+sm = [int(c[1].split()[0]) for c in clocks if c[1].split()[0].isdigit()]
+if sm:
+    print(f"SM clock over {len(sm)} samples: {min(sm)}-{max(sm)} MHz, median {st.median(sm)}; "
+          f"event reasons seen: {sorted(collections.Counter(c[5].strip() for c in clocks).items())}")
+PY
+      ;;
     cold-stability-1.3b)
       # E43: one cold run of 32 once gave another video at 1.3b. COLD_PROCESSES (20) processes of
       # `generate --runs 2` (cold + warm, COLD_FLAGS added), each run with its stage MD5s; a run that
@@ -329,6 +375,6 @@ PY
       (cd "$out" && tar czf /tmp/results.tgz --exclude='*.log' --exclude=machine.txt --exclude='*-baseline.json' \
         --exclude='*-baseline-*.u8' --exclude='*-baseline-*.f32' . && \
         find . -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name machine.txt -exec rm -rf {} + && mv /tmp/results.tgz .) ;;
-    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all sets gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b graph-w2 kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b cold-stability-1.3b fill-1.3b ncu-demo pack"; exit 2 ;;
+    *) echo "gpu.sh: unknown step '$step'; valid steps: build test test-all sets gen-1.3b gen-14b gen-1.3b-w2 gen-14b-w2 stack-1.3b stability-1.3b export-1.3b fidelity-1.3b exact-1.3b instrumentation-bench graph-14b graph-w2 kernels-14b embed-14b stall-w2 load-14b batch-1.3b matrix:NAME matrixN:NAME aa:NAME overhead-1.3b spread-1.3b cold-stability-1.3b fill-1.3b ncu-demo pack"; exit 2 ;;
   esac
 done
