@@ -124,9 +124,34 @@ def spread(blocks, target=0.002):
     base = statistics.mean(x for b in blocks.values() for t in b.values() for x in t)
     runs = math.ceil((1.96 * sd / (target * base)) ** 2)
     have = min(sum(len(b[a]) for b in blocks.values()) for a in ARMS)
-    return (f"Spread: pooled within-process sd of a warm run {sd:.1f} ms ({100 * sd / base:.2f} %). A "
+    text = (f"Spread: pooled within-process sd of a warm run {sd:.1f} ms ({100 * sd / base:.2f} %). A "
             f"{100 * target:.1f} % half-width on a main effect needs about {runs} warm runs per arm "
-            f"({2 * runs} for a pairwise difference); these blocks have {have}.")
+            f"({2 * runs} for a pairwise difference) if processes add no spread of their own; these blocks have {have}.")
+    return text + " " + between(blocks, sd, base, target)
+
+
+def between(blocks, within_sd, base, target):
+    """What the processes add: the sd of a process's mean warm time (around its block's mean) against
+    what the within-process spread alone gives, and the blocks a main effect needs at the sd its
+    per-block contrasts show. Where processes add spread, more warm runs per process do not narrow
+    the interval; more blocks do."""
+    if len(blocks) < 3:
+        return ""
+    residuals, expected = [], []
+    for b in blocks.values():
+        means = {a: statistics.mean(t) for a, t in b.items()}
+        centre = statistics.mean(means.values())
+        residuals += [m - centre for m in means.values()]
+        expected += [within_sd ** 2 / len(t) for t in b.values()]
+    # the residuals around a block's mean of 4 lose one of 4 degrees of freedom
+    process_sd = math.sqrt(sum(r * r for r in residuals) / (len(residuals) * (len(ARMS) - 1) / len(ARMS)))
+    contrasts = [sum(s * statistics.mean(b[a]) for s, a in zip(FACTORIAL[0][1], ARMS)) / 2 for b in blocks.values()]
+    block_sd = statistics.stdev(contrasts)
+    need = math.ceil((1.96 * block_sd / (target * base)) ** 2)
+    return (f"Between processes: a process's mean warm time spreads {process_sd:.1f} ms around its block's, against "
+            f"{math.sqrt(statistics.mean(expected)):.1f} ms from the within-process spread alone. The NVTX main effect's "
+            f"sd per block is {block_sd:.1f} ms, so a {100 * target:.1f} % half-width needs about {need} blocks; "
+            f"these are {len(blocks)}.")
 
 
 def bench_ns(path):
