@@ -287,6 +287,7 @@ for step in "${steps[@]}"; do
       python3 - "$out/spread" <<'PY' | tee "$out/spread/summary.txt"
 import collections, glob, json, statistics as st, sys
 rows = collections.defaultdict(lambda: collections.defaultdict(list))
+pairs = []  # (a warm run's mean SM clock, its generate() ms)
 for path in sorted(glob.glob(sys.argv[1] + "/*.json")):
     name = path.rsplit("/", 1)[1].rsplit("-r", 1)[0]
     for run in json.load(open(path))["runs"]:
@@ -297,12 +298,18 @@ for path in sorted(glob.glob(sys.argv[1] + "/*.json")):
         rows[name]["dit"].append(sum(v for k, v in p.items() if k.startswith("chunk")))
         rows[name]["vae_encode"].append(p["vae_encode"])
         rows[name]["vae_decode"].append(p["vae_decode"])
+        if "gpu_clocks" in run:  # the run's own NVML window (profiling/gpu_clocks.h)
+            pairs.append((run["gpu_clocks"]["sm_mhz"]["mean"], run["generate_ms"]))
 print("| variant | warm runs | generate() mean ms | sd ms | sd % | DiT sd ms | VAE encode sd ms | VAE decode sd ms |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for name, r in sorted(rows.items()):
     g = r["generate"]; sd = st.stdev(g) if len(g) > 1 else float("nan")
     sds = [st.stdev(r[k]) if len(r[k]) > 1 else float("nan") for k in ("dit", "vae_encode", "vae_decode")]
     print(f"| {name} | {len(g)} | {st.mean(g):.1f} | {sd:.1f} | {100 * sd / st.mean(g):.2f} | " + " | ".join(f"{x:.1f}" for x in sds) + " |")
+if len(pairs) > 2:
+    r = st.correlation([c for c, _ in pairs], [g for _, g in pairs])
+    print(f"warm runs' mean SM clock {min(c for c, _ in pairs):.0f}-{max(c for c, _ in pairs):.0f} MHz; "
+          f"its correlation with generate(): r = {r:+.2f} over {len(pairs)} runs")
 clocks = [l.split(", ") for l in open(sys.argv[1] + "/clocks.csv") if l.count(",") >= 5]
 sm = [int(c[1].split()[0]) for c in clocks if c[1].split()[0].isdigit()]
 if sm:

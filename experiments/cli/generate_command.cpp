@@ -161,10 +161,16 @@ nlohmann::json run_json(const Measurement& m, int64_t run, const std::string& md
   r["latents_md5"] = m.rank_latent_md5s.front();
   r["rank_latent_md5s"] = m.rank_latent_md5s;
   if (!m.collectives.empty()) r["collectives"] = collectives_json(m);
+  if (m.gpu_clocks) r["gpu_clocks"] = m.gpu_clocks->to_json();
   out << "run " << run + 1 << " (" << r["kind"].get<std::string>() << "): generate " << fixed_text(m.sample_ms) << " ms |";
   for (const auto& [label, ms] : m.phase_ms) out << " " << label << " " << fixed_text(ms);
   // host work and waits between phases (a side stream's phase counts as running)
   if (m.outside_phases_ms >= 0) out << " | outside phases " << fixed_text(m.outside_phases_ms);
+  if (m.gpu_clocks && m.gpu_clocks->samples > 0) {
+    out << " | SM clock " << fixed_text(m.gpu_clocks->sm_mhz_min, 0) << "-" << fixed_text(m.gpu_clocks->sm_mhz_max, 0) << " MHz";
+    for (const auto& [reason, share] : m.gpu_clocks->reason_share)
+      out << " " << reason << " " << fixed_text(100.0 * share, 0) << " %";
+  }
   out << "\n";
   return r;
 }

@@ -7,6 +7,7 @@
 
 #include "core/compat.h"
 #include "core/error.h"
+#include "profiling/gpu_clocks.h"
 
 namespace ablate {
 
@@ -83,6 +84,7 @@ nlohmann::json environment_json(torch::Device device) {
   j["cudnn_benchmark"] = at::globalContext().benchmarkCuDNN();
   if (at::globalContext().deterministicAlgorithms()) j["deterministic_algorithms"] = true;
   j["intra_op_threads"] = at::get_num_threads();
+  j["gpu_clocks"] = gpu_clocks_status(device);
   return j;
 }
 

@@ -113,6 +113,10 @@ nlohmann::json LedgerRecord::to_json() const {
   if (!request_md5s.empty()) j["request_md5s"] = request_md5s;
   if (!rank_latent_md5s.empty()) j["rank_latent_md5s"] = rank_latent_md5s;
   if (!latency_ms.empty()) j["latency_ms"] = latency_ms;
+  if (!gpu_clocks.empty()) {
+    j["gpu_clocks"] = nlohmann::json::array();
+    for (const auto& w : gpu_clocks) j["gpu_clocks"].push_back(w.to_json());
+  }
   j["counters"] = counters;
   write_gate_fields(j);
   j["validity"] = validity;
@@ -207,6 +211,41 @@ std::map<std::string, CollectiveRow> read_collectives(const JsonFields& f) {
   return out;
 }
 
+// ClockWindow::to_json's object back (a record of the ledger's "gpu_clocks")
+ClockWindow read_clock_window(const JsonFields& w) {
+  ClockWindow c;
+  c.samples = w.integer("samples");
+  const auto sm = w.object("sm_mhz");
+  c.sm_mhz_min = sm.number("min");
+  c.sm_mhz_mean = sm.number("mean");
+  c.sm_mhz_max = sm.number("max");
+  c.sm_mhz_rated = sm.number_or("rated", 0);
+  if (w.has("power_w")) {
+    const auto p = w.object("power_w");
+    c.power_w_mean = p.number("mean");
+    c.power_w_max = p.number("max");
+  }
+  c.temperature_c_max = w.integer_or("temperature_c_max", -1);
+  const auto names = w.has("reasons") ? w.strings("reasons") : std::vector<std::string>{};
+  for (const auto& name : names) {
+    const auto& known = clock_event_reasons();
+    const auto it = std::find_if(known.begin(), known.end(), [&](const auto& r) { return r.second == name; });
+    if (it != known.end()) c.reasons |= it->first;
+  }
+  if (w.has("reason_share")) c.reason_share = w.number_map("reason_share");
+  return c;
+}
+
+std::vector<ClockWindow> read_clock_windows(const JsonFields& f) {
+  std::vector<ClockWindow> out;
+  if (!f.has("gpu_clocks")) return out;
+  const nlohmann::json& list = f.json()["gpu_clocks"];
+  f.check(list.is_array(), "gpu_clocks", "a list of GPU clock windows (one per repetition)", list);
+  for (size_t k = 0; k < list.size(); ++k)
+    out.push_back(read_clock_window(JsonFields(list[k], f.path("gpu_clocks") + "[" + std::to_string(k) + "]")));
+  return out;
+}
+
 void read_measurements(const JsonFields& f, LedgerRecord& r) {
   r.samples_ms = f.numbers("samples_ms");
   if (f.has("generate_samples_ms")) r.generate_samples_ms = f.numbers("generate_samples_ms");
@@ -232,6 +271,7 @@ void read_measurements(const JsonFields& f, LedgerRecord& r) {
   if (f.has("request_md5s")) r.request_md5s = f.strings("request_md5s");
   if (f.has("rank_latent_md5s")) r.rank_latent_md5s = f.strings("rank_latent_md5s");
   if (f.has("latency_ms")) r.latency_ms = f.number_map("latency_ms");
+  r.gpu_clocks = read_clock_windows(f);
   r.counters = object_or_empty(f, "counters");
 }
 

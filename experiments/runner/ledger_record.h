@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "experiments/gate/gate.h"
+#include "profiling/gpu_clocks.h"
 
 namespace ablate {
 
@@ -97,6 +98,7 @@ struct LedgerRecord {
   std::vector<std::string> request_md5s;    // unique workloads: MD5 per request of the cycle
   std::vector<std::string> rank_latent_md5s;  // MD5 of each rank's final latents (request 0)
   std::map<std::string, double> latency_ms;   // time to first chunk / frame (medians)
+  std::vector<ClockWindow> gpu_clocks;        // rank 0's GPU per timed repetition (empty: no NVML)
   nlohmann::json counters = nlohmann::json::object();  // strategy -> its counters
 
   // ~~~ the gate and validity ~~~

@@ -90,11 +90,14 @@ Measurement measure_generate_batch(Pipeline& pipeline, const std::vector<Generat
     comm->reset_stats();
   }
   reset_peak_memory(device);
+  GpuClockSampler* clocks = options.gpu_clocks ? gpu_clock_sampler(device) : nullptr;
   PhaseTimer timer(device, options.phase_timers);
   Measurement m;
   const int64_t ranges_before = trace::ranges_opened();
+  if (clocks) clocks->begin();
   m.outputs = pipeline.generate_batch(requests, &timer);
-  const auto timings = timer.finish();
+  const auto timings = timer.finish();  // waits for the device: the window covers its work
+  if (clocks) m.gpu_clocks = clocks->end();
   m.ranges = trace::ranges_opened() - ranges_before;
   m.timed_phases = static_cast<int64_t>(timings.size());
   if (comm) comm->resolve();

@@ -5,10 +5,12 @@
 // rank's final latents (ranks that disagree are a rank error).
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/pipeline.h"
+#include "profiling/gpu_clocks.h"
 #include "experiments/runner/ledger_record.h"
 
 namespace ablate {
@@ -30,6 +32,8 @@ struct Measurement {
   // scope) and phases timed (host clock pairs; CUDA event pairs on a GPU)
   int64_t ranges = 0;
   int64_t timed_phases = 0;
+  // this rank's GPU over generate(): SM clock, power, event reasons (absent: no NVML; gpu_clocks.h)
+  std::optional<ClockWindow> gpu_clocks;
 };
 
 struct MeasureOptions {
@@ -39,6 +43,8 @@ struct MeasureOptions {
   bool perturb_latents = false;
   // false: no per-phase timers, only generate() as a whole (to measure what the timers cost)
   bool phase_timers = true;
+  // false: no GPU clock sampling around generate()
+  bool gpu_clocks = true;
 };
 
 Measurement measure_generate(Pipeline& pipeline, const GenerateRequest& request, dist::Communicator* comm,

@@ -69,6 +69,7 @@ void accumulate(RunContext& ctx, Accumulator& a, const Measurement& m, int64_t r
   if (!timed) return;
   a.samples.push_back(m.sample_ms * per_request);
   a.generate_samples.push_back(m.generate_ms);
+  if (m.gpu_clocks) a.clocks.push_back(*m.gpu_clocks);
   for (const auto& [label, ms] : m.phase_ms) a.phases[label].push_back(ms);
   for (const auto& [label, ms] : m.latency_ms) a.latency[label].push_back(ms);
   for (const auto& [name, c] : m.collectives) {

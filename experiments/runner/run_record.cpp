@@ -56,6 +56,7 @@ void fill_measurements(const RunContext& ctx, const Accumulator& a, LedgerRecord
   r.hash_chain_head = a.output.chains.empty() || a.output.chains.front().empty() ? "" : a.output.chains.front().back();
   if (ctx.cycle > 1) r.request_md5s = a.output.md5s;
   if (ctx.world.size > 1) r.rank_latent_md5s = a.output.rank_latent_md5s;
+  r.gpu_clocks = a.clocks;
 }
 
 // The gate's findings and verdict, and validity with every reason.
@@ -73,6 +74,10 @@ void judge(RunContext& ctx, Accumulator& a, LedgerRecord& r, RunnerResult& resul
     r.invalid_reasons.push_back(verdict.reason);
   }
   for (const auto& why : a.unstable) r.invalid_reasons.push_back(why);
+  // a repetition that ran far below the GPU's maximum clock measured its cooling, not the code
+  const ClockFindings clocks = judge_clocks(r.gpu_clocks);
+  r.invalid_reasons.insert(r.invalid_reasons.end(), clocks.invalid.begin(), clocks.invalid.end());
+  r.warnings.insert(r.warnings.end(), clocks.warnings.begin(), clocks.warnings.end());
   r.validity = r.invalid_reasons.empty() ? "VALID" : "INVALID";
 }
 

@@ -73,6 +73,7 @@ struct Accumulator {
   nlohmann::json counters = nlohmann::json::object();
   std::string error;
   std::optional<stats::SequentialDecision> stop;  // adaptive: the decision that ended its measurements
+  std::vector<ClockWindow> clocks;                // per timed run: this rank's GPU clocks
 };
 
 // ~~~ the steps ~~~

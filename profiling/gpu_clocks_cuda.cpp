@@ -1,0 +1,15 @@
+// CUDA-only: the PCI bus id that names a CUDA device to NVML (CUDA's and NVML's device orders
+// differ under CUDA_VISIBLE_DEVICES).
+#include <cuda_runtime_api.h>
+
+#include <string>
+
+namespace ablate {
+
+std::string cuda_pci_bus_id(int index) {
+  char id[32] = {0};
+  if (cudaDeviceGetPCIBusId(id, static_cast<int>(sizeof(id)), index) != cudaSuccess) return "";
+  return id;
+}
+
+}  // namespace ablate

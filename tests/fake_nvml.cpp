@@ -1,0 +1,85 @@
+// A stand-in for libnvidia-ml.so.1 (ABLATE_NVML_LIBRARY) so that the GPU clock sampler runs on
+// machines without a driver. One device; its readings come from the environment:
+//   FAKE_NVML_SM_MHZ      SM clocks, comma-separated, one per reading in turn (default 1980)
+//   FAKE_NVML_MAX_MHZ     the maximum SM clock (default 1980)
+//   FAKE_NVML_REASONS     the clocks event reasons mask, e.g. 0x4 (default 0)
+//   FAKE_NVML_POWER_MW    power in milliwatts (default 650000)
+//   FAKE_NVML_INIT_FAILS  set: nvmlInit_v2 fails as without a driver
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+unsigned env_unsigned(const char* name, unsigned fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? static_cast<unsigned>(std::strtoul(v, nullptr, 0)) : fallback;
+}
+
+std::vector<unsigned> sm_clocks() {
+  std::vector<unsigned> out;
+  const char* v = std::getenv("FAKE_NVML_SM_MHZ");
+  std::string s = v && *v ? v : "1980";
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = s.find(',', start);
+    out.push_back(static_cast<unsigned>(std::strtoul(s.substr(start, comma - start).c_str(), nullptr, 0)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::atomic<size_t> readings{0};
+int device_tag = 0;  // the one device's handle points here
+
+}  // namespace
+
+extern "C" {
+
+__attribute__((visibility("default"))) int nvmlInit_v2() { return std::getenv("FAKE_NVML_INIT_FAILS") ? 9 : 0; }
+
+__attribute__((visibility("default"))) const char* nvmlErrorString(int rc) {
+  return rc == 9 ? "Driver Not Loaded" : rc == 2 ? "Invalid Argument" : "Unknown Error";
+}
+
+__attribute__((visibility("default"))) int nvmlDeviceGetHandleByIndex_v2(unsigned index, void** device) {
+  if (index != 0) return 2;
+  *device = &device_tag;
+  return 0;
+}
+
+__attribute__((visibility("default"))) int nvmlDeviceGetHandleByPciBusId_v2(const char*, void** device) {
+  *device = &device_tag;
+  return 0;
+}
+
+__attribute__((visibility("default"))) int nvmlDeviceGetClockInfo(void*, int, unsigned* mhz) {
+  const std::vector<unsigned> clocks = sm_clocks();
+  *mhz = clocks[readings++ % clocks.size()];
+  return 0;
+}
+
+__attribute__((visibility("default"))) int nvmlDeviceGetMaxClockInfo(void*, int, unsigned* mhz) {
+  *mhz = env_unsigned("FAKE_NVML_MAX_MHZ", 1980);
+  return 0;
+}
+
+__attribute__((visibility("default"))) int nvmlDeviceGetPowerUsage(void*, unsigned* mw) {
+  *mw = env_unsigned("FAKE_NVML_POWER_MW", 650000);
+  return 0;
+}
+
+__attribute__((visibility("default"))) int nvmlDeviceGetTemperature(void*, int, unsigned* c) {
+  *c = 45;
+  return 0;
+}
+
+__attribute__((visibility("default"))) int nvmlDeviceGetCurrentClocksEventReasons(void*, unsigned long long* mask) {
+  *mask = env_unsigned("FAKE_NVML_REASONS", 0);
+  return 0;
+}
+
+}  // extern "C"
