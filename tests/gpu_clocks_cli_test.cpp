@@ -66,7 +66,10 @@ TEST(GpuClocksCliTest, RunMarksAThrottledCombinationInvalid) {
     EXPECT_NE(std::find(warnings.begin(), warnings.end(), "GPU slowdown in 2 of 2 repetitions: hw_slowdown"), warnings.end())
         << rec["warnings"].dump();
   }
-  EXPECT_TRUE(contains(testing::read_text(out + "/report.md"), reason));
+  const std::string md = testing::read_text(out + "/report.md");
+  EXPECT_TRUE(contains(md, reason)) << md;
+  EXPECT_TRUE(contains(md, "## GPU clocks (NVML, over the timed repetitions)")) << md;
+  EXPECT_TRUE(contains(md, "| sync_elim=on | 900 | 900-900 | 650 | hw_slowdown 100 % |")) << md;
 }
 
 }  // namespace gpu_clocks_cli_test

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 #include "experiments/common/number_text.h"
@@ -107,6 +108,40 @@ std::string matrix_table(const std::vector<LedgerRecord>& records) {
   return os.str();
 }
 
+namespace {
+
+// The GPU's clocks over each combination's timed repetitions (rank 0's GPU), when NVML was there.
+std::string clocks_table(const std::vector<LedgerRecord>& records) {
+  std::ostringstream os;
+  for (const auto& r : records) {
+    if (!ok(r) || r.gpu_clocks.empty()) continue;
+    if (os.tellp() == 0)
+      os << "\n## GPU clocks (NVML, over the timed repetitions)\n\n"
+            "| combination | SM clock MHz (lowest repetition mean) | SM clock MHz (min-max) | max power W | "
+            "event reasons (share of samples) |\n|---|---:|---:|---:|---|\n";
+    double lowest_mean = r.gpu_clocks.front().sm_mhz_mean, lo = r.gpu_clocks.front().sm_mhz_min, hi = 0, watts = -1;
+    std::map<std::string, double> share;  // over all samples of all repetitions
+    int64_t samples = 0;
+    for (const auto& w : r.gpu_clocks) {
+      lowest_mean = std::min(lowest_mean, w.sm_mhz_mean);
+      lo = std::min(lo, w.sm_mhz_min);
+      hi = std::max(hi, w.sm_mhz_max);
+      watts = std::max(watts, w.power_w_max);
+      for (const auto& [reason, s] : w.reason_share) share[reason] += s * static_cast<double>(w.samples);
+      samples += w.samples;
+    }
+    std::string reasons;
+    for (const auto& [reason, n] : share)
+      reasons += (reasons.empty() ? "" : ", ") + reason + " " + fixed_text(100.0 * n / static_cast<double>(std::max<int64_t>(samples, 1)), 0) + " %";
+    os << "| " << markdown_cell(r.combination) << " | " << fixed_text(lowest_mean, 0) << " | " << fixed_text(lo, 0) << "-"
+       << fixed_text(hi, 0) << " | " << (watts >= 0 ? fixed_text(watts, 0) : "-") << " | "
+       << (reasons.empty() ? "none" : reasons) << " |\n";
+  }
+  return os.str();
+}
+
+}  // namespace
+
 std::string markdown_report(const std::vector<LedgerRecord>& records, const std::string& title) {
   std::ostringstream os;
   os << "# " << title << "\n\n";
@@ -144,6 +179,7 @@ std::string markdown_report(const std::vector<LedgerRecord>& records, const std:
          << fixed_text(median_of(r)) << " |\n";
     }
   }
+  os << clocks_table(records);
   return os.str();
 }
 
