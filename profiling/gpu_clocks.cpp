@@ -207,6 +207,7 @@ struct GpuClockSampler::State {
   std::mutex mutex;
   std::condition_variable wake;
   bool collecting = false, stop = false;
+  uint64_t window = 0;  // begin() count: a reading taken in one window is not kept in the next
   std::vector<ClockSample> samples;
   std::thread thread;
   std::chrono::milliseconds period{50};
@@ -237,10 +238,11 @@ std::unique_ptr<GpuClockSampler> GpuClockSampler::open(const std::string& pci_bu
     std::unique_lock<std::mutex> lock(st->mutex);
     while (!st->stop) {
       if (st->collecting) {
+        const uint64_t window = st->window;
         lock.unlock();
         const ClockSample sample = self->read();
         lock.lock();
-        if (st->collecting) st->samples.push_back(sample);
+        if (st->collecting && st->window == window) st->samples.push_back(sample);
         st->wake.wait_for(lock, st->period, [st] { return st->stop; });
       } else {
         st->wake.wait(lock, [st] { return st->stop || st->collecting; });
@@ -277,6 +279,7 @@ void GpuClockSampler::begin() {
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->samples.assign(1, first);
     state_->collecting = true;
+    ++state_->window;
   }
   state_->wake.notify_all();
 }

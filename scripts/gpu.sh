@@ -233,6 +233,8 @@ for step in "${steps[@]}"; do
       # last one's length still fits before OVERHEAD_END (epoch seconds; default now + 420), so that the call ends with its results: set it at the top
       # of the device command to count the build too. Then, where ablate_bench was built, the per-call
       # cost of a range and of a timed phase, which bounds the instrumentation's host cost.
+      # OVERHEAD_FLAGS go to every arm: `--no-gpu-clocks` compares with E42/E47, which ran before
+      # generate() sampled NVML; left empty, every arm samples the clocks as shipped.
       prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
       cmake -S . -B $build-nonvtx -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DABLATE_ENABLE_NVTX=OFF \
         -DABLATE_BUILD_TESTS=OFF -DABLATE_BUILD_BENCHMARKS=OFF > "$out/configure-nonvtx.log" 2>&1
@@ -248,8 +250,9 @@ for step in "${steps[@]}"; do
           for arm in $(printf '%s\n' nvtx-timers nvtx-notimers nonvtx-timers nonvtx-notimers | shuf --random-source=<(yes "${OVERHEAD_SEED:-0}.$g.$r")); do
             b=$build; [ "${arm%%-*}" = nonvtx ] && b=$build-nonvtx
             timers=(); [ "${arm#*-}" = notimers ] && timers=(--no-phase-timers)
+            # shellcheck disable=SC2086  # OVERHEAD_FLAGS are words
             CUDA_VISIBLE_DEVICES=$g $b/experiments/ablate generate --preset 1.3b --device cuda --runs "${OVERHEAD_RUNS:-8}" \
-              "${timers[@]}" --json "$out/overhead/$arm-g$g-r$r.json" > "$out/overhead/$arm-g$g-r$r.out" 2>&1 ||
+              "${timers[@]}" ${OVERHEAD_FLAGS:-} --json "$out/overhead/$arm-g$g-r$r.json" > "$out/overhead/$arm-g$g-r$r.out" 2>&1 ||
               { echo "[overhead] $arm gpu $g round $r exited $? (1: a run's video differed):"
                 grep -E "differs from run|WARNING|error" "$out/overhead/$arm-g$g-r$r.out" | tail -3; }
           done

@@ -44,6 +44,12 @@ TEST(GpuClocksCliTest, GenerateRecordsEachRunsClocks) {
       << p["environment"].dump();
   EXPECT_FALSE(p["runs"][0].contains("gpu_clocks"));
   EXPECT_EQ(p["md5"], j["md5"]);  // sampling changes no bit
+  // --no-gpu-clocks: NVML is there, but no run samples it
+  const auto off = run_shell(with_fake_nvml("1980", "0") + "generate --preset tiny --size 32*32 --frames 9 --runs 1 --no-gpu-clocks --json " +
+                             dir + "/off.json");
+  ASSERT_EQ(off.exit_code, 0) << off.output;
+  EXPECT_FALSE(contains(off.output, "SM clock")) << off.output;
+  EXPECT_FALSE(testing::read_json(dir + "/off.json")["runs"][0].contains("gpu_clocks"));
 }
 
 TEST(GpuClocksCliTest, RunMarksAThrottledCombinationInvalid) {

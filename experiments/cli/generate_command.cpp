@@ -49,6 +49,8 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommandOptions& o) {
   cmd->add_option("--json", o.json_path, "Write the full result as JSON to this file");
   cmd->add_flag("--no-phase-timers", o.no_phase_timers,
                 "Time only generate() as a whole, without per-phase CUDA events (to measure what they cost)");
+  cmd->add_flag("--no-gpu-clocks", o.no_gpu_clocks,
+                "Do not sample the GPU's clocks through NVML during generate() (to measure what the sampling costs)");
   cmd->add_option("--save-latents", o.save_latents, "Save rank 0's denoised latents (torch::save) to this file");
   cmd->add_option("--save-video", o.save_video, "Write the last run's video to this .mp4 (H.264, 16 fps)");
   cmd->add_option("--save-contact-sheet", o.save_contact_sheet, "Write every 8th frame of the last run's video to this .png");
@@ -382,6 +384,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
     MeasureOptions measure;
     measure.extra_ms = rebuild_ms;
     measure.phase_timers = !o.no_phase_timers;
+    measure.gpu_clocks = !o.no_gpu_clocks;
     const Measurement m = measure_generate_batch(setup.engine->pipeline(), requests, setup.comm.get(), measure);
     std::cout << "rank " << setup.world.rank << " latents md5 " << m.rank_latent_md5s[static_cast<size_t>(setup.world.rank)]
               << "\n";

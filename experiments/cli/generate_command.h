@@ -15,6 +15,7 @@ struct GenerateCommandOptions {
   int64_t runs = 1;
   std::string json_path;
   bool no_phase_timers = false;  // only generate() as a whole is timed
+  bool no_gpu_clocks = false;    // no NVML clock sampling around generate()
   std::string save_latents;  // torch::save of rank 0's denoised latents (last run)
   std::string save_video;    // the last run's video as mp4 (H.264, 16 fps)
   std::string save_contact_sheet;  // every 8th frame of the last run's video as one PNG
