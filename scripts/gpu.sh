@@ -36,7 +36,7 @@ for step in "${steps[@]}"; do
     test)
       # the CUDA tests only: the CPU suite is CI's, and here it costs device time
       $build/tests/ablate_unit_tests --gtest_filter='*Cuda*:*CUDA*:FillUninitialized*' > "$out/ctest-cuda.log" 2>&1; rc=$?
-      grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) *\]|tier B" "$out/ctest-cuda.log" | tail -40
+      grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) *\]|tier B|^\[ clocks \]" "$out/ctest-cuda.log" | tail -40
       [ $rc -eq 0 ] || grep -E "Failure|FAILED" -B2 -A20 "$out/ctest-cuda.log" | head -80 ;;
     test-all)
       (cd $build && OMP_NUM_THREADS=4 ctest --output-on-failure -j4 > "$out/ctest.log" 2>&1); rc=$?
