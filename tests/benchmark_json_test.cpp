@@ -119,6 +119,24 @@ TEST(BenchmarkJsonTest, OneSampleHasNoAggregatesAsInGoogleBenchmark) {
   EXPECT_EQ(out["benchmarks"][0]["run_type"], "iteration");
 }
 
+TEST(BenchmarkJsonTest, GpuClockWindowsBecomeUserCountersOfTheirRepetitions) {
+  json rec = ok_record("baseline", {5, 6});
+  const auto window = [](double mean, double min, double watts) {
+    return json{{"samples", 3}, {"sm_mhz", {{"min", min}, {"mean", mean}, {"max", 1980}, {"rated", 1980}}},
+                {"power_w", {{"mean", watts - 10}, {"max", watts}}}, {"reasons", {"sw_power_cap"}}};
+  };
+  rec["gpu_clocks"] = {window(1950, 1900, 690), window(1900, 1680, 700)};
+  const json out = benchmark_json(typed({rec}), nullptr);
+  ASSERT_EQ(out["benchmarks"].size(), 2u + 4u);  // 2 iterations and 4 aggregates
+  EXPECT_EQ(out["benchmarks"][0]["sm_mhz_mean"], 1950);
+  EXPECT_EQ(out["benchmarks"][1]["sm_mhz_min"], 1680);
+  EXPECT_EQ(out["benchmarks"][1]["power_w_max"], 700);
+  EXPECT_FALSE(out["benchmarks"][2].contains("sm_mhz_mean"));  // aggregates carry none
+  // without a window per repetition, no counters
+  rec["gpu_clocks"] = {window(1950, 1900, 690)};
+  EXPECT_FALSE(benchmark_json(typed({rec}), nullptr)["benchmarks"][0].contains("sm_mhz_mean"));
+}
+
 TEST(BenchmarkJsonTest, ContextHasGoogleBenchmarksKeysTheEnvironmentAndTheCallersOverrides) {
   const json out = benchmark_json(typed({skipped_record("x=on"), ok_record("baseline", {1, 2})}),
                                   json{{"host_name", "node7"}, {"git_commit", "override"}});

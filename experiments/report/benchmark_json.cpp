@@ -107,6 +107,8 @@ json benchmark_json(const std::vector<LedgerRecord>& records, const json& contex
     if (first_ok == nullptr) first_ok = &record;
     const std::vector<double>& samples = samples_of(record);
     const json base = family_entry("generate/" + record.combination, family_index++, samples.size());
+    // one GPU clock window per repetition (NVML): its SM clock and power as GB user counters
+    const bool clocks = record.gpu_clocks.size() == samples.size();
     for (size_t i = 0; i < samples.size(); ++i) {
       json entry = base;
       entry["run_type"] = "iteration";
@@ -115,6 +117,11 @@ json benchmark_json(const std::vector<LedgerRecord>& records, const json& contex
       entry["real_time"] = samples[i];
       entry["cpu_time"] = samples[i];
       entry["time_unit"] = "ms";
+      if (clocks) {
+        entry["sm_mhz_mean"] = record.gpu_clocks[i].sm_mhz_mean;
+        entry["sm_mhz_min"] = record.gpu_clocks[i].sm_mhz_min;
+        if (record.gpu_clocks[i].power_w_max >= 0) entry["power_w_max"] = record.gpu_clocks[i].power_w_max;
+      }
       benchmarks.push_back(std::move(entry));
     }
     if (samples.size() >= 2) append_aggregates(benchmarks, base, samples);
