@@ -9,12 +9,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace ablate {
 
 #if defined(ABLATE_CUDA)
-std::string cuda_pci_bus_id(int index);  // gpu_clocks_cuda.cpp
+std::string cuda_pci_bus_id(int index, std::string* why_not);  // gpu_clocks_cuda.cpp
 #endif
 
 namespace {
@@ -67,14 +68,20 @@ ClockWindow ClockWindow::summarize(const std::vector<ClockSample>& samples, doub
   w.sm_mhz_rated = sm_mhz_rated;
   w.samples = static_cast<int64_t>(samples.size());
   if (samples.empty()) return w;
-  w.sm_mhz_min = w.sm_mhz_max = samples.front().sm_mhz;
+  // the clock of a busy GPU: an idle one (between runs, a host-bound stretch) clocks down by
+  // design, and a failed read (< 0) is no clock at all
+  auto busy = [](const ClockSample& s) { return s.sm_mhz >= 0 && !(s.reasons & kGpuIdle); };
+  const bool any_busy = std::any_of(samples.begin(), samples.end(), busy);
   double sm = 0, power = 0;
   int64_t powered = 0;
   std::map<uint64_t, int64_t> counts;
   for (const auto& s : samples) {
-    sm += s.sm_mhz;
-    w.sm_mhz_min = std::min(w.sm_mhz_min, s.sm_mhz);
-    w.sm_mhz_max = std::max(w.sm_mhz_max, s.sm_mhz);
+    if (any_busy ? busy(s) : s.sm_mhz >= 0) {
+      sm += s.sm_mhz;
+      w.sm_mhz_min = w.clock_samples ? std::min(w.sm_mhz_min, s.sm_mhz) : s.sm_mhz;
+      w.sm_mhz_max = w.clock_samples ? std::max(w.sm_mhz_max, s.sm_mhz) : s.sm_mhz;
+      ++w.clock_samples;
+    }
     if (s.power_w >= 0) {
       power += s.power_w;
       ++powered;
@@ -85,7 +92,8 @@ ClockWindow ClockWindow::summarize(const std::vector<ClockSample>& samples, doub
     for (const auto& [bit, name] : clock_event_reasons())
       if (s.reasons & bit) ++counts[bit];
   }
-  w.sm_mhz_mean = sm / static_cast<double>(samples.size());
+  w.busy = any_busy;
+  if (w.clock_samples) w.sm_mhz_mean = sm / static_cast<double>(w.clock_samples);
   if (powered) w.power_w_mean = power / static_cast<double>(powered);
   for (const auto& [bit, name] : clock_event_reasons())
     if (counts.count(bit)) w.reason_share[name] = static_cast<double>(counts[bit]) / static_cast<double>(samples.size());
@@ -95,7 +103,8 @@ ClockWindow ClockWindow::summarize(const std::vector<ClockSample>& samples, doub
 nlohmann::json ClockWindow::to_json() const {
   nlohmann::json j;
   j["samples"] = samples;
-  j["sm_mhz"] = {{"min", sm_mhz_min}, {"mean", sm_mhz_mean}, {"max", sm_mhz_max}, {"rated", sm_mhz_rated}};
+  j["sm_mhz"] = {{"min", sm_mhz_min},     {"mean", sm_mhz_mean},       {"max", sm_mhz_max},
+                 {"rated", sm_mhz_rated}, {"samples", clock_samples}, {"busy", busy}};
   if (power_w_mean >= 0) j["power_w"] = {{"mean", power_w_mean}, {"max", power_w_max}};
   if (temperature_c_max >= 0) j["temperature_c_max"] = temperature_c_max;
   j["reasons"] = clock_event_reason_names(reasons);
@@ -110,7 +119,8 @@ ClockFindings judge_clocks(const std::vector<ClockWindow>& windows, double min_f
   for (size_t k = 0; k < windows.size(); ++k) {
     const ClockWindow& w = windows[k];
     if (w.samples == 0) continue;
-    if (w.sm_mhz_rated > 0 && w.sm_mhz_mean < min_fraction * w.sm_mhz_rated)
+    // too few busy readings say nothing about a throttled run
+    if (w.busy && w.clock_samples >= kMinClockSamples && w.sm_mhz_rated > 0 && w.sm_mhz_mean < min_fraction * w.sm_mhz_rated)
       f.invalid.push_back("GPU clock throttled in repetition " + std::to_string(k + 1) + ": the SM clock averaged " +
                           mhz(w.sm_mhz_mean) + ", below " + percent(min_fraction) + " of its " + mhz(w.sm_mhz_rated) +
                           " maximum (event reasons: " + joined(clock_event_reason_names(w.reasons)) + ")");
@@ -127,7 +137,8 @@ ClockFindings judge_clocks(const std::vector<ClockWindow>& windows, double min_f
 
 // ~~~ NVML, loaded at run time ~~~
 // The few entry points used, declared here (C ABI, stable across driver versions) so that no build
-// needs nvml.h: nvmlReturn_t is an int (0 = success), nvmlDevice_t an opaque pointer.
+// needs nvml.h: nvmlReturn_t is an int (0 = success), nvmlDevice_t an opaque pointer. The library
+// is never closed: a sampling thread may still be inside it while the process exits.
 class NvmlLibrary {
  public:
   using Init = int (*)();
@@ -142,13 +153,13 @@ class NvmlLibrary {
   static std::shared_ptr<NvmlLibrary> load(std::string* why_not) {
     const char* env = std::getenv("ABLATE_NVML_LIBRARY");
     const std::string path = env && *env ? env : "libnvidia-ml.so.1";
-    void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!lib) {
       const char* e = dlerror();
       *why_not = "cannot load " + path + " (" + (e ? e : "no reason given") + ")";
       return nullptr;
     }
-    std::shared_ptr<NvmlLibrary> n(new NvmlLibrary(lib));
+    auto n = std::make_shared<NvmlLibrary>();
     std::string missing;
     auto need = [&](auto& fn, const char* name) {
       fn = reinterpret_cast<std::decay_t<decltype(fn)>>(dlsym(lib, name));
@@ -159,9 +170,12 @@ class NvmlLibrary {
     need(n->by_pci, "nvmlDeviceGetHandleByPciBusId_v2");
     need(n->clock, "nvmlDeviceGetClockInfo");
     need(n->max_clock, "nvmlDeviceGetMaxClockInfo");
-    // renamed in NVML 12.x; older drivers have only the first name
+    // renamed in NVML 12.x; older drivers have only the second name
     n->reasons = reinterpret_cast<Reasons>(dlsym(lib, "nvmlDeviceGetCurrentClocksEventReasons"));
-    if (!n->reasons) need(n->reasons, "nvmlDeviceGetCurrentClocksThrottleReasons");
+    if (!n->reasons) n->reasons = reinterpret_cast<Reasons>(dlsym(lib, "nvmlDeviceGetCurrentClocksThrottleReasons"));
+    if (!n->reasons)
+      missing += (missing.empty() ? "" : ", ") +
+                 std::string("nvmlDeviceGetCurrentClocksEventReasons (or nvmlDeviceGetCurrentClocksThrottleReasons)");
     // optional readings
     n->power = reinterpret_cast<Power>(dlsym(lib, "nvmlDeviceGetPowerUsage"));
     n->temperature = reinterpret_cast<Temperature>(dlsym(lib, "nvmlDeviceGetTemperature"));
@@ -177,8 +191,6 @@ class NvmlLibrary {
     return n;
   }
 
-  ~NvmlLibrary() { dlclose(lib_); }  // nvmlShutdown is left out: other users may share the driver's NVML
-
   std::string error(int rc) const {
     const char* s = error_string ? error_string(rc) : nullptr;
     return s ? std::string(s) + " (" + std::to_string(rc) + ")" : "NVML error " + std::to_string(rc);
@@ -192,10 +204,6 @@ class NvmlLibrary {
   Temperature temperature = nullptr;
   Reasons reasons = nullptr;
   ErrorString error_string = nullptr;
-
- private:
-  explicit NvmlLibrary(void* lib) : lib_(lib) {}
-  void* lib_;
 };
 
 namespace {
@@ -229,11 +237,16 @@ std::unique_ptr<GpuClockSampler> GpuClockSampler::open(const std::string& pci_bu
   s->nvml_ = std::move(nvml);
   s->handle_ = handle;
   unsigned rated = 0;
-  if (s->nvml_->max_clock(handle, kClockSm, &rated) == 0) s->rated_ = rated;
+  if (const int max_rc = s->nvml_->max_clock(handle, kClockSm, &rated); max_rc == 0)
+    s->rated_ = rated;
+  else
+    s->rated_why_not_ = s->nvml_->error(max_rc);
   s->state_ = std::make_unique<State>();
   s->state_->period = std::chrono::milliseconds(std::max(1, period_ms));
   State* st = s->state_.get();
   GpuClockSampler* self = s.get();
+  // the thread takes every reading, the first as soon as a window begins: the measuring thread
+  // makes no NVML call between the ranks' barrier and its timer
   st->thread = std::thread([st, self] {
     std::unique_lock<std::mutex> lock(st->mutex);
     while (!st->stop) {
@@ -243,7 +256,7 @@ std::unique_ptr<GpuClockSampler> GpuClockSampler::open(const std::string& pci_bu
         const ClockSample sample = self->read();
         lock.lock();
         if (st->collecting && st->window == window) st->samples.push_back(sample);
-        st->wake.wait_for(lock, st->period, [st] { return st->stop; });
+        st->wake.wait_for(lock, st->period, [st, window] { return st->stop || st->window != window; });
       } else {
         st->wake.wait(lock, [st] { return st->stop || st->collecting; });
       }
@@ -259,7 +272,7 @@ GpuClockSampler::~GpuClockSampler() {
     state_->stop = true;
   }
   state_->wake.notify_all();
-  state_->thread.join();
+  if (state_->thread.joinable()) state_->thread.join();
 }
 
 ClockSample GpuClockSampler::read() const {
@@ -274,10 +287,9 @@ ClockSample GpuClockSampler::read() const {
 }
 
 void GpuClockSampler::begin() {
-  const ClockSample first = read();
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
-    state_->samples.assign(1, first);
+    state_->samples.clear();
     state_->collecting = true;
     ++state_->window;
   }
@@ -285,7 +297,7 @@ void GpuClockSampler::begin() {
 }
 
 ClockWindow GpuClockSampler::end() {
-  const ClockSample last = read();
+  const ClockSample last = read();  // after the timed region: at least one reading per window
   std::vector<ClockSample> samples;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
@@ -296,66 +308,102 @@ ClockWindow GpuClockSampler::end() {
   return ClockWindow::summarize(samples, rated_);
 }
 
+void GpuClockSampler::cancel() {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->collecting = false;
+  state_->samples.clear();
+}
+
 namespace {
 
+// The process's samplers, by device. Never destroyed: an exit handler registered after the first
+// NVML init stops their threads, so it runs before any handler NVML itself registered.
 struct Samplers {
   std::mutex mutex;
   std::map<std::string, std::unique_ptr<GpuClockSampler>> open;
   std::map<std::string, std::string> why_not;
+  bool exit_handler = false;
 };
 
 Samplers& samplers() {
-  static Samplers s;
-  return s;
+  static Samplers* s = new Samplers;
+  return *s;
 }
 
-// The sampler's key and how to open it, or "" when the device has none to sample.
-std::string device_key(torch::Device device, std::string* pci, int* index, std::string* why_not) {
+void stop_samplers_at_exit() {
+  Samplers& s = samplers();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.open.clear();
+}
+
+// The sampler's key: "cuda:N", or "injected:0" for a CPU run with ABLATE_NVML_LIBRARY; "" with
+// *why_not set when the device has no clocks to sample.
+std::string device_key(torch::Device device, std::string* why_not) {
   const char* env = std::getenv("ABLATE_NVML_LIBRARY");
-  const bool injected = env && *env;
-  *index = device.has_index() ? device.index() : 0;
-  if (device.is_cuda()) {
-#if defined(ABLATE_CUDA)
-    if (!injected) *pci = cuda_pci_bus_id(*index);
-#endif
-    return "cuda:" + std::to_string(*index);
-  }
-  if (injected) {
-    *index = 0;
-    return "injected:0";
-  }
+  if (device.is_cuda()) return "cuda:" + std::to_string(device.has_index() ? device.index() : 0);
+  if (env && *env) return "injected:0";
   *why_not = "a " + device.str() + " device has no GPU clocks";
   return "";
+}
+
+int sampling_period_ms() {
+  const char* v = std::getenv("ABLATE_GPU_CLOCK_PERIOD_MS");
+  if (!v || !*v) return 50;
+  char* end = nullptr;
+  const long ms = std::strtol(v, &end, 10);
+  if (*end != '\0' || ms < 1 || ms > 60000)  // (profiling sits below core's UsageError)
+    throw std::invalid_argument(std::string("ABLATE_GPU_CLOCK_PERIOD_MS: expected a whole number of milliseconds from 1 to 60000, found '") + v + "'");
+  return static_cast<int>(ms);
+}
+
+// Opens the sampler of `key` (a CUDA device by its PCI bus id: NVML ignores CUDA_VISIBLE_DEVICES).
+std::unique_ptr<GpuClockSampler> open_for(torch::Device device, const std::string& key, std::string* why_not) {
+  std::string pci;
+  const int index = device.is_cuda() && device.has_index() ? device.index() : 0;
+  const char* env = std::getenv("ABLATE_NVML_LIBRARY");
+  if (device.is_cuda() && !(env && *env)) {
+#if defined(ABLATE_CUDA)
+    pci = cuda_pci_bus_id(index, why_not);
+    if (pci.empty()) return nullptr;
+#else
+    *why_not = "this build has no CUDA to name " + key + " to NVML";
+    return nullptr;
+#endif
+  }
+  return GpuClockSampler::open(pci, index, sampling_period_ms(), why_not);
 }
 
 }  // namespace
 
 GpuClockSampler* gpu_clock_sampler(torch::Device device) {
-  std::string pci, why_not;
-  int index = 0;
-  const std::string key = device_key(device, &pci, &index, &why_not);
+  std::string why_not;
+  const std::string key = device_key(device, &why_not);
   if (key.empty()) return nullptr;
   Samplers& s = samplers();
   std::lock_guard<std::mutex> lock(s.mutex);
   if (auto it = s.open.find(key); it != s.open.end()) return it->second.get();
   if (s.why_not.count(key)) return nullptr;
-  const char* period = std::getenv("ABLATE_GPU_CLOCK_PERIOD_MS");
-  auto sampler = GpuClockSampler::open(pci, index, period ? std::atoi(period) : 50, &why_not);
+  auto sampler = open_for(device, key, &why_not);
   if (!sampler) {
-    s.why_not[key] = why_not;
+    s.why_not[key] = why_not.empty() ? "no reason given" : why_not;
     return nullptr;
+  }
+  if (!s.exit_handler) {
+    std::atexit(stop_samplers_at_exit);
+    s.exit_handler = true;
   }
   return (s.open[key] = std::move(sampler)).get();
 }
 
 std::string gpu_clocks_status(torch::Device device) {
-  if (gpu_clock_sampler(device)) return "nvml";
-  std::string pci, why_not;
-  int index = 0;
-  const std::string key = device_key(device, &pci, &index, &why_not);
+  if (GpuClockSampler* sampler = gpu_clock_sampler(device))
+    return sampler->sm_mhz_rated() > 0 ? "nvml" : "nvml (maximum SM clock unknown: " + sampler->rated_why_not() + ")";
+  std::string why_not;
+  const std::string key = device_key(device, &why_not);
   if (!key.empty()) {
-    std::lock_guard<std::mutex> lock(samplers().mutex);
-    why_not = samplers().why_not[key];
+    Samplers& s = samplers();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (auto it = s.why_not.find(key); it != s.why_not.end()) why_not = it->second;
   }
   return "unavailable: " + why_not;
 }

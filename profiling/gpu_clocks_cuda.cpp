@@ -6,9 +6,12 @@
 
 namespace ablate {
 
-std::string cuda_pci_bus_id(int index) {
+std::string cuda_pci_bus_id(int index, std::string* why_not) {
   char id[32] = {0};
-  if (cudaDeviceGetPCIBusId(id, static_cast<int>(sizeof(id)), index) != cudaSuccess) return "";
+  if (const cudaError_t rc = cudaDeviceGetPCIBusId(id, static_cast<int>(sizeof(id)), index); rc != cudaSuccess) {
+    *why_not = "cudaDeviceGetPCIBusId(cuda:" + std::to_string(index) + ") failed: " + cudaGetErrorString(rc);
+    return "";
+  }
   return id;
 }
 

@@ -309,7 +309,7 @@ for name, r in sorted(rows.items()):
     g = r["generate"]; sd = st.stdev(g) if len(g) > 1 else float("nan")
     sds = [st.stdev(r[k]) if len(r[k]) > 1 else float("nan") for k in ("dit", "vae_encode", "vae_decode")]
     print(f"| {name} | {len(g)} | {st.mean(g):.1f} | {sd:.1f} | {100 * sd / st.mean(g):.2f} | " + " | ".join(f"{x:.1f}" for x in sds) + " |")
-if len(pairs) > 2:
+if len(pairs) > 2 and len({c for c, _ in pairs}) > 1 and len({g for _, g in pairs}) > 1:
     r = st.correlation([c for c, _ in pairs], [g for _, g in pairs])
     print(f"warm runs' mean SM clock {min(c for c, _ in pairs):.0f}-{max(c for c, _ in pairs):.0f} MHz; "
           f"its correlation with generate(): r = {r:+.2f} over {len(pairs)} runs")

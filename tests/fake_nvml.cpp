@@ -5,7 +5,10 @@
 //   FAKE_NVML_REASONS     the clocks event reasons mask, e.g. 0x4 (default 0)
 //   FAKE_NVML_POWER_MW    power in milliwatts (default 650000)
 //   FAKE_NVML_INIT_FAILS  set: nvmlInit_v2 fails as without a driver
+//   FAKE_NVML_CLOCK_FAILS set: every clock reading fails
+//   FAKE_NVML_MAX_FAILS   set: the maximum clock is not supported
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -42,7 +45,7 @@ extern "C" {
 __attribute__((visibility("default"))) int nvmlInit_v2() { return std::getenv("FAKE_NVML_INIT_FAILS") ? 9 : 0; }
 
 __attribute__((visibility("default"))) const char* nvmlErrorString(int rc) {
-  return rc == 9 ? "Driver Not Loaded" : rc == 2 ? "Invalid Argument" : "Unknown Error";
+  return rc == 9 ? "Driver Not Loaded" : rc == 2 ? "Invalid Argument" : rc == 3 ? "Not Supported" : "Unknown Error";
 }
 
 __attribute__((visibility("default"))) int nvmlDeviceGetHandleByIndex_v2(unsigned index, void** device) {
@@ -51,28 +54,43 @@ __attribute__((visibility("default"))) int nvmlDeviceGetHandleByIndex_v2(unsigne
   return 0;
 }
 
-__attribute__((visibility("default"))) int nvmlDeviceGetHandleByPciBusId_v2(const char*, void** device) {
+// NVML's bus id form, "dddd:bb:dd.f" (what cudaDeviceGetPCIBusId writes)
+__attribute__((visibility("default"))) int nvmlDeviceGetHandleByPciBusId_v2(const char* id, void** device) {
+  unsigned domain = 0, bus = 0, dev = 0, fn = 0;
+  char end = 0;
+  if (std::sscanf(id, "%x:%x:%x.%x%c", &domain, &bus, &dev, &fn, &end) != 4) return 2;
   *device = &device_tag;
   return 0;
 }
 
-__attribute__((visibility("default"))) int nvmlDeviceGetClockInfo(void*, int, unsigned* mhz) {
+// NVML_CLOCK_SM is 1; FAKE_NVML_CLOCK_FAILS: the read fails as on a GPU that is lost
+__attribute__((visibility("default"))) int nvmlDeviceGetClockInfo(void*, int type, unsigned* mhz) {
+  if (type != 1) return 2;
+  ++readings;
+  if (std::getenv("FAKE_NVML_CLOCK_FAILS")) return 15;
   const std::vector<unsigned> clocks = sm_clocks();
-  *mhz = clocks[readings++ % clocks.size()];
+  *mhz = clocks[(readings - 1) % clocks.size()];
   return 0;
 }
 
-__attribute__((visibility("default"))) int nvmlDeviceGetMaxClockInfo(void*, int, unsigned* mhz) {
+__attribute__((visibility("default"))) int nvmlDeviceGetMaxClockInfo(void*, int type, unsigned* mhz) {
+  if (type != 1) return 2;
+  if (std::getenv("FAKE_NVML_MAX_FAILS")) return 3;  // NVML_ERROR_NOT_SUPPORTED
   *mhz = env_unsigned("FAKE_NVML_MAX_MHZ", 1980);
   return 0;
 }
+
+// How many clock readings were taken (the tests wait on it).
+__attribute__((visibility("default"))) size_t fake_nvml_readings() { return readings; }
 
 __attribute__((visibility("default"))) int nvmlDeviceGetPowerUsage(void*, unsigned* mw) {
   *mw = env_unsigned("FAKE_NVML_POWER_MW", 650000);
   return 0;
 }
 
-__attribute__((visibility("default"))) int nvmlDeviceGetTemperature(void*, int, unsigned* c) {
+// NVML_TEMPERATURE_GPU is 0
+__attribute__((visibility("default"))) int nvmlDeviceGetTemperature(void*, int sensor, unsigned* c) {
+  if (sensor != 0) return 2;
   *c = 45;
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 
 #include <chrono>
+#include <iostream>
 
 #include "profiling/gpu_clocks.h"
 

@@ -356,6 +356,7 @@ int run_generate_command(const GenerateCommandOptions& o) {
   out << "build: " << fixed_text(build_ms) << " ms (weights seeded with " << setup.workload.weight_seed << ")\n";
 
   nlohmann::json result = result_header(setup, popts, build_ms);
+  if (o.no_gpu_clocks) result["environment"]["gpu_clocks"] = "off (--no-gpu-clocks)";
   if (!popts.checkpoint_dir.empty())
     result["checkpoint_load"] = print_checkpoint_load(setup.engine->pipeline(), setup.world.rank, std::cout);
 

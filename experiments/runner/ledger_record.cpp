@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "core/error.h"
 #include "experiments/common/json_fields.h"
@@ -220,6 +221,8 @@ ClockWindow read_clock_window(const JsonFields& w) {
   c.sm_mhz_mean = sm.number("mean");
   c.sm_mhz_max = sm.number("max");
   c.sm_mhz_rated = sm.number_or("rated", 0);
+  c.clock_samples = sm.integer_or("samples", c.samples);
+  c.busy = sm.boolean_or("busy", true);
   if (w.has("power_w")) {
     const auto p = w.object("power_w");
     c.power_w_mean = p.number("mean");
@@ -230,8 +233,20 @@ ClockWindow read_clock_window(const JsonFields& w) {
   for (const auto& name : names) {
     const auto& known = clock_event_reasons();
     const auto it = std::find_if(known.begin(), known.end(), [&](const auto& r) { return r.second == name; });
-    if (it != known.end()) c.reasons |= it->first;
+    if (it != known.end()) {
+      c.reasons |= it->first;
+      continue;
+    }
+    // bits NVML names that Ablate does not (clock_event_reason_names writes them as hex)
+    char* end = nullptr;
+    const unsigned long long bits = name.rfind("0x", 0) == 0 ? std::strtoull(name.c_str() + 2, &end, 16) : 0;
+    std::string valid;
+    for (const auto& [bit, known_name] : known) valid += known_name + ", ";
+    w.check(bits != 0 && end && *end == '\0', "reasons",
+            "NVML clocks event reasons (" + valid + "or a hex mask such as 0x1000)", name);
+    c.reasons |= bits;
   }
+
   if (w.has("reason_share")) c.reason_share = w.number_map("reason_share");
   return c;
 }

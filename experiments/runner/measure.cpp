@@ -24,6 +24,29 @@ std::string md5_from_words(const double* w) {
   return std::string(buf, 32);
 }
 
+// A clock window around generate() that a throw inside it cancels (the sampler stops reading).
+class ClockWindowScope {
+ public:
+  explicit ClockWindowScope(GpuClockSampler* sampler) : sampler_(sampler) {}
+  ~ClockWindowScope() {
+    if (open_) sampler_->cancel();
+  }
+  void begin() {
+    if (!sampler_) return;
+    sampler_->begin();
+    open_ = true;
+  }
+  std::optional<ClockWindow> end() {
+    if (!open_) return std::nullopt;
+    open_ = false;
+    return sampler_->end();
+  }
+
+ private:
+  GpuClockSampler* sampler_;
+  bool open_ = false;
+};
+
 void read_timings(const std::vector<PhaseTiming>& timings, Measurement& m) {
   if (timings.size() > 1) m.outside_phases_ms = time_outside_phases_ms(timings);
   for (const auto& t : timings) {
@@ -90,14 +113,14 @@ Measurement measure_generate_batch(Pipeline& pipeline, const std::vector<Generat
     comm->reset_stats();
   }
   reset_peak_memory(device);
-  GpuClockSampler* clocks = options.gpu_clocks ? gpu_clock_sampler(device) : nullptr;
+  ClockWindowScope clocks(options.gpu_clocks ? gpu_clock_sampler(device) : nullptr);
   PhaseTimer timer(device, options.phase_timers);
   Measurement m;
   const int64_t ranges_before = trace::ranges_opened();
-  if (clocks) clocks->begin();
+  clocks.begin();
   m.outputs = pipeline.generate_batch(requests, &timer);
   const auto timings = timer.finish();  // waits for the device: the window covers its work
-  if (clocks) m.gpu_clocks = clocks->end();
+  m.gpu_clocks = clocks.end();
   m.ranges = trace::ranges_opened() - ranges_before;
   m.timed_phases = static_cast<int64_t>(timings.size());
   if (comm) comm->resolve();
