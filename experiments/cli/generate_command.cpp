@@ -168,7 +168,7 @@ nlohmann::json run_json(const Measurement& m, int64_t run, const std::string& md
   for (const auto& [label, ms] : m.phase_ms) out << " " << label << " " << fixed_text(ms);
   // host work and waits between phases (a side stream's phase counts as running)
   if (m.outside_phases_ms >= 0) out << " | outside phases " << fixed_text(m.outside_phases_ms);
-  if (m.gpu_clocks && m.gpu_clocks->samples > 0) {
+  if (m.gpu_clocks && m.gpu_clocks->clock_samples > 0) {
     out << " | SM clock " << fixed_text(m.gpu_clocks->sm_mhz_min, 0) << "-" << fixed_text(m.gpu_clocks->sm_mhz_max, 0) << " MHz";
     for (const auto& [reason, share] : m.gpu_clocks->reason_share)
       out << " " << reason << " " << fixed_text(100.0 * share, 0) << " %";

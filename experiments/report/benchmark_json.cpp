@@ -117,7 +117,7 @@ json benchmark_json(const std::vector<LedgerRecord>& records, const json& contex
       entry["real_time"] = samples[i];
       entry["cpu_time"] = samples[i];
       entry["time_unit"] = "ms";
-      if (clocks) {
+      if (clocks && record.gpu_clocks[i].clock_samples > 0) {
         entry["sm_mhz_mean"] = record.gpu_clocks[i].sm_mhz_mean;
         entry["sm_mhz_min"] = record.gpu_clocks[i].sm_mhz_min;
         if (record.gpu_clocks[i].power_w_max >= 0) entry["power_w_max"] = record.gpu_clocks[i].power_w_max;

@@ -119,13 +119,17 @@ std::string clocks_table(const std::vector<LedgerRecord>& records) {
       os << "\n## GPU clocks (NVML, over the timed repetitions)\n\n"
             "| combination | SM clock MHz (lowest repetition mean) | SM clock MHz (min-max) | max power W | "
             "event reasons (share of samples) |\n|---|---:|---:|---:|---|\n";
-    double lowest_mean = r.gpu_clocks.front().sm_mhz_mean, lo = r.gpu_clocks.front().sm_mhz_min, hi = 0, watts = -1;
+    double lowest_mean = 0, lo = 0, hi = 0, watts = -1;
+    int64_t clocked = 0;  // windows with a clock reading (a failed read has none)
     std::map<std::string, double> share;  // over all samples of all repetitions
     int64_t samples = 0;
     for (const auto& w : r.gpu_clocks) {
-      lowest_mean = std::min(lowest_mean, w.sm_mhz_mean);
-      lo = std::min(lo, w.sm_mhz_min);
-      hi = std::max(hi, w.sm_mhz_max);
+      if (w.clock_samples > 0) {
+        lowest_mean = clocked ? std::min(lowest_mean, w.sm_mhz_mean) : w.sm_mhz_mean;
+        lo = clocked ? std::min(lo, w.sm_mhz_min) : w.sm_mhz_min;
+        hi = std::max(hi, w.sm_mhz_max);
+        ++clocked;
+      }
       watts = std::max(watts, w.power_w_max);
       for (const auto& [reason, s] : w.reason_share) share[reason] += s * static_cast<double>(w.samples);
       samples += w.samples;
@@ -133,8 +137,8 @@ std::string clocks_table(const std::vector<LedgerRecord>& records) {
     std::string reasons;
     for (const auto& [reason, n] : share)
       reasons += (reasons.empty() ? "" : ", ") + reason + " " + fixed_text(100.0 * n / static_cast<double>(std::max<int64_t>(samples, 1)), 0) + " %";
-    os << "| " << markdown_cell(r.combination) << " | " << fixed_text(lowest_mean, 0) << " | " << fixed_text(lo, 0) << "-"
-       << fixed_text(hi, 0) << " | " << (watts >= 0 ? fixed_text(watts, 0) : "-") << " | "
+    os << "| " << markdown_cell(r.combination) << " | " << (clocked ? fixed_text(lowest_mean, 0) : "-") << " | "
+       << (clocked ? fixed_text(lo, 0) + "-" + fixed_text(hi, 0) : "-") << " | " << (watts >= 0 ? fixed_text(watts, 0) : "-") << " | "
        << (reasons.empty() ? "none" : reasons) << " |\n";
   }
   return os.str();

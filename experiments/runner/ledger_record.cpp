@@ -246,7 +246,6 @@ ClockWindow read_clock_window(const JsonFields& w) {
             "NVML clocks event reasons (" + valid + "or a hex mask such as 0x1000)", name);
     c.reasons |= bits;
   }
-
   if (w.has("reason_share")) c.reason_share = w.number_map("reason_share");
   return c;
 }
