@@ -32,6 +32,13 @@ std::string mhz(double x) {
   return b;
 }
 
+// ABLATE_NVML_LIBRARY names the library: a CPU run samples its device 0, a CUDA run its device
+// of the CUDA index (no PCI lookup)
+bool nvml_injected() {
+  const char* env = std::getenv("ABLATE_NVML_LIBRARY");
+  return env && *env;
+}
+
 std::string joined(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -63,6 +70,16 @@ std::vector<std::string> clock_event_reason_names(uint64_t mask) {
   return names;
 }
 
+std::optional<uint64_t> clock_event_reason_bits(const std::string& name) {
+  for (const auto& [bit, known] : clock_event_reasons())
+    if (known == name) return bit;
+  if (name.rfind("0x", 0) != 0 || name.size() == 2) return std::nullopt;
+  char* end = nullptr;
+  const unsigned long long bits = std::strtoull(name.c_str() + 2, &end, 16);
+  if (*end != '\0' || bits == 0) return std::nullopt;
+  return bits;
+}
+
 ClockWindow ClockWindow::summarize(const std::vector<ClockSample>& samples, double sm_mhz_rated) {
   ClockWindow w;
   w.sm_mhz_rated = sm_mhz_rated;
@@ -74,7 +91,6 @@ ClockWindow ClockWindow::summarize(const std::vector<ClockSample>& samples, doub
   const bool any_busy = std::any_of(samples.begin(), samples.end(), busy);
   double sm = 0, power = 0;
   int64_t powered = 0;
-  std::map<uint64_t, int64_t> counts;
   for (const auto& s : samples) {
     if (any_busy ? busy(s) : s.sm_mhz >= 0) {
       sm += s.sm_mhz;
@@ -90,13 +106,12 @@ ClockWindow ClockWindow::summarize(const std::vector<ClockSample>& samples, doub
     w.temperature_c_max = std::max(w.temperature_c_max, s.temperature_c);
     w.reasons |= s.reasons;
     for (const auto& [bit, name] : clock_event_reasons())
-      if (s.reasons & bit) ++counts[bit];
+      if (s.reasons & bit) w.reason_share[name] += 1;  // a count until the loop ends
   }
   w.busy = any_busy;
   if (w.clock_samples) w.sm_mhz_mean = sm / static_cast<double>(w.clock_samples);
   if (powered) w.power_w_mean = power / static_cast<double>(powered);
-  for (const auto& [bit, name] : clock_event_reasons())
-    if (counts.count(bit)) w.reason_share[name] = static_cast<double>(counts[bit]) / static_cast<double>(samples.size());
+  for (auto& [name, share] : w.reason_share) share /= static_cast<double>(samples.size());
   return w;
 }
 
@@ -151,8 +166,7 @@ class NvmlLibrary {
   using ErrorString = const char* (*)(int);
 
   static std::shared_ptr<NvmlLibrary> load(std::string* why_not) {
-    const char* env = std::getenv("ABLATE_NVML_LIBRARY");
-    const std::string path = env && *env ? env : "libnvidia-ml.so.1";
+    const std::string path = nvml_injected() ? std::getenv("ABLATE_NVML_LIBRARY") : "libnvidia-ml.so.1";
     void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!lib) {
       const char* e = dlerror();
@@ -339,9 +353,8 @@ void stop_samplers_at_exit() {
 // The sampler's key: "cuda:N", or "injected:0" for a CPU run with ABLATE_NVML_LIBRARY; "" with
 // *why_not set when the device has no clocks to sample.
 std::string device_key(torch::Device device, std::string* why_not) {
-  const char* env = std::getenv("ABLATE_NVML_LIBRARY");
   if (device.is_cuda()) return "cuda:" + std::to_string(device.has_index() ? device.index() : 0);
-  if (env && *env) return "injected:0";
+  if (nvml_injected()) return "injected:0";
   *why_not = "a " + device.str() + " device has no GPU clocks";
   return "";
 }
@@ -360,8 +373,7 @@ int sampling_period_ms() {
 std::unique_ptr<GpuClockSampler> open_for(torch::Device device, const std::string& key, std::string* why_not) {
   std::string pci;
   const int index = device.is_cuda() && device.has_index() ? device.index() : 0;
-  const char* env = std::getenv("ABLATE_NVML_LIBRARY");
-  if (device.is_cuda() && !(env && *env)) {
+  if (device.is_cuda() && !nvml_injected()) {
 #if defined(ABLATE_CUDA)
     pci = cuda_pci_bus_id(index, why_not);
     if (pci.empty()) return nullptr;

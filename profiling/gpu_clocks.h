@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ namespace ablate {
 // NVML's clocks event reason bits (nvmlClocksEventReason*) and their names in JSON and messages.
 const std::vector<std::pair<uint64_t, std::string>>& clock_event_reasons();
 std::vector<std::string> clock_event_reason_names(uint64_t mask);
+// The bits of one such name (a known name, or the "0x..." form of bits without one); nullopt for
+// anything else.
+std::optional<uint64_t> clock_event_reason_bits(const std::string& name);
 // Reasons that mean the hardware slowed down (thermal, power brake, HW slowdown), as opposed to
 // the software power cap, which a GPU at full load reaches in normal operation.
 constexpr uint64_t kSlowdownReasons = 0x8 | 0x20 | 0x40 | 0x80;

@@ -90,8 +90,13 @@ FACTORIAL = [("NVTX compiled in (main effect)", (1, 1, -1, -1)),
              ("interaction", (1, -1, -1, 1))]
 
 
+def contrasts(blocks, signs):
+    """a factorial contrast per block, from the arms' mean warm times"""
+    return [sum(s * statistics.mean(b[a]) for s, a in zip(signs, ARMS)) / 2 for b in blocks.values()]
+
+
 def factorial(blocks, signs):
-    diffs = [sum(s * statistics.mean(b[a]) for s, a in zip(signs, ARMS)) / 2 for b in blocks.values()]
+    diffs = contrasts(blocks, signs)
     base = statistics.mean(statistics.mean(b["nonvtx-notimers"]) for b in blocks.values())
     mean, half = ci(diffs)
     return mean, half, base
@@ -145,8 +150,7 @@ def between(blocks, within_sd, base, target):
         expected += [within_sd ** 2 / len(t) for t in b.values()]
     # the residuals around a block's mean of 4 lose one of 4 degrees of freedom
     process_sd = math.sqrt(sum(r * r for r in residuals) / (len(residuals) * (len(ARMS) - 1) / len(ARMS)))
-    contrasts = [sum(s * statistics.mean(b[a]) for s, a in zip(FACTORIAL[0][1], ARMS)) / 2 for b in blocks.values()]
-    block_sd = statistics.stdev(contrasts)
+    block_sd = statistics.stdev(contrasts(blocks, FACTORIAL[0][1]))
     need = math.ceil((1.96 * block_sd / (target * base)) ** 2)
     return (f"Between processes: a process's mean warm time spreads {process_sd:.1f} ms around its block's, against "
             f"{math.sqrt(statistics.mean(expected)):.1f} ms from the within-process spread alone. The NVTX main effect's "

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 
 #include "core/error.h"
 #include "experiments/common/json_fields.h"
@@ -231,20 +230,13 @@ ClockWindow read_clock_window(const JsonFields& w) {
   c.temperature_c_max = w.integer_or("temperature_c_max", -1);
   const auto names = w.has("reasons") ? w.strings("reasons") : std::vector<std::string>{};
   for (const auto& name : names) {
-    const auto& known = clock_event_reasons();
-    const auto it = std::find_if(known.begin(), known.end(), [&](const auto& r) { return r.second == name; });
-    if (it != known.end()) {
-      c.reasons |= it->first;
-      continue;
+    const auto bits = clock_event_reason_bits(name);
+    if (!bits) {
+      std::string valid;
+      for (const auto& [bit, known] : clock_event_reasons()) valid += known + ", ";
+      w.check(false, "reasons", "NVML clocks event reasons (" + valid + "or a hex mask such as 0x1000)", name);
     }
-    // bits NVML names that Ablate does not (clock_event_reason_names writes them as hex)
-    char* end = nullptr;
-    const unsigned long long bits = name.rfind("0x", 0) == 0 ? std::strtoull(name.c_str() + 2, &end, 16) : 0;
-    std::string valid;
-    for (const auto& [bit, known_name] : known) valid += known_name + ", ";
-    w.check(bits != 0 && end && *end == '\0', "reasons",
-            "NVML clocks event reasons (" + valid + "or a hex mask such as 0x1000)", name);
-    c.reasons |= bits;
+    c.reasons |= *bits;
   }
   if (w.has("reason_share")) c.reason_share = w.number_map("reason_share");
   return c;
